@@ -1,0 +1,1 @@
+"""Project-written data files (lexicons, scorer weights), installed as ``garble.data``."""

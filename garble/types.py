@@ -1,0 +1,159 @@
+"""Typed results returned by the library API.
+
+All offsets are character offsets into the text that was scored (the whole
+document for :meth:`garble.Scorer.score_document`), half-open ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One reviewable unit (usually a sentence) of a document."""
+
+    index: int  # position in document order, 0-based
+    start: int
+    end: int
+    text: str
+    paragraph: int  # index of the paragraph (or input line) that holds the unit
+
+    def __post_init__(self) -> None:
+        if self.end - self.start != len(self.text):
+            raise ValueError(f"unit {self.index}: offsets [{self.start},{self.end}) do not match text length {len(self.text)}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One artifact found by a detector.
+
+    ``weight`` in (0, 1] is the detector's confidence that the span needs a human
+    look; ``detector`` is the detector's ``name``; ``kind`` a finer label inside
+    that family (e.g. ``repeated_phrase``).
+    """
+
+    detector: str
+    kind: str
+    start: int
+    end: int
+    weight: float
+    message: str
+
+    def overlaps(self, start: int, end: int) -> bool:
+        if self.start == self.end:  # zero-width finding (e.g. "missing space here")
+            return start <= self.start < end
+        return self.start < end and start < self.end
+
+    def to_dict(self) -> dict:
+        return {
+            "detector": self.detector,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "weight": round(self.weight, 4),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class LMFeatures:
+    """Language-model features of one unit (surprisal in nats per token)."""
+
+    mean_surprisal: float
+    max_surprisal: float
+    max_span: tuple[int, int]  # document offsets of the most surprising token
+    n_tokens: int
+    rel_median: float = 0.0  # mean_surprisal minus the document's median unit mean
+    context_mean_surprisal: Optional[float] = None  # with the previous unit as context
+    truncated: bool = False
+
+    def to_dict(self) -> dict:
+        d = {
+            "mean_surprisal": round(self.mean_surprisal, 4),
+            "max_surprisal": round(self.max_surprisal, 4),
+            "max_span": list(self.max_span),
+            "n_tokens": self.n_tokens,
+            "rel_median": round(self.rel_median, 4),
+        }
+        if self.context_mean_surprisal is not None:
+            d["context_mean_surprisal"] = round(self.context_mean_surprisal, 4)
+        return d
+
+
+@dataclass
+class UnitResult:
+    """A unit with its review score, LM features and findings."""
+
+    unit: Unit
+    score: float
+    findings: list[Finding] = field(default_factory=list)
+    lm: Optional[LMFeatures] = None
+    rank: int = 0  # 1 = most in need of review within its document
+
+    @property
+    def text(self) -> str:
+        return self.unit.text
+
+    @property
+    def start(self) -> int:
+        return self.unit.start
+
+    @property
+    def end(self) -> int:
+        return self.unit.end
+
+    def reasons(self) -> list[str]:
+        """Finding messages, strongest first (deduplicated)."""
+        seen: list[str] = []
+        for f in sorted(self.findings, key=lambda f: -f.weight):
+            if f.message not in seen:
+                seen.append(f.message)
+        return seen
+
+    def to_dict(self, doc: str = "") -> dict:
+        return {
+            "doc": doc,
+            "unit": self.unit.index,
+            "start": self.unit.start,
+            "end": self.unit.end,
+            "text": self.unit.text,
+            "score": round(self.score, 6),
+            "rank": self.rank,
+            "lm": self.lm.to_dict() if self.lm is not None else None,
+            "findings": [f.to_dict() for f in sorted(self.findings, key=lambda f: (f.start, -f.weight))],
+        }
+
+
+@dataclass
+class DocumentResult:
+    """All units of one document, in document order."""
+
+    text: str
+    units: list[UnitResult]
+    doc_id: str = ""
+
+    def __iter__(self) -> Iterator[UnitResult]:
+        return iter(self.units)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def ranked(self) -> list[UnitResult]:
+        """Units sorted by rank (most in need of review first)."""
+        return sorted(self.units, key=lambda u: u.rank)
+
+    @property
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for u in self.units:
+            out.extend(u.findings)
+        return out
+
+
+def assign_ranks(units: Sequence[UnitResult]) -> None:
+    """Set ``rank`` 1..n by descending score; ties keep document order."""
+    order = sorted(range(len(units)), key=lambda i: (-units[i].score, units[i].unit.index))
+    for r, i in enumerate(order, 1):
+        units[i].rank = r
