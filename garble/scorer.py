@@ -1,0 +1,121 @@
+"""Combine LM features and detector findings into one review score per unit.
+
+The combiner is a logistic model over a small, named feature vector:
+
+* ``det:<name>`` — for each detector, the noisy-OR of its finding weights in
+  the unit (0 when it found nothing);
+* ``lm_rel_median`` — the unit's mean token surprisal minus the document's
+  median (how much less fluent than its neighbours);
+* ``lm_max`` — the largest token surprisal in the unit;
+* ``lm_ctx_gain`` — mean surprisal alone minus mean surprisal after the
+  previous unit (how much the context explains);
+* ``log_chars`` — log of the unit length in characters.
+
+Its weights live in a JSON data file (``data/scorer.json`` by default, written
+by hand for 0.1 and by ``scripts/fit_scorer.py`` from data since). A feature a
+weights file does not name contributes nothing; a detector it does not name
+gets ``default_detector_weight``, so a new detector counts without a refit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional, Sequence, Union
+
+from .errors import UsageError
+from .resources import load_json
+from .types import Finding, LMFeatures
+
+LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain")
+
+
+def detector_strengths(findings: Sequence[Finding]) -> dict[str, float]:
+    """Per detector, the noisy-OR of its finding weights."""
+    keep: dict[str, float] = {}
+    for f in findings:
+        keep[f.detector] = 1.0 - (1.0 - keep.get(f.detector, 0.0)) * (1.0 - f.weight)
+    return keep
+
+
+def unit_features(text: str, findings: Sequence[Finding], lm: Optional[LMFeatures]) -> dict[str, float]:
+    """The named feature vector of one unit (see module docstring)."""
+    x = {f"det:{k}": v for k, v in detector_strengths(findings).items()}
+    x["log_chars"] = math.log1p(len(text))
+    if lm is not None:
+        x["lm_rel_median"] = lm.rel_median
+        x["lm_max"] = lm.max_surprisal
+        if lm.context_mean_surprisal is not None:
+            x["lm_ctx_gain"] = lm.mean_surprisal - lm.context_mean_surprisal
+    return x
+
+
+@dataclass
+class Weights:
+    """A logistic combiner: ``score = sigmoid(bias + sum_k w_k * (x_k - center_k) / scale_k)``."""
+
+    bias: float
+    detectors: dict[str, float]
+    features: dict[str, dict[str, float]]
+    default_detector_weight: float
+    no_lm_bias: Optional[float] = None  # used instead of bias when no LM features are present
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Union[str, Path, None] = None) -> "Weights":
+        """Weights from a JSON file, or the packaged default (``data/scorer.json``)."""
+        if path is None:
+            raw = load_json("scorer.json")
+        else:
+            try:
+                raw = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise UsageError(f"cannot read scorer weights: {e}", path=str(path)) from e
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping) -> "Weights":
+        try:
+            return cls(
+                bias=float(raw["bias"]),
+                detectors={k: float(v) for k, v in raw.get("detectors", {}).items()},
+                features={k: {"weight": float(v["weight"]), "center": float(v.get("center", 0.0)), "scale": float(v.get("scale", 1.0)) or 1.0} for k, v in raw.get("features", {}).items()},
+                default_detector_weight=float(raw.get("default_detector_weight", 4.0)),
+                no_lm_bias=None if raw.get("no_lm_bias") is None else float(raw["no_lm_bias"]),
+                source=str(raw.get("source", "")),
+                extra={k: v for k, v in raw.items() if k not in {"bias", "detectors", "features", "default_detector_weight", "no_lm_bias", "source"}},
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise UsageError(f"malformed scorer weights: {e!r}") from e
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "bias": self.bias,
+            "no_lm_bias": self.no_lm_bias,
+            "default_detector_weight": self.default_detector_weight,
+            "detectors": self.detectors,
+            "features": self.features,
+            **self.extra,
+        }
+
+    def logit(self, x: Mapping[str, float]) -> float:
+        has_lm = any(k in x for k in LM_FEATURES)
+        z = self.bias if (has_lm or self.no_lm_bias is None) else self.no_lm_bias
+        for k, v in x.items():
+            if k.startswith("det:"):
+                z += self.detectors.get(k[4:], self.default_detector_weight) * v
+            elif k in self.features:
+                f = self.features[k]
+                z += f["weight"] * (v - f["center"]) / f["scale"]
+        return z
+
+    def score(self, x: Mapping[str, float]) -> float:
+        z = self.logit(x)
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
