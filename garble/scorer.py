@@ -32,10 +32,34 @@ from .types import Finding, LMFeatures
 LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain")
 
 
+def distinct_evidence(findings: Sequence[Finding], overlap: float = 0.5) -> list[Finding]:
+    """Findings with cross-detector duplicates removed.
+
+    Two detectors may flag the same thing ("2024.Photo" is both a missing space
+    and glued words); that is one piece of evidence, so of findings from
+    different detectors whose spans overlap by at least ``overlap`` of the
+    shorter span, only the strongest counts. All findings still show as reasons.
+    """
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: -f.weight):
+        flen = max(f.end - f.start, 1)
+        dup = False
+        for g in kept:
+            if g.detector == f.detector:
+                continue
+            inter = min(f.end, g.end) - max(f.start, g.start)
+            if inter > 0 and inter >= overlap * min(flen, max(g.end - g.start, 1)):
+                dup = True
+                break
+        if not dup:
+            kept.append(f)
+    return kept
+
+
 def detector_strengths(findings: Sequence[Finding]) -> dict[str, float]:
-    """Per detector, the noisy-OR of its finding weights."""
+    """Per detector, the noisy-OR of its finding weights (after :func:`distinct_evidence`)."""
     keep: dict[str, float] = {}
-    for f in findings:
+    for f in distinct_evidence(findings):
         keep[f.detector] = 1.0 - (1.0 - keep.get(f.detector, 0.0)) * (1.0 - f.weight)
     return keep
 

@@ -7,12 +7,12 @@ from garble.scorer import Weights, detector_strengths, unit_features
 from garble.types import Finding, LMFeatures
 
 
-def _f(det, w):
-    return Finding(det, "k", 0, 1, w, "m")
+def _f(det, w, start=0):
+    return Finding(det, "k", start, start + 1, w, "m")
 
 
 def test_noisy_or_per_detector():
-    s = detector_strengths([_f("a", 0.5), _f("a", 0.5), _f("b", 0.2)])
+    s = detector_strengths([_f("a", 0.5), _f("a", 0.5, 5), _f("b", 0.2, 10)])
     assert s == {"a": pytest.approx(0.75), "b": pytest.approx(0.2)}
 
 
@@ -46,3 +46,12 @@ def test_malformed_weights_are_a_usage_error(tmp_path):
         Weights.load(p)
     with pytest.raises(UsageError):
         Weights.from_dict({"detectors": {}})
+
+
+def test_same_span_from_two_detectors_counts_once():
+    a = Finding("punctuation", "missing_space", 10, 20, 0.7, "m")
+    b = Finding("mt_noise", "glued_words", 10, 20, 0.8, "m")
+    c = Finding("names", "variant", 30, 35, 0.9, "m")
+    assert detector_strengths([a, b, c]) == {"mt_noise": pytest.approx(0.8), "names": pytest.approx(0.9)}
+    same_detector = Finding("punctuation", "missing_space", 12, 18, 0.5, "m")
+    assert detector_strengths([a, same_detector])["punctuation"] == pytest.approx(1 - 0.3 * 0.5)
