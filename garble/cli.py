@@ -101,18 +101,9 @@ def rank(
 ) -> None:
     """Rank the units of each document, most in need of review first."""
     from . import report
-    from .io import atomic_output, read_document
+    from .io import atomic_output
 
-    docs_text = []
-    for path in inputs:
-        text, warnings = read_document(path)
-        for w in warnings:
-            _warn(w)
-        if not text.strip():
-            _warn(f"{path}: empty document (no units)")
-        docs_text.append((str(path), text))
-    scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
-    results = [scorer.score_document(text, doc_id=name) for name, text in docs_text]
+    results = _score_files(inputs, no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype)
     with atomic_output(output) as out:
         if fmt is RankFormat.table:
             use_color = color if color is not None else (output == "-" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
@@ -125,6 +116,51 @@ def rank(
             from .html import render_report
 
             out.write(render_report(results, min_score=min_score))
+
+
+@app.command()
+def report(
+    inputs: List[Path] = typer.Argument(..., help="Documents to review (text; .gz/.zst; - for stdin). Each file is one document.", show_default=False),
+    output: str = typer.Option("report.html", "--output", "-o", help="The HTML file to write (self-contained: no network)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Page title (default: the input names)."),
+    unit: UnitOpt = typer.Option(UnitOpt.sentence, "--unit", help="sentence (default), line or paragraph."),
+    min_score: float = typer.Option(0.0, "--min-score", min=0.0, max=1.0, help="Leave units scoring below this out of the queue."),
+    no_lm: bool = NoLM,
+    model: Optional[str] = Model,
+    device: str = Device,
+    dtype: str = Dtype,
+    weights: Optional[Path] = Weights,
+    detectors: Optional[str] = Detectors,
+    exclude: Optional[str] = Exclude,
+    no_context: bool = NoContext,
+) -> None:
+    """Write an HTML review page: summary, ranked queue, documents with every flag in place."""
+    from .html import render_report
+
+    results = _score_files(inputs, no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype)
+    page_title = title or "garble review report: " + ", ".join(Path(str(p)).name for p in inputs)
+    from .io import atomic_output
+
+    with atomic_output(output) as out:
+        out.write(render_report(results, min_score=min_score, title=page_title))
+    if output != "-":
+        sys.stderr.write(f"garble: wrote {output} ({sum(len(r.units) for r in results)} units)\n")
+
+
+def _score_files(inputs, no_lm, model, device, unit, weights, detectors, exclude, context, dtype):
+    """Read each input as one document and score it (shared by rank and report)."""
+    from .io import read_document
+
+    docs_text = []
+    for path in inputs:
+        text, warnings = read_document(path)
+        for w in warnings:
+            _warn(w)
+        if not text.strip():
+            _warn(f"{path}: empty document (no units)")
+        docs_text.append((str(path), text))
+    scorer = make_scorer(no_lm, model, device, unit, weights, detectors, exclude, context=context, dtype=dtype)
+    return [scorer.score_document(text, doc_id=name) for name, text in docs_text]
 
 
 def main(argv: Optional[list[str]] = None) -> int:

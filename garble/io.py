@@ -21,6 +21,10 @@ from .errors import InputError, OutputError
 
 PathLike = Union[str, os.PathLike]
 
+# mkstemp makes 0600 files; outputs get the usual 0666 & ~umask (read once, at import)
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def open_binary(path: PathLike) -> IO[bytes]:
     """Open a file for reading bytes, decompressing ``.gz``/``.zst`` by suffix."""
@@ -97,6 +101,7 @@ def atomic_output(path: PathLike, mode: str = "w") -> Iterator[IO]:
     except OSError as e:
         raise OutputError(f"cannot write: {e.strerror or e}", path=p) from None
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with io.open(fd, mode, encoding=None if "b" in mode else "utf-8", newline=None if "b" in mode else "\n") as fh:
             yield fh
         os.replace(tmp, target)
