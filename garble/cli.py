@@ -163,6 +163,18 @@ def _score_files(inputs, no_lm, model, device, unit, weights, detectors, exclude
     return [scorer.score_document(text, doc_id=name) for name, text in docs_text]
 
 
+def _register_module_commands() -> None:
+    """Commands that live in their own modules (imported lazily by typer on use)."""
+    from .corpus_cli import score
+    from .eval_cli import eval_cmd
+
+    app.command("score")(score)
+    app.command("eval")(eval_cmd)
+
+
+_register_module_commands()
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``garble`` command; returns the exit code."""
     try:
