@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 from ..document import Document
 from ..types import Finding, Unit
+from ..lexicon import zipf
 from . import Detector
 
 # characters that end a "word" when a finding is widened to the word it breaks;
@@ -222,14 +223,12 @@ _LATIN_LANGS = ("de", "fr", "es", "it", "pt", "nl", "pl", "sv", "tr", "id", "ro"
 @lru_cache(maxsize=65536)
 def _zipfs(word: str, langs: tuple[str, ...]) -> tuple[float, float, str]:
     """(English zipf, best other-language zipf, that language) of a lowercase word."""
-    from wordfreq import zipf_frequency
-
-    en = zipf_frequency(word, "en")
+    en = zipf(word, "en")
     best, lang = 0.0, ""
     for lg in langs:
         # the "small" lists hold every word of zipf >= 3 and load in a fraction of
         # the time of the large ones; the foreign test needs zipf >= min_zipf >= 3
-        z = zipf_frequency(word, lg, wordlist="small")
+        z = zipf(word, lg, wordlist="small")
         if z > best:
             best, lang = z, lg
     return en, best, lang

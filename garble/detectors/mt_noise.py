@@ -9,6 +9,7 @@ from typing import Iterator
 
 from ..document import Document
 from ..types import Finding, Unit
+from ..lexicon import zipf
 from . import Detector
 
 # ---------------------------------------------------------------------------
@@ -23,11 +24,8 @@ _CAMEL = re.compile(r"(?<![^\W_])([a-z]{2,})([A-Z][a-z]+)(?![^\W_])")
 _TERMINAL = ".!?"
 
 
-@lru_cache(maxsize=65536)
 def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
+    return zipf(word, "en")
 
 
 # ---------------------------------------------------------------------------

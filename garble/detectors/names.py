@@ -15,6 +15,7 @@ from rapidfuzz.distance import OSA
 
 from ..document import Document
 from ..types import Finding
+from ..lexicon import frequency_table, zipf
 from . import Detector
 
 # endings that turn one form of a name into another ordinary form of it:
@@ -38,11 +39,8 @@ def _zipf(word: str) -> float:
     return _zipf_cached(word.lower())
 
 
-@lru_cache(maxsize=65536)
 def _zipf_cached(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
+    return zipf(word, "en")
 
 
 _PLURAL_ENDS = frozenset({"s", "es", "ns", "ans", "ians"})
@@ -74,11 +72,9 @@ def _is_inflection(a: str, b: str) -> bool:
 @lru_cache(maxsize=4)
 def _lexicon(min_zipf: float, min_len: int, languages: tuple[str, ...] = ("en",)) -> dict[str, tuple[list[str], list[float]]]:
     """wordfreq words of at least ``min_zipf`` in any of ``languages``, bucketed by first letter."""
-    from wordfreq import get_frequency_dict
-
     best: dict[str, float] = {}
     for lang in languages:
-        for w, freq in get_frequency_dict(lang).items():
+        for w, freq in frequency_table(lang).items():
             z = math.log10(freq) + 9.0 if freq > 0 else 0.0
             if z >= min_zipf and len(w) >= min_len - 1 and w.isalpha() and z > best.get(w, 0.0):
                 best[w] = z

@@ -9,6 +9,7 @@ from typing import Iterator, Optional
 
 from ..document import Document
 from ..types import Finding
+from ..lexicon import zipf
 from . import Detector
 
 # --- missing space after punctuation ----------------------------------------------------------
@@ -47,11 +48,8 @@ _WORD_RIGHT = re.compile(r"^[^\W_]+(?:[’'\-][^\W_]+)*")
 _PAIRS = {")": "(", "]": "["}
 
 
-@lru_cache(maxsize=4096)
 def _common_word(word: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en") >= 3.0
+    return zipf(word, "en") >= 3.0
 
 
 def _run_at(text: str, i: int) -> tuple[int, int]:
