@@ -4,19 +4,50 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Iterator, Sequence
+from functools import cached_property, lru_cache
+from typing import Iterator, NamedTuple, Sequence
 
 from .types import Unit
 
-# a word: letters/digits with inner apostrophes, hyphens or periods ("O’Brien", "Rossiya-1", "U.S")
-WORD_RE = re.compile(r"[^\W_]+(?:[’'\-.][^\W_]+)*", re.UNICODE)
+
+@lru_cache(maxsize=1)
+def _marks() -> str:
+    """A regex character class body of every combining mark (categories Mn, Mc, Me)."""
+    ranges: list[list[int]] = []
+    for cp in [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]:
+        if unicodedata.category(chr(cp))[0] == "M":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
 
 
-@dataclass(frozen=True)
-class Token:
-    """A word token with document offsets."""
+@lru_cache(maxsize=1)
+def word_re() -> re.Pattern:
+    """A word: letters/digits, each with any combining marks after it (a decomposed
+    "José", Devanagari "काम"), with inner apostrophes, hyphens or periods
+    ("O’Brien", "Rossiya-1", "U.S")."""
+    m = _marks()
+    part = rf"[^\W_]+(?:[{m}]+[^\W_]*)*"  # a mark never starts a word: "\u0301x" is "x"
+    return re.compile(rf"{part}(?:[’'\-.]{part})*", re.UNICODE)
+
+
+# word_re() on ASCII text, which has no combining marks (the same matches, found
+# about twice as fast); keep the two in step (tests/test_detector_equivalence.py)
+_ASCII_WORD_RE = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
+
+
+def __getattr__(name: str):
+    if name == "WORD_RE":  # built on first use (the mark table takes ~0.1 s)
+        return word_re()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class Token(NamedTuple):
+    """A word token with document offsets (a named tuple: cheap to make, and documents have many)."""
 
     start: int
     end: int
@@ -42,10 +73,12 @@ class Document:
     @cached_property
     def tokens(self) -> list[Token]:
         """Word tokens of all units, in document order."""
+        words = word_re()
         out: list[Token] = []
         for u in self.units:
-            for m in WORD_RE.finditer(u.text):
-                out.append(Token(u.start + m.start(), u.start + m.end(), m.group(), u.index))
+            base, index = u.start, u.index
+            rx = _ASCII_WORD_RE if u.text.isascii() else words
+            out.extend([Token(base + m.start(), base + m.end(), m.group(), index) for m in rx.finditer(u.text)])
         return out
 
     def unit_tokens(self, unit: Unit) -> list[Token]:
@@ -67,3 +100,112 @@ class Document:
 
     def __iter__(self) -> Iterator[Unit]:
         return iter(self.units)
+
+
+# -- Unicode normalisation with offsets into the original text -----------------
+
+
+@lru_cache(maxsize=1)
+def _nfc_classes() -> tuple[str, str]:
+    """Regex class bodies: characters that may change the character before them
+    under NFC (combining marks, second halves of canonical pairs, Hangul vowel and
+    final jamo) and characters that NFC changes on their own (U+212B ANGSTROM SIGN)."""
+    after: set[int] = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    alone: list[int] = []
+    for cp in [*range(0x80, 0x30000), *range(0xE0100, 0xE01F0)]:
+        c = chr(cp)
+        if unicodedata.combining(c):
+            after.add(cp)
+        d = unicodedata.decomposition(c)
+        if d and not d.startswith("<"):
+            parts = d.split()
+            if len(parts) == 2:
+                after.add(int(parts[1], 16))
+            if unicodedata.combining(chr(int(parts[0], 16))):
+                after.add(cp)  # decomposes into a leading mark (Tibetan U+0F73)
+        if unicodedata.normalize("NFC", c) != c:
+            alone.append(cp)
+
+    def cls(cps) -> str:
+        out, run = [], None
+        for cp in sorted(cps):
+            if run and run[1] == cp - 1:
+                run[1] = cp
+            else:
+                run = [cp, cp]
+                out.append(run)
+        return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in out)
+
+    return cls(after), cls(alone)
+
+
+@lru_cache(maxsize=1)
+def _nfc_chunk_re() -> re.Pattern:
+    after, alone = _nfc_classes()
+    return re.compile(rf"(?s).[{after}]+|[{alone}]")
+
+
+class NFCMap:
+    """The NFC form of a text and the way back to offsets in the original.
+
+    The text is cut into chunks that NFC treats independently (a character and
+    the marks after it); only chunks that NFC changes are kept, as
+    ``(orig_start, orig_end, nfc_start, nfc_end)``. An offset inside a changed
+    chunk maps to the chunk's start (``side="start"``) or end (``side="end"``).
+    """
+
+    def __init__(self, text: str):
+        self.original = text
+        parts: list[str] = []
+        self.chunks: list[tuple[int, int, int, int]] = []
+        pos = shift = 0
+        if not text.isascii():
+            for m in _nfc_chunk_re().finditer(text):
+                s = m.group()
+                n = unicodedata.normalize("NFC", s)
+                if n == s:
+                    continue
+                a, b = m.span()
+                parts.append(text[pos:a])
+                parts.append(n)
+                self.chunks.append((a, b, a + shift, a + shift + len(n)))
+                shift += len(n) - (b - a)
+                pos = b
+        parts.append(text[pos:])
+        self.text = "".join(parts)
+        self._nfc_starts = [c[2] for c in self.chunks]
+        self._orig_starts = [c[0] for c in self.chunks]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.chunks)
+
+    def to_original(self, offset: int, side: str = "start") -> int:
+        """The original offset of NFC offset ``offset``."""
+        k = bisect.bisect_right(self._nfc_starts, offset) - 1
+        if k < 0:
+            return offset
+        os_, oe, ns, ne = self.chunks[k]
+        if offset == ns:
+            return os_
+        if offset >= ne:
+            return offset - ne + oe
+        return os_ if side == "start" else oe
+
+    def to_nfc(self, offset: int, side: str = "start") -> int:
+        """The NFC offset of original offset ``offset``."""
+        k = bisect.bisect_right(self._orig_starts, offset) - 1
+        if k < 0:
+            return offset
+        os_, oe, ns, ne = self.chunks[k]
+        if offset == os_:
+            return ns
+        if offset >= oe:
+            return offset - oe + ne
+        return ns if side == "start" else ne
+
+    def inside_chunk(self, offset: int, original: bool = False) -> bool:
+        """Whether ``offset`` (NFC; ``original``: in the original) falls strictly inside a changed chunk."""
+        starts, lo = (self._orig_starts, 0) if original else (self._nfc_starts, 2)
+        k = bisect.bisect_right(starts, offset) - 1
+        return k >= 0 and self.chunks[k][lo] < offset < self.chunks[k][lo + 1]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..document import Document
 from ..resources import load_tsv
 from ..types import Finding
 from . import Detector
+from ._literals import StringFinder, fold, required_strings
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class _Pattern:
     kind: str
     weight: float
     description: str
+    # folded strings one of which a paragraph must contain to match (None: always try)
+    needs: Optional[frozenset] = None
 
 
 @lru_cache(maxsize=8)
@@ -27,7 +30,8 @@ def load_patterns(name: str = "boilerplate.tsv") -> tuple[_Pattern, ...]:
     """The furniture patterns of data file ``name`` (columns pattern, kind, weight, description)."""
     out = []
     for row in load_tsv(name):
-        out.append(_Pattern(re.compile(row["pattern"], re.MULTILINE), row["kind"], float(row["weight"]), row["description"]))
+        rx = re.compile(row["pattern"], re.MULTILINE)
+        out.append(_Pattern(rx, row["kind"], float(row["weight"]), row["description"], required_strings(rx.pattern, rx.flags)))
     return tuple(out)
 
 
@@ -49,6 +53,9 @@ class Boilerplate(Detector):
     finding covers the matched furniture, which may run over several units
     (a "See also" block of links). Most patterns are anchored to a whole line
     so that ordinary sentences that mention, say, subscribing are left alone.
+    A pattern only runs on a paragraph that contains one of the strings every
+    match of it must contain ("see also", "getty images"; see
+    :mod:`garble.detectors._literals`), which most paragraphs do not.
 
     A unit of at least ``min_repeat_words`` words that occurs verbatim more
     than once in the document is reported weakly (``repeat_weight``): repeated
@@ -72,6 +79,21 @@ class Boilerplate(Detector):
         self.patterns = load_patterns(patterns_file)
         self.min_repeat_words = min_repeat_words
         self.repeat_weight = repeat_weight
+        # required string -> the patterns that need it; patterns without one always run
+        triggers: dict[str, list[int]] = defaultdict(list)
+        for i, pat in enumerate(self.patterns):
+            for s in pat.needs or ():
+                triggers[s].append(i)
+        self._triggers = triggers
+        self._find = StringFinder(triggers)
+        self._always = frozenset(i for i, pat in enumerate(self.patterns) if pat.needs is None)
+
+    def _candidates(self, text: str) -> list[_Pattern]:
+        """The patterns that may match in ``text``, in file order."""
+        todo = set(self._always)
+        for s in self._find(fold(text)):
+            todo.update(self._triggers[s])
+        return [self.patterns[i] for i in sorted(todo)]
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         paras: dict[int, list] = defaultdict(list)
@@ -82,7 +104,7 @@ class Boilerplate(Detector):
             start, end = paras[p][0].start, paras[p][-1].end
             text = doc.text[start:end]
             hits: list[Finding] = []
-            for pat in self.patterns:
+            for pat in self._candidates(text):
                 for m in pat.regex.finditer(text):
                     a, b = m.start(), m.end()
                     while b > a and text[b - 1].isspace():
@@ -97,13 +119,17 @@ class Boilerplate(Detector):
         yield from found
 
     def _repeated_units(self, doc: Document, already: list[Finding]) -> Iterator[Finding]:
+        norms = [_norm(u.text) for u in doc.units]
+        counts = Counter(norms)
         groups: dict[str, list] = defaultdict(list)
-        for u in doc.units:
+        for u, key in zip(doc.units, norms):
+            if counts[key] < 2:
+                continue  # occurs once: no need to look closer
             if u.text[0] in "([" and u.text.rstrip(".")[-1] in ")]":
                 continue
             if len(doc.unit_tokens(u)) < self.min_repeat_words:
                 continue
-            groups[_norm(u.text)].append(u)
+            groups[key].append(u)
         for text, units in groups.items():
             if len(units) < 2:
                 continue

@@ -234,6 +234,19 @@ def _zipfs(word: str, langs: tuple[str, ...]) -> tuple[float, float, str]:
     return en, best, lang
 
 
+@lru_cache(maxsize=65536)
+def _classify(word: str, langs: tuple[str, ...], margin: float, min_zipf: float) -> tuple[str, str]:
+    """:meth:`Untranslated._classify` with the detector's thresholds as arguments (memoised)."""
+    if len(word) < 2 or not any(c.isalpha() for c in word) or any(c.isdigit() for c in word):
+        return "neutral", ""
+    en, fo, lang = _zipfs(word, langs)
+    if fo - en >= margin and fo >= min_zipf and en < 5.0:
+        return "foreign", lang
+    if en >= 3.0 and fo - en < 0.5:
+        return "english", ""
+    return "neutral", ""
+
+
 _LANG_NAMES = {
     "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
     "pl": "Polish", "sv": "Swedish", "tr": "Turkish", "id": "Indonesian", "ro": "Romanian", "cs": "Czech",
@@ -370,34 +383,30 @@ class Untranslated(Detector):
     # -- Latin-script foreign words ---------------------------------------------
     def _classify(self, word: str) -> tuple[str, str]:
         """``("foreign", lang)``, ``("english", "")`` or ``("neutral", "")`` for a lowercase word."""
-        if len(word) < 2 or not any(c.isalpha() for c in word) or any(c.isdigit() for c in word):
-            return "neutral", ""
-        en, fo, lang = _zipfs(word, self.langs)
-        if fo - en >= self.margin and fo >= self.min_zipf and en < 5.0:
-            return "foreign", lang
-        if en >= 3.0 and fo - en < 0.5:
-            return "english", ""
-        return "neutral", ""
+        return _classify(word, self.langs, self.margin, self.min_zipf)
 
     def _latin(self, doc: Document, unit: Unit) -> Iterator[Finding]:
         toks = doc.unit_tokens(unit)
         if len(toks) < self.min_words:
             return
         labels: list[tuple[str, str]] = []
-        for k, t in enumerate(toks):
+        thresholds = (self.langs, self.margin, self.min_zipf)
+        for t in toks:
             w = t.text
-            if not all(_script(c) in ("Latin", None) for c in w):
+            if not w.isascii() and not all(_script(c) in ("Latin", None) for c in w):
                 labels.append(("other", ""))  # non-Latin words are the other method's business
             elif w.isupper() and len(w) > 1:
                 labels.append(("cap", ""))  # acronym
             elif w[:1].isupper():
                 if _sentence_start(doc.text, unit.start, t.start):
-                    lab = self._classify(w.lower())
+                    lab = _classify(w.lower(), *thresholds)
                     labels.append(lab if lab[0] != "neutral" else ("cap", ""))
                 else:
                     labels.append(("cap", ""))
             else:
-                labels.append(self._classify(w.lower().replace("’", "'")))
+                labels.append(_classify(w.lower().replace("’", "'"), *thresholds))
+        if sum(1 for lab, _ in labels if lab == "foreign") < self.min_words:
+            return  # no run can hold enough foreign words
         # maximal stretches without English (or non-Latin) words
         i = 0
         n = len(toks)

@@ -149,6 +149,8 @@ _ABBREV_END = re.compile(
     r"mr|mrs|ms|dr|prof|st|jr|sr|gen|col|sgt|capt|lt|rep|sen|gov|jan|feb|mar|apr|jun|jul|aug|sep|"
     r"sept|oct|nov|dec|a\.m|p\.m|u\.s|u\.k|inc|ltd|co|corp|dept|est|min|max|hr|hrs|ft|lb|lbs|oz)\.$"
 )
+_LEADING_OPENERS = re.compile(r"[\s“\"'‘(\[—–-]*")  # space, quotes, brackets, dashes
+_CLOSING_QUOTE = re.compile(r"[”\"]")
 _LOWER_OK_FIRST = frozenset(
     "de da del della di du van von der den la le al el bin ibn dos das ten ter e.g i.e vs etc "
     "www http https".split()
@@ -310,7 +312,7 @@ class Fragment(Detector):
     def _check(self, doc: Document, unit: Unit, prev: Optional[Unit], siblings: list[Unit], pos: int) -> Optional[Finding]:
         text = unit.text
         toks = doc.unit_tokens(unit)
-        words = [t for t in toks if any(c.isalpha() for c in t.text)]
+        words = [t for t in toks if t.text[0].isalpha() or any(c.isalpha() for c in t.text)]
         if not words or _LIST_ITEM.match(text):
             return None
         if text[0] in "([" and text.rstrip(".")[-1:] in ")]":
@@ -367,7 +369,7 @@ class Fragment(Detector):
 
     def _lowercase_start(self, doc: Document, unit: Unit, toks: list[Token], prev: Optional[Unit]) -> Optional[Finding]:
         text = unit.text
-        m = re.match(r"[\s“\"'‘(\[—–-]*", text)
+        m = _LEADING_OPENERS.match(text)
         rest = text[m.end():]
         if not rest or not rest[0].isalpha() or not rest[0].islower():
             return None
@@ -395,7 +397,7 @@ class Fragment(Detector):
 
     def _quote_fragment(self, doc: Document, unit: Unit, toks: list[Token], siblings: list[Unit], pos: int) -> Optional[Finding]:
         text = unit.text
-        m = re.search(r"[”\"]", text)
+        m = _CLOSING_QUOTE.search(text)
         if m is None or m.start() == 0:
             return None
         before = text[: m.start()]

@@ -11,6 +11,7 @@ from ..document import Document
 from ..types import Finding, Unit
 from ..lexicon import zipf
 from . import Detector
+from ._literals import fold, required_strings
 
 # ---------------------------------------------------------------------------
 # glued words
@@ -22,6 +23,11 @@ _GLUED_PUNCT = re.compile(r"(?<![^\W_])([^\W_]+)([.!?;,])([”’\"')\]]?)([^\W\
 # lowercase word glued to a capitalised word: "cityThe", "wordThe"
 _CAMEL = re.compile(r"(?<![^\W_])([a-z]{2,})([A-Z][a-z]+)(?![^\W_])")
 _TERMINAL = ".!?"
+_URLISH_NEEDS = required_strings(_URLISH.pattern, _URLISH.flags)
+# what every match of _GLUED_PUNCT (punctuation before two letters) and of _CAMEL
+# (a capital between lowercase letters) contains: cheap tests that a unit has none
+_GLUED_PUNCT_HINT = re.compile(r"[.!?;,][”’\"')\]]?[^\W\d_]{2}")
+_CAMEL_HINT = re.compile(r"[A-Z](?<=[a-z][A-Z])[a-z]")
 
 
 def _zipf(word: str) -> float:
@@ -50,6 +56,7 @@ _PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("bpe", re.compile(r"(?<=[^\W_])@@(?=\s|$)|(?<=\s)@@(?=[^\W_])"), "BPE joiner “@@”"),
     ("sentencepiece", re.compile(r"(?<=[^\W_])\u2581+|\u2581+(?=[^\W_])"), "SentencePiece mark “▁”"),
 )
+_PLACEHOLDER_CHARS = re.compile("[%{}$<>&\\[\\]@\u2581]")  # one of them is in every placeholder
 _ENTITY_NAMES = frozenset(k.rstrip(";") for k in html.entities.html5)
 
 # abbreviations written with a full stop, which may be glued to a name ("St.Petersburg")
@@ -68,10 +75,31 @@ _STRONG_END = frozenset(
 # prepositions: can be stranded ("what it is made of"), so they are weaker evidence
 # (in/on/at/for/with/by/about/up end ordinary sentences and headlines: "The results are in")
 _WEAK_END = frozenset("of to from into onto between among".split())
+_END_WORDS = tuple(_STRONG_END | _WEAK_END)
 _FUNCTION_WORDS = _STRONG_END | _WEAK_END | frozenset(
     "for with in on at by about up as through over under is are was were be been am it he she we they you i "
     "this that these those".split()
 )
+
+
+def _urlish_chunks(text: str) -> list[tuple[int, int]]:
+    """Spans of the whitespace-delimited chunks of ``text`` that hold a :data:`_URLISH` match.
+
+    The same as testing every chunk, because no match of it holds whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+    folded = fold(text)
+    if _URLISH_NEEDS is not None and not any(s in folded for s in _URLISH_NEEDS):
+        return spans  # none of the strings every match contains ("www.", "/", ".com", ...)
+    for m in _URLISH.finditer(text):
+        a = b = m.start()
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        if not spans or spans[-1] != (a, b):
+            spans.append((a, b))
+    return spans
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -166,7 +194,7 @@ class MTNoise(Detector):
     def detect(self, doc: Document) -> Iterator[Finding]:
         units = list(doc.units)
         # URL-like chunks of the whole text: the segmenter may cut a URL at its "?"
-        urls = [m.span() for m in re.finditer(r"\S+", doc.text) if _URLISH.search(m.group())]
+        urls = _urlish_chunks(doc.text)
         for k, unit in enumerate(units):
             yield from self._glued_in_unit(doc, unit, urls)
             if k > 0:
@@ -198,6 +226,8 @@ class MTNoise(Detector):
 
     def _glued_in_unit(self, doc: Document, unit: Unit, urls: list[tuple[int, int]]) -> Iterator[Finding]:
         ut = unit.text
+        if _GLUED_PUNCT_HINT.search(ut) is None and _CAMEL_HINT.search(ut) is None:
+            return
         for chunk in re.finditer(r"\S+", ut):
             c = chunk.group()
             if len(c) < 5 or "&" in c or _inside(unit.start + chunk.start(), urls):
@@ -261,7 +291,7 @@ class MTNoise(Detector):
     # -- placeholders -----------------------------------------------------------
     def _placeholders(self, doc: Document, unit: Unit, urls: list[tuple[int, int]]) -> Iterator[Finding]:
         ut = unit.text
-        if not any(c in ut for c in "%{}$<>&[]@\u2581"):
+        if _PLACEHOLDER_CHARS.search(ut) is None:
             return
         seen: list[tuple[int, int]] = []
         for kind, rx, label in _PLACEHOLDER_PATTERNS:
@@ -280,6 +310,8 @@ class MTNoise(Detector):
 
     # -- cut-off segments ---------------------------------------------------------
     def _truncated(self, doc: Document, unit: Unit) -> Iterator[Finding]:
+        if not unit.text.rstrip().endswith(_END_WORDS):
+            return  # the unit does not end on one of the words (most end on punctuation)
         toks = doc.unit_tokens(unit)
         if len(toks) < self.min_words:
             return

@@ -201,6 +201,8 @@ class NameConsistency(Detector):
         for tok in doc.tokens:
             first_in_unit = tok.unit != prev_unit
             prev_unit = tok.unit
+            if len(tok.text) < self.min_len or tok.text.islower():
+                continue  # too short, or no capital letter anywhere
             if not first_in_unit:
                 # a token right after an opening quote/bracket at unit start is still initial
                 unit = doc.units[tok.unit]
@@ -243,16 +245,17 @@ class NameConsistency(Detector):
         if not forms:
             return
         ranked = sorted(forms.values(), key=lambda f: (-f.count, f.text))
+        zipfs = {f.text: _zipf(f.text) for f in ranked}
         flagged: set[str] = set()
         for v in ranked:
-            zv = _zipf(v.text)
+            zv = zipfs[v.text]
             if zv >= self.rare_zipf:
                 continue  # a common word or name in its own right
             best = None
             for f in ranked:
                 if f is v:
                     continue
-                zf = _zipf(f.text)
+                zf = zipfs[f.text]
                 majority = f.count >= self.majority * v.count
                 better_known = f.count >= v.count and zf >= zv + 1.5
                 if not (majority or better_known):

@@ -11,6 +11,7 @@ from ..document import Document
 from ..resources import load_tsv
 from ..types import Finding
 from . import Detector
+from ._literals import fold, required_strings
 
 # Nouns for things that belong to the country they stand in: a city on Russian
 # soil is a Russian city. People and agents (troops, citizens, forces) and
@@ -175,6 +176,8 @@ class PlaceContradiction(Detector):
             rf"{head}(?P<noun>(?i:{_alt(_IN_COUNTRY_NOUNS)}))\s+{located}(?P<prep>(?i:in|inside|within|deep\s+inside))\s+"
             rf"(?:(?i:the)\s+)?(?P<yp>{_alt(self._places)})(?![\w'’-])"
         )
+        # strings one of which a unit must contain for each pattern to match ("soil", "city", ...)
+        self._needs = {rx.pattern: required_strings(rx.pattern, rx.flags) for rx in (self._soil_re, self._territory_of_re, self._in_re)}
 
     def _countries_of(self, m: re.Match) -> tuple[frozenset, frozenset, str]:
         x = self._dem[_norm(m.group("x"))]
@@ -203,8 +206,12 @@ class PlaceContradiction(Detector):
             patterns.append(("located_in", self._in_re))
         for unit in doc.units:
             text = unit.text
+            folded = fold(text)
             taken: list[tuple[int, int]] = []
             for kind, rx in patterns:
+                needs = self._needs[rx.pattern]
+                if needs is not None and not any(s in folded for s in needs):
+                    continue
                 for m in rx.finditer(text):
                     s, e = m.start("x"), m.end()
                     if any(s < b and a < e for a, b in taken):

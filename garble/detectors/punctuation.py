@@ -46,6 +46,11 @@ _EMOTICON = re.compile(r"(?:^|(?<=\s))(?:[:;=][-o'^]?[()\[\]DPp]|[()\[\]][-o'^]?
 _WORD_LEFT = re.compile(r"[^\W_]+(?:[’'\-.][^\W_]+)*$")
 _WORD_RIGHT = re.compile(r"^[^\W_]+(?:[’'\-][^\W_]+)*")
 _PAIRS = {")": "(", "]": "["}
+_BRACKET = re.compile(r"[()\[\]]")
+# what every match of _GLUED_STOP, _GLUED_COMMA or _GLUED_AFTER_CLOSER contains, and
+# what every match of _SPACE_BEFORE contains: cheap tests that a paragraph has none
+_GLUED_HINT = re.compile(r"[.!?,;][”\")\]]?[^\W\d_]")
+_SPACE_BEFORE_HINT = re.compile(r"[ \t\u00a0][,;!?.:]")
 
 
 def _common_word(word: str) -> bool:
@@ -70,14 +75,14 @@ def _urlish(run: str) -> bool:
 
 def _first_of(text: str, chars: str) -> str:
     """The first character of ``text`` that is one of ``chars`` ("" if none)."""
-    for c in text:
-        if c in chars:
-            return c
-    return ""
+    found = [i for i in map(text.find, chars) if i >= 0]
+    return text[min(found)] if found else ""
 
 
 def _curly_open_at_end(text: str) -> int:
     """How many “ are still open at the end of ``text``."""
+    if "“" not in text:
+        return 0
     depth = 0
     for c in text:
         if c == "“":
@@ -196,6 +201,8 @@ class Punctuation(Detector):
 
     # ------------------------------------------------------------------ quotes
     def _curly_quotes(self, text: str, base: int, prev_text: str, next_text: str) -> Iterator[Finding]:
+        if "“" not in text and "”" not in text:
+            return
         # a quotation may run over paragraphs: the previous one left a quote open and
         # this one closes it first, or the next one reopens (“...) or closes it
         prev_open = bool(_curly_open_at_end(prev_text))
@@ -262,12 +269,14 @@ class Punctuation(Detector):
 
     # ------------------------------------------------------------------ brackets
     def _brackets(self, text: str, base: int) -> Iterator[Finding]:
+        if _BRACKET.search(text) is None:
+            return
         skip: set[int] = set()
         for m in _EMOTICON.finditer(text):
             skip.update(range(m.start(), m.end()))
         enum_close = {m.end() - 1 for m in _ENUM_CLOSE.finditer(text)}
         stack: list[tuple[str, int]] = []
-        for m in re.finditer(r"[()\[\]]", text):
+        for m in _BRACKET.finditer(text):
             i, c = m.start(), m.group()
             if i in skip:
                 continue
@@ -289,6 +298,8 @@ class Punctuation(Detector):
 
     # ------------------------------------------------------------------ spaces
     def _missing_space(self, text: str, base: int) -> Iterator[Finding]:
+        if _GLUED_HINT.search(text) is None:
+            return
         seen: set[int] = set()
         for m in _GLUED_STOP.finditer(text):
             i = m.start()
@@ -356,6 +367,8 @@ class Punctuation(Detector):
     def _space_before(self, text: str, base: int) -> Iterator[Finding]:
         if "«" in text or "»" in text:
             return  # French-style spacing in quoted material
+        if _SPACE_BEFORE_HINT.search(text) is None:
+            return
         for m in _SPACE_BEFORE.finditer(text):
             prev = text[m.start() - 1]
             if prev in "-–—/&*…":
@@ -365,6 +378,8 @@ class Punctuation(Detector):
                                f"space before “{mark}”")
 
     def _loose_quotes(self, text: str, base: int) -> Iterator[Finding]:
+        if '"' not in text and "“" not in text and "”" not in text:
+            return
         for m in _LOOSE_QUOTE.finditer(text):
             if len(text.strip()) == 1:
                 continue

@@ -45,12 +45,16 @@ class Repetition(Detector):
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit in doc.units:
             toks = doc.unit_tokens(unit)
-            words = [_norm(t.text) for t in toks]
+            words = [t.text.lower().replace("’", "'") for t in toks]  # _norm, inlined (every token)
             n_words = len(words)
+            if len(set(words)) == n_words:
+                continue  # no word occurs twice: nothing repeats
             covered_until = -1
             for i in range(n_words):
                 if toks[i].start < covered_until:
                     continue
+                if words[i] not in words[i + 1 : i + self.max_n + 2]:
+                    continue  # a copy would start within max_n words (max_n + 1 after a connective)
                 hit = None
                 for n in range(min(self.max_n, (n_words - i) // 2), 0, -1):
                     a = words[i : i + n]
