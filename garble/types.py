@@ -19,6 +19,15 @@ class Unit:
     end: int
     text: str
     paragraph: int  # index of the paragraph (or input line) that holds the unit
+    # the unit starts (ends) where a longer text was cut at the unit length
+    # limit, at a space or anywhere, not at a sentence end or line break
+    cut_start: bool = False
+    cut_end: bool = False
+
+    @property
+    def split(self) -> bool:
+        """Whether the unit was cut out of a longer text at the length limit."""
+        return self.cut_start or self.cut_end
 
     def __post_init__(self) -> None:
         if self.end - self.start != len(self.text):
