@@ -1,0 +1,1164 @@
+"""Measure detection quality on human-annotated MT errors (``garble eval``).
+
+Input: an annotated TSV like ``mqm_ted_zhen.tsv`` (tab-separated, header row,
+no quoting; columns ``system doc seg is_ref raters mqm major fluency_major
+categories text``). Each ``(system, doc)`` is rebuilt in ``seg`` order and
+scored as ONE document with :meth:`garble.Scorer.score_units`, so
+document-level detectors (name consistency, repetition across units) see the
+whole talk.
+
+Per segment the named feature vector of :func:`garble.scorer.unit_features`
+(detector strengths, LM features, length) is extracted once and cached under
+``$GARBLE_CACHE/eval`` (default ``out/cache``), keyed by the file's hash, the
+model, and the detector set (names and source code). The expensive part, the
+LM's token surprisals, is cached by content (model, context, text) in
+``<cache>/lm/<model>.jsonl``, so a new detector, a corrupted copy of a
+document (synthetic errors) or a changed file only pays for unseen texts.
+
+Metrics (see :func:`metric_row`), each for several score columns:
+
+* ``auc_flu``: ROC-AUC, fluency-major segments (``fluency_major > 0``) vs
+  error-free ones (``mqm == 0``);
+* ``auc_flu_len``: the same inside 5 quintile bins of character length,
+  averaged over the bins (length-controlled AUC);
+* ``auc_major``: ROC-AUC, any Major error (``major > 0``) vs error-free;
+* ``spearman``: Spearman correlation with ``mqm`` (all segments);
+* ``pairwise``: over pairs of MT systems' translations of the same
+  ``(doc, seg)`` with different ``mqm``, the fraction where the higher-mqm one
+  scores higher (score ties count 0.5); human references are left out;
+* ``p_at_5``: precision@5 per document (``system, doc``): the share of each
+  document's 5 top-scored segments that carry a Major error, averaged over
+  documents;
+* per-category recall: a segment is *caught* when its score is in the top 20%
+  of all scored segments (global threshold); recall = caught / segments with
+  that category.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import inspect
+import json
+import math
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Optional, Sequence
+
+from .errors import InputError, UsageError
+
+ANNOTATED_COLUMNS = ("system", "doc", "seg", "is_ref", "raters", "mqm", "major", "fluency_major", "categories", "text")
+CLEAN_COLUMNS = ("corpus", "doc", "seg", "text")
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+@dataclass(frozen=True)
+class Row:
+    """One annotated segment."""
+
+    system: str
+    doc: str
+    seg: int
+    is_ref: bool
+    raters: int
+    mqm: float
+    major: float
+    fluency_major: float
+    categories: tuple[str, ...]
+    text: str
+    line: int = 0  # line number in the file (1 = header)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.system, self.doc, self.seg)
+
+
+def _read_table(path: Path, required: Sequence[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and ``(line number, fields)`` of a tab-separated file with no quoting."""
+    p = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", path=p) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", path=p) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", path=p) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 (byte {raw[e.start]:#04x})", path=p, line=line) from None
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("empty file (no header row)", path=p, line=1) from None
+    header = [h.strip() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"header lacks column(s) {', '.join(missing)}; expected {' '.join(required)} (tab-separated)", path=p, line=1)
+    rows = []
+    for lineno, fields in enumerate(reader, 2):
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line
+        if len(fields) != len(header):
+            raise InputError(f"{len(fields)} tab-separated fields, expected {len(header)} ({' '.join(header)})", path=p, line=lineno)
+        rows.append((lineno, fields))
+    return header, rows
+
+
+def _num(value: str, kind: type, column: str, path: str, line: int):
+    try:
+        v = kind(value)
+    except ValueError:
+        raise InputError(f"column {column}: {value!r} is not a{'n integer' if kind is int else ' number'}", path=path, line=line) from None
+    if isinstance(v, float) and not math.isfinite(v):
+        raise InputError(f"column {column}: {value!r} is not a finite number", path=path, line=line)
+    return v
+
+
+def read_annotated(path: Path) -> list[Row]:
+    """Rows of an annotated TSV (see module docstring); malformed rows raise :class:`InputError` naming file:line."""
+    header, raw = _read_table(path, ANNOTATED_COLUMNS)
+    col = {c: header.index(c) for c in ANNOTATED_COLUMNS}
+    p = str(path)
+    out: list[Row] = []
+    seen: dict[tuple, int] = {}
+    for line, f in raw:
+        get = lambda c: f[col[c]].strip()  # noqa: E731
+        if not get("system") or not get("doc"):
+            raise InputError("empty system or doc", path=p, line=line)
+        is_ref = get("is_ref")
+        if is_ref not in ("0", "1"):
+            raise InputError(f"column is_ref: {is_ref!r}, expected 0 or 1", path=p, line=line)
+        row = Row(
+            system=get("system"),
+            doc=get("doc"),
+            seg=_num(get("seg"), int, "seg", p, line),
+            is_ref=is_ref == "1",
+            raters=_num(get("raters") or "0", int, "raters", p, line),
+            mqm=_num(get("mqm"), float, "mqm", p, line),
+            major=_num(get("major"), float, "major", p, line),
+            fluency_major=_num(get("fluency_major"), float, "fluency_major", p, line),
+            categories=tuple(c for c in get("categories").split("|") if c),
+            text=f[col["text"]],
+            line=line,
+        )
+        if row.key in seen:
+            raise InputError(f"duplicate segment (system {row.system}, doc {row.doc}, seg {row.seg}); first on line {seen[row.key]}", path=p, line=line)
+        seen[row.key] = line
+        out.append(row)
+    if not out:
+        raise InputError("no data rows", path=p)
+    return out
+
+
+@dataclass(frozen=True)
+class CleanRow:
+    corpus: str
+    doc: str
+    seg: int
+    text: str
+    line: int = 0
+
+
+def read_clean(path: Path) -> list[CleanRow]:
+    """Rows of a clean-English TSV (``corpus doc seg text``)."""
+    header, raw = _read_table(path, CLEAN_COLUMNS)
+    col = {c: header.index(c) for c in CLEAN_COLUMNS}
+    p = str(path)
+    return [CleanRow(f[col["corpus"]].strip(), f[col["doc"]].strip(), _num(f[col["seg"]].strip(), int, "seg", p, line), f[col["text"]], line) for line, f in raw]
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class EvalDoc:
+    """One rebuilt document: rows of one ``(system, doc)`` in seg order."""
+
+    system: str
+    doc: str
+    rows: list  # Row (or CleanRow) in seg order
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.rows]
+
+
+def build_documents(rows: Iterable, key: Callable = lambda r: (r.system, r.doc)) -> list[EvalDoc]:
+    """Group rows into documents (``key``), each in seg order; documents in first-seen order."""
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    return [EvalDoc(k[0], k[1], sorted(v, key=lambda r: r.seg)) for k, v in groups.items()]
+
+
+def split_of(doc: str) -> str:
+    """``train`` or ``test``: the talk's half of SHA-256 hash space (first bit 0 = train).
+
+    Fixed before any result was seen; on mqm_ted_zhen it puts talk.6, talk.7
+    and talk.9 in train and talk.2 and talk.5 in test.
+    """
+    return "train" if hashlib.sha256(doc.encode("utf-8")).digest()[0] < 128 else "test"
+
+
+# ---------------------------------------------------------------------------
+# cache
+
+
+def cache_root() -> Path:
+    """``$GARBLE_CACHE/eval`` when set, else ``out/cache`` (ignored by git)."""
+    env = os.environ.get("GARBLE_CACHE")
+    return Path(env) / "eval" if env else Path("out") / "cache"
+
+
+class CachedLM:
+    """A memoising wrapper around :class:`garble.lm.LanguageModel` (same ``score`` signature).
+
+    Results are keyed by (max_tokens, context, text) and appended to a JSONL
+    file, so an interrupted run keeps its progress and any later run (another
+    detector set, corrupted copies of documents) pays only for unseen texts.
+    ``lm`` may be a zero-argument callable that builds the model: it is then
+    only loaded when a text is missing from the cache.
+    """
+
+    def __init__(self, lm, path: Optional[Path] = None, name: Optional[str] = None):
+        self._lm = lm
+        self.name = name or getattr(lm, "name", "lm")
+        self.path = Path(path) if path else None
+        self._mem: dict[str, object] = {}
+        self.hits = 0
+        self.misses = 0
+        # key -> key of a stand-in result, used only when the key itself is not cached
+        # (synthetic errors: the unit after a corrupted one keeps its clean-context score)
+        self.alias: dict[str, str] = {}
+        if self.path and self.path.is_file():
+            from .lm import TokenScores
+
+            with open(self.path, encoding="utf-8") as fh:
+                for ln in fh:
+                    try:
+                        d = json.loads(ln)
+                    except ValueError:
+                        continue  # a line cut short by an interrupted run
+                    self._mem[d["k"]] = TokenScores(tuple(d["s"]), tuple(tuple(o) for o in d["o"]), bool(d["t"]))
+
+    @property
+    def lm(self):
+        if callable(self._lm) and not hasattr(self._lm, "score"):
+            self._lm = self._lm()
+        return self._lm
+
+    @property
+    def max_tokens(self) -> int:
+        return getattr(self._lm, "max_tokens", 256) if hasattr(self._lm, "score") else 256
+
+    def _key(self, text: str, ctx: Optional[str]) -> str:
+        return hashlib.sha1(f"{self.max_tokens}\x00{ctx or ''}\x00{text}".encode("utf-8")).hexdigest()
+
+    def score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]] = None):
+        ctxs = list(contexts) if contexts is not None else [None] * len(texts)
+        keys = [self._key(t, c) for t, c in zip(texts, ctxs)]
+        if self.alias:
+            keys = [self.alias[k] if k not in self._mem and self.alias.get(k) in self._mem else k for k in keys]
+        todo: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self._mem and k not in todo:
+                todo[k] = i
+        self.misses += len(todo)
+        self.hits += len(keys) - len(todo)
+        if todo:
+            idx = list(todo.values())
+            sub_ctx = [ctxs[i] for i in idx]
+            res = self.lm.score([texts[i] for i in idx], sub_ctx if any(sub_ctx) else None)
+            lines = []
+            for i, r in zip(idx, res):
+                self._mem[keys[i]] = r
+                lines.append(json.dumps({"k": keys[i], "s": list(r.surprisals), "o": [list(o) for o in r.offsets], "t": r.truncated}))
+            if self.path:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write("\n".join(lines) + "\n")
+        return [self._mem[k] for k in keys]
+
+
+    def prefill(self, texts: Sequence[str]) -> None:
+        """Fill the cache for one document's units, alone and after the previous unit, with one pass.
+
+        The sequence that scores unit i after unit i-1 is ``[BOS] + tokens(unit
+        i-1) + tokens(" " + unit i)``; its prefix is exactly the sequence that
+        scores unit i-1 alone (causal attention: a prefix never sees what
+        follows), so the alone surprisals of unit i-1 are read off it (when the
+        context was not cut to ``max_tokens // 2``). This halves the LM work of
+        :meth:`garble.Scorer.score_units`; the values equal a separate pass up
+        to float rounding. Needs a :class:`garble.lm.LanguageModel`.
+        """
+        texts = list(texts)
+        n = len(texts)
+        if n == 0:
+            return
+        todo = [i for i in range(1, n) if self._key(texts[i], texts[i - 1]) not in self._mem]
+        if todo:
+            lm = self.lm
+            ctx_res, alone_res = _score_with_prefix(lm, [texts[i] for i in todo], [texts[i - 1] for i in todo])
+            lines = []
+            for i, r, a in zip(todo, ctx_res, alone_res):
+                for key, val in ((self._key(texts[i], texts[i - 1]), r), (self._key(texts[i - 1], None), a)):
+                    if val is not None and key not in self._mem:
+                        self._mem[key] = val
+                        lines.append(json.dumps({"k": key, "s": list(val.surprisals), "o": [list(o) for o in val.offsets], "t": val.truncated}))
+            self.misses += len(todo)
+            if self.path and lines:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write("\n".join(lines) + "\n")
+        self.score(texts)  # units whose alone score was not a by-product (the last, long contexts)
+
+
+def _score_with_prefix(lm, texts: Sequence[str], contexts: Sequence[str]):
+    """``(scores of texts after contexts, scores of contexts alone or None)`` with :class:`garble.lm.LanguageModel`'s conventions."""
+    from .lm import TokenScores
+
+    torch = lm._torch
+    encoded = lm._encode([" " + t for t in texts])
+    ctx_enc = lm._encode(list(contexts))
+    half = lm.max_tokens // 2
+    seqs = []
+    for (ids, offs), (cids, coffs) in zip(encoded, ctx_enc):
+        offs = [(max(a - 1, 0), max(b - 1, 0)) for a, b in offs]
+        full_ctx = len(cids) <= half
+        cids = cids[-half:]
+        seqs.append(([lm.prefix_id] + cids + ids[: lm.max_tokens], len(cids), offs[: lm.max_tokens], len(ids) > lm.max_tokens, coffs if full_ctx else None))
+    ctx_out: list = [None] * len(texts)
+    alone_out: list = [None] * len(texts)
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
+
+    def run(batch):
+        width = max(len(seqs[i][0]) for i in batch)
+        ids = torch.full((len(batch), width), lm.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            s = seqs[i][0]
+            ids[row, : len(s)] = torch.tensor(s)
+            mask[row, : len(s)] = 1
+        with torch.inference_mode():
+            logits = lm.model(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device)).logits
+            logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+            surpr = -logp.gather(-1, ids[:, 1:].to(lm.device).unsqueeze(-1)).squeeze(-1).cpu()
+        for row, i in enumerate(batch):
+            s, n_ctx, offs, truncated, coffs = seqs[i]
+            vals = surpr[row, n_ctx : len(s) - 1].tolist()
+            ctx_out[i] = TokenScores(tuple(vals), tuple(offs[: len(vals)]), truncated)
+            if coffs is not None:
+                cv = surpr[row, :n_ctx].tolist()
+                alone_out[i] = TokenScores(tuple(cv), tuple(tuple(o) for o in coffs[: len(cv)]), False)
+
+    batch: list[int] = []
+    for i in order:
+        longest = len(seqs[i][0])
+        if batch and (longest * (len(batch) + 1) > lm.batch_tokens or len(batch) >= lm.max_batch):
+            run(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        run(batch)
+    return ctx_out, alone_out
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in s)[-80:]
+
+
+def make_cached_lm(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", cache: Optional[Path] = None) -> CachedLM:
+    """A :class:`CachedLM` over the named model (loaded lazily, only on a cache miss)."""
+    from .lm import DEFAULT_MODEL
+
+    name = model or DEFAULT_MODEL
+    root = Path(cache) if cache else cache_root()
+
+    def build():
+        from .lm import LanguageModel
+
+        return LanguageModel(model, device=device, dtype=dtype)
+
+    return CachedLM(build, root / "lm" / f"{_slug(name)}.jsonl", name=name)
+
+
+def detector_signature(detectors: Sequence) -> str:
+    """Names and source code of a detector set: a changed detector changes the cache key."""
+    h = hashlib.sha256()
+    for d in sorted(detectors, key=lambda d: d.name):
+        h.update(d.name.encode())
+        try:
+            h.update(inspect.getsource(sys.modules[type(d).__module__]).encode())
+        except (OSError, TypeError, KeyError):
+            h.update(repr(vars(d)).encode())
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# feature extraction
+
+
+@dataclass
+class Segment:
+    """One scored segment: its annotation, named features and what fired."""
+
+    row: object  # Row or CleanRow
+    x: dict  # garble.scorer.unit_features
+    lm: Optional[dict]  # LMFeatures.to_dict() (None without an LM)
+    findings: list  # [detector, kind, weight, message]
+    doc_index: int = 0  # index of its document in the extraction order
+
+    @property
+    def chars(self) -> int:
+        return len(self.row.text)
+
+
+def _unit_records(result, doc_index: int, rows) -> list[Segment]:
+    from .scorer import unit_features
+
+    out = []
+    for r, u in zip(rows, result.units):
+        x = unit_features(u.text, u.findings, u.lm)
+        fs = [[f.detector, f.kind, round(f.weight, 4), f.message] for f in sorted(u.findings, key=lambda f: -f.weight)]
+        out.append(Segment(r, x, u.lm.to_dict() if u.lm is not None else None, fs, doc_index))
+    return out
+
+
+def score_documents(docs: Sequence[EvalDoc], scorer, progress: Optional[Callable[[int, int], None]] = None) -> list[Segment]:
+    """Score every document as one document (``scorer.score_units``); one Segment per row, in document order."""
+    out: list[Segment] = []
+    for i, d in enumerate(docs):
+        res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}")
+        out.extend(_unit_records(res, i, d.rows))
+        if progress:
+            progress(i + 1, len(docs))
+    return out
+
+
+def _features_cache_path(path: Path, model_name: str, detectors: Sequence, context: bool, cache: Optional[Path]) -> Path:
+    root = Path(cache) if cache else cache_root()
+    name = f"{file_hash(path)[:16]}-{_slug(model_name)}-{'ctx' if context else 'noctx'}-{detector_signature(detectors)}.jsonl"
+    return root / "features" / name
+
+
+def load_segments(
+    path: Path,
+    rows: Sequence[Row],
+    *,
+    lm=None,
+    detectors: Optional[Sequence] = None,
+    context: bool = True,
+    cache: Optional[Path] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> list[Segment]:
+    """Segments (in file row order) of an annotated file, from the feature cache or scored now.
+
+    ``lm``: a LanguageModel-like object (e.g. :class:`CachedLM`) or ``None``
+    to run the detectors alone. ``detectors``: default all registered.
+    """
+    from .api import Scorer
+    from .detectors import all_detectors
+
+    dets = list(detectors) if detectors is not None else all_detectors()
+    model_name = getattr(lm, "name", "lm") if lm is not None else "no-lm"
+    cpath = _features_cache_path(path, model_name, dets, context, cache)
+    docs = build_documents(rows)
+    by_key = {r.key: r for r in rows}
+    if cpath.is_file():
+        try:
+            segs = []
+            with open(cpath, encoding="utf-8") as fh:
+                for ln in fh:
+                    d = json.loads(ln)
+                    segs.append(Segment(by_key[tuple(d["key"])], d["x"], d["lm"], d["f"], d["doc"]))
+            if len(segs) == len(rows):
+                return _row_order(segs, rows)
+        except (ValueError, KeyError, TypeError):
+            pass  # stale or cut-short cache: rebuild
+    scorer = Scorer(model=lm if lm is not None else False, detectors=dets, context=context)
+    segs = score_documents(docs, scorer, progress)
+    cpath.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cpath.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for s in segs:
+            fh.write(json.dumps({"key": list(s.row.key), "x": s.x, "lm": s.lm, "f": s.findings, "doc": s.doc_index}) + "\n")
+    os.replace(tmp, cpath)
+    return _row_order(segs, rows)
+
+
+def _row_order(segs: list[Segment], rows: Sequence[Row]) -> list[Segment]:
+    pos = {r.key: i for i, r in enumerate(rows)}
+    return sorted(segs, key=lambda s: pos[s.row.key])
+
+
+# ---------------------------------------------------------------------------
+# metrics (numpy/scipy; pure functions, tested on hand-computed examples)
+
+
+def roc_auc(scores, labels) -> float:
+    """ROC-AUC of ``scores`` for binary ``labels`` (ties count 0.5: Mann-Whitney U / n+ n-); NaN without both classes."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    r = rankdata(s)
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def quantile_bins(values, n_bins: int = 5):
+    """Bin index 0..n_bins-1 of each value by its quantiles (equal-count bins; ties at an edge go to the lower bin)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    edges = np.quantile(v, np.linspace(0, 1, n_bins + 1)[1:-1])
+    return np.searchsorted(edges, v, side="left")
+
+
+def binned_auc(scores, labels, bins, weighted: bool = False) -> float:
+    """Length-controlled AUC: ROC-AUC inside each bin (``bins[i]`` = bin index of item i), averaged over bins.
+
+    Bins lacking either class are skipped. ``weighted``: weight each bin by its
+    number of positive-negative pairs (the AUC over pairs from the same bin)
+    instead of a plain mean.
+    """
+    import numpy as np
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    b = np.asarray(bins)
+    aucs, ws = [], []
+    for k in np.unique(b):
+        a = roc_auc(s[b == k], y[b == k])
+        if not math.isnan(a):
+            aucs.append(a)
+            ws.append(int(y[b == k].sum()) * int((~y[b == k]).sum()))
+    if not aucs:
+        return float("nan")
+    return float(np.average(aucs, weights=ws) if weighted else np.mean(aucs))
+
+
+def pairwise_accuracy(scores, quality, groups) -> tuple[float, int]:
+    """Over pairs in the same group with different ``quality`` (e.g. mqm), the share where the worse one (higher mqm) scores higher.
+
+    Score ties count 0.5. Returns ``(accuracy, number of pairs)``.
+    """
+    import numpy as np
+
+    s = np.asarray(scores, dtype=float)
+    q = np.asarray(quality, dtype=float)
+    by: dict = defaultdict(list)
+    for i, g in enumerate(groups):
+        by[g].append(i)
+    good = 0.0
+    n = 0
+    for idx in by.values():
+        if len(idx) < 2:
+            continue
+        idx = np.asarray(idx)
+        dq = q[idx][:, None] - q[idx][None, :]
+        ds = s[idx][:, None] - s[idx][None, :]
+        mask = dq > 0  # i worse than j
+        n += int(mask.sum())
+        good += float((ds[mask] > 0).sum() + 0.5 * (ds[mask] == 0).sum())
+    return (good / n if n else float("nan")), n
+
+
+def precision_at_k(scores, positives, groups, k: int = 5) -> float:
+    """Mean over groups (documents) of the share of positives among the group's ``k`` top-scored items (ties: earlier item first)."""
+    import numpy as np
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(positives, dtype=bool)
+    by: dict = defaultdict(list)
+    for i, g in enumerate(groups):
+        by[g].append(i)
+    vals = []
+    for idx in by.values():
+        top = sorted(idx, key=lambda i: (-s[i], i))[:k]
+        vals.append(float(y[top].mean()))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def spearman(scores, target) -> float:
+    import warnings
+
+    from scipy.stats import spearmanr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant column: NaN, reported as such
+        r = spearmanr(scores, target).statistic
+    return float(r)
+
+
+def top_fraction(scores, frac: float = 0.2):
+    """Boolean mask of the items in the top ``frac`` of scores (rank-based: exactly ceil(frac*n) items; ties broken by position)."""
+    import numpy as np
+
+    s = np.asarray(scores, dtype=float)
+    n = len(s)
+    k = int(math.ceil(frac * n))
+    order = np.lexsort((np.arange(n), -s))
+    mask = np.zeros(n, dtype=bool)
+    mask[order[:k]] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# score columns and the evaluation table
+
+LM_KEYS = ("lm_rel_median", "lm_max", "lm_ctx_gain")
+
+# README figures (all 7,935 rows of mqm_ted_zhen.tsv) that the metric code must reproduce
+README_BASELINES = {
+    "LM mean surprisal": {"auc_flu": 0.433, "auc_flu_len": 0.502, "spearman": -0.056, "pairwise": 0.522},
+    "LM total surprisal": {"auc_flu": 0.671, "auc_flu_len": 0.579, "spearman": 0.319, "pairwise": 0.512},
+    "length (chars)": {"auc_flu": 0.670, "auc_flu_len": 0.563, "spearman": 0.301, "pairwise": 0.477},
+}
+
+METRICS = (
+    ("auc_flu", "AUC flu-major"),
+    ("auc_flu_len", "len-ctrl AUC"),
+    ("auc_major", "AUC major"),
+    ("spearman", "Spearman mqm"),
+    ("pairwise", "pairwise acc"),
+    ("p_at_5", "P@5/doc"),
+)
+
+P_AT_K = 5
+TOP_FRACTION = 0.2
+N_LEN_BINS = 5
+
+
+def without_lm(x: Mapping[str, float]) -> dict:
+    return {k: v for k, v in x.items() if k not in LM_KEYS}
+
+
+def detector_logit(x: Mapping[str, float], weights) -> float:
+    """The combiner's detector terms only (no bias, LM or length)."""
+    return sum(weights.detectors.get(k[4:], weights.default_detector_weight) * v for k, v in x.items() if k.startswith("det:"))
+
+
+def has_lm(segs: Sequence[Segment]) -> bool:
+    return any(s.lm is not None for s in segs)
+
+
+def score_columns(segs: Sequence[Segment], weights, seed: int = 0, xs: Optional[Sequence[Mapping[str, float]]] = None) -> dict:
+    """Score columns (name -> array) for ``segs``: the combined score and the baselines.
+
+    ``xs``: feature dicts to use instead of ``s.x`` (ablations).
+    """
+    import numpy as np
+
+    xs = list(xs) if xs is not None else [s.x for s in segs]
+    cols = {"garble": np.array([weights.score(x) for x in xs])}
+    lm = has_lm(segs)
+    if lm:
+        cols["garble --no-lm"] = np.array([weights.score(without_lm(x)) for x in xs])
+    cols["detectors alone"] = np.array([detector_logit(x, weights) for x in xs])
+    if lm:
+        mean = np.array([s.lm["mean_surprisal"] if s.lm else 0.0 for s in segs])
+        ntok = np.array([s.lm["n_tokens"] if s.lm else 0 for s in segs])
+        cols["LM mean surprisal"] = mean
+        cols["LM total surprisal"] = mean * ntok
+    cols["length (chars)"] = np.array([s.chars for s in segs], dtype=float)
+    cols["random"] = np.random.default_rng(seed).random(len(segs))
+    return cols
+
+
+@dataclass
+class Labels:
+    """The annotation of a list of segments as arrays."""
+
+    mqm: object
+    major: object
+    flu: object
+    chars: object
+    is_ref: object
+    len_bin: object
+    seg_group: list  # (doc, seg)
+    doc_group: list  # (system, doc)
+
+    @classmethod
+    def of(cls, segs: Sequence[Segment]) -> "Labels":
+        import numpy as np
+
+        chars = np.array([s.chars for s in segs], dtype=float)
+        return cls(
+            mqm=np.array([s.row.mqm for s in segs]),
+            major=np.array([s.row.major for s in segs]),
+            flu=np.array([s.row.fluency_major for s in segs]),
+            chars=chars,
+            is_ref=np.array([s.row.is_ref for s in segs], dtype=bool),
+            len_bin=quantile_bins(chars, N_LEN_BINS) if len(segs) else np.zeros(0, int),
+            seg_group=[(s.row.doc, s.row.seg) for s in segs],
+            doc_group=[(s.row.system, s.row.doc) for s in segs],
+        )
+
+
+def metric_row(score, lab: Labels) -> dict:
+    """All metrics of one score column (see module docstring)."""
+    import numpy as np
+
+    s = np.asarray(score, dtype=float)
+    clean = lab.mqm == 0
+    fm = (lab.flu > 0) | clean
+    mm = (lab.major > 0) | clean
+    mt = ~lab.is_ref
+    pw, n_pairs = pairwise_accuracy(s[mt], lab.mqm[mt], [g for g, k in zip(lab.seg_group, mt) if k])
+    return {
+        "auc_flu": roc_auc(s[fm], lab.flu[fm] > 0),
+        "auc_flu_len": binned_auc(s[fm], lab.flu[fm] > 0, lab.len_bin[fm], weighted=True),
+        "auc_major": roc_auc(s[mm], lab.major[mm] > 0),
+        "spearman": spearman(s, lab.mqm),
+        "pairwise": pw,
+        "p_at_5": precision_at_k(s, lab.major > 0, lab.doc_group, P_AT_K),
+        "n_pairs": n_pairs,
+    }
+
+
+def category_recall(score, segs: Sequence[Segment], frac: float = TOP_FRACTION) -> dict:
+    """Per error category: the share of its segments whose score is in the top ``frac`` of all segments.
+
+    Also ``(no error)``: the share of error-free segments in the top ``frac``
+    (the false-alarm rate at that cut).
+    """
+    top = top_fraction(score, frac)
+    hit: dict = defaultdict(lambda: [0, 0])
+    for s, t in zip(segs, top):
+        cats = s.row.categories if s.row.mqm > 0 else ("(no error)",)
+        for c in set(cats) or {"(minor, uncategorised)"}:
+            hit[c][0] += int(t)
+            hit[c][1] += 1
+    return {c: {"recall": h[0] / h[1], "n": h[1]} for c, h in sorted(hit.items(), key=lambda kv: -kv[1][1])}
+
+
+def select_split(segs: Sequence[Segment], split: str) -> list[Segment]:
+    if split == "all":
+        return list(segs)
+    if split not in ("train", "test"):
+        raise UsageError(f"unknown split {split!r}: expected test, train or all")
+    return [s for s in segs if split_of(s.row.doc) == split]
+
+
+def evaluation_table(segs: Sequence[Segment], weights, seed: int = 0) -> dict:
+    """``{"n": .., "n_flu": .., "n_clean": .., "n_major": .., "rows": {column: metrics}}`` for ``segs``."""
+    lab = Labels.of(segs)
+    cols = score_columns(segs, weights, seed)
+    return {
+        "n": len(segs),
+        "n_flu": int((lab.flu > 0).sum()),
+        "n_major": int((lab.major > 0).sum()),
+        "n_clean": int((lab.mqm == 0).sum()),
+        "docs": sorted({s.row.doc for s in segs}),
+        "rows": {name: metric_row(score, lab) for name, score in cols.items()},
+    }
+
+
+def ablation_table(segs: Sequence[Segment], weights) -> dict:
+    """Metrics of the combined score with each detector's feature removed (no refit), and with no LM."""
+    lab = Labels.of(segs)
+    full = metric_row([weights.score(s.x) for s in segs], lab)
+    names = sorted({k[4:] for s in segs for k in s.x if k.startswith("det:")})
+    out = {"(none removed)": full}
+    for n in names:
+        xs = [{k: v for k, v in s.x.items() if k != f"det:{n}"} for s in segs]
+        out[f"-{n}"] = metric_row([weights.score(x) for x in xs], lab)
+    if has_lm(segs):
+        out["-LM (all LM features)"] = metric_row([weights.score(without_lm(s.x)) for s in segs], lab)
+        for k in LM_KEYS:
+            out[f"-{k}"] = metric_row([weights.score({a: b for a, b in s.x.items() if a != k}) for s in segs], lab)
+    out["-log_chars"] = metric_row([weights.score({a: b for a, b in s.x.items() if a != "log_chars"}) for s in segs], lab)
+    fires = {n: sum(1 for s in segs if s.x.get(f"det:{n}", 0) > 0) for n in names}
+    return {"rows": out, "fires": fires}
+
+
+def misses_and_false_alarms(segs: Sequence[Segment], score, n: int = 20) -> dict:
+    """The ``n`` fluency-major segments scored lowest (misses) and the ``n`` error-free segments scored highest (false alarms)."""
+    import numpy as np
+
+    s = np.asarray(score, dtype=float)
+    # within-document rank percentile: what a reviewer sees (0 = top of the list)
+    pct = np.zeros(len(segs))
+    by: dict = defaultdict(list)
+    for i, seg in enumerate(segs):
+        by[(seg.row.system, seg.row.doc)].append(i)
+    for idx in by.values():
+        order = sorted(idx, key=lambda i: (-s[i], i))
+        for r, i in enumerate(order):
+            pct[i] = r / max(len(order) - 1, 1)
+
+    def item(i):
+        seg = segs[i]
+        return {
+            "system": seg.row.system,
+            "doc": seg.row.doc,
+            "seg": seg.row.seg,
+            "mqm": seg.row.mqm,
+            "major": seg.row.major,
+            "fluency_major": seg.row.fluency_major,
+            "categories": list(seg.row.categories),
+            "score": float(s[i]),
+            "doc_rank_pct": float(pct[i]),
+            "findings": [f"{f[0]}:{f[1]} {f[2]}" for f in seg.findings[:3]],
+            "text": seg.row.text,
+        }
+
+    pos = [i for i, seg in enumerate(segs) if seg.row.fluency_major > 0]
+    neg = [i for i, seg in enumerate(segs) if seg.row.mqm == 0]
+    misses = sorted(pos, key=lambda i: (s[i], -segs[i].row.fluency_major, i))[:n]
+    alarms = sorted(neg, key=lambda i: (-s[i], i))[:n]
+    return {"misses": [item(i) for i in misses], "false_alarms": [item(i) for i in alarms]}
+
+
+# ---------------------------------------------------------------------------
+# synthetic errors
+
+
+def synthetic_sources(rows: Sequence[Row], clean_rows: Sequence[CleanRow] = ()) -> list[tuple[str, tuple[str, ...], str]]:
+    """Clean documents to corrupt: ``(doc_id, texts, split)``.
+
+    The human reference translations (``is_ref`` rows, one document per
+    ``(system, doc)``) and the clean-English documents. A clean document that
+    shares segments with a talk of the annotated file (clean_en.tsv holds the
+    English originals of the TED talks) takes that talk's split, so no test
+    talk leaks into training; others are split by their own id. Documents
+    whose text repeats an earlier one are dropped.
+    """
+    out = []
+    seen: set = set()
+    talk_of: dict[str, str] = {}
+    for d in build_documents([r for r in rows if r.is_ref]):
+        texts = tuple(d.texts)
+        for t in texts:
+            talk_of.setdefault(t, d.doc)
+        if texts not in seen:
+            seen.add(texts)
+            out.append((f"{d.system}/{d.doc}", texts, split_of(d.doc)))
+    for d in build_documents(clean_rows, key=lambda r: (r.corpus, r.doc)):
+        texts = tuple(d.texts)
+        if texts in seen:
+            continue
+        seen.add(texts)
+        talks = [talk_of[t] for t in texts if t in talk_of]
+        split = split_of(max(set(talks), key=talks.count)) if talks else split_of(d.doc)
+        out.append((f"{d.system}/{d.doc}", texts, split))
+    return out
+
+
+@dataclass
+class SynthResult:
+    """Features of a clean unit and of its corruption (one or two units), both scored in document context."""
+
+    kind: str
+    doc_id: str
+    detail: str
+    original: str
+    corrupted: list
+    clean_x: dict
+    corrupt_xs: list  # one feature dict per corrupted unit
+    corrupt_findings: list
+
+    def scores(self, weights, lm: bool = True) -> tuple[float, float]:
+        """``(clean score, corrupted score)``: the corrupted score is the highest of its units'."""
+        f = (lambda x: x) if lm else without_lm
+        return weights.score(f(self.clean_x)), max(weights.score(f(x)) for x in self.corrupt_xs)
+
+
+def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None) -> list[SynthResult]:
+    """Score every pair's clean and corrupted document with ``scorer`` (features cached like :func:`load_segments`).
+
+    With a :class:`CachedLM` the LM texts are batched up front; the unit after
+    a corrupted one keeps its clean-context LM score (its own score is not
+    measured, and the corrupted unit's features do not depend on it).
+    """
+    lm = scorer.lm
+    model_name = getattr(lm, "name", "lm") if lm is not None else "no-lm"
+    h = hashlib.sha256()
+    for p in pairs:
+        h.update(json.dumps([p.doc_id, p.index, p.corruption.kind, list(p.corruption.units), len(p.texts)]).encode())
+    root = Path(cache) if cache else cache_root()
+    cpath = root / "synth" / f"{h.hexdigest()[:16]}-{_slug(model_name)}-{'ctx' if scorer.context else 'noctx'}-{detector_signature(scorer.detectors)}.jsonl"
+    if cpath.is_file():
+        try:
+            with open(cpath, encoding="utf-8") as fh:
+                got = [SynthResult(**json.loads(ln)) for ln in fh]
+            if len(got) == len(pairs):
+                return got
+        except (ValueError, TypeError):
+            pass
+    if isinstance(lm, CachedLM):
+        clean_docs = {p.doc_id: p.texts for p in pairs}
+        for texts in clean_docs.values():
+            lm.prefill(texts)
+        want_t, want_c = [], []
+        for p in pairs:
+            units = list(p.corruption.units)
+            prev = p.texts[p.index - 1] if p.index > 0 else None
+            for j, u in enumerate(units):
+                want_t += [u, u]
+                want_c += [None, prev if j == 0 else units[j - 1]]
+            if p.index + 1 < len(p.texts):
+                nxt = p.texts[p.index + 1]
+                lm.alias[lm._key(nxt, units[-1])] = lm._key(nxt, p.texts[p.index])
+        lm.score(want_t, want_c)
+    clean_feats: dict[str, list] = {}
+    out = []
+    for n, p in enumerate(pairs):
+        if p.doc_id not in clean_feats:
+            clean_feats[p.doc_id] = _unit_records(scorer.score_units(list(p.texts)), 0, [CleanRow("", p.doc_id, i, t) for i, t in enumerate(p.texts)])
+        ctexts = p.corrupted_texts()
+        res = scorer.score_units(ctexts)
+        recs = _unit_records(res, 0, [CleanRow("", p.doc_id, i, t) for i, t in enumerate(ctexts)])
+        idx = p.corrupted_indices
+        out.append(
+            SynthResult(
+                kind=p.corruption.kind,
+                doc_id=p.doc_id,
+                detail=p.corruption.detail,
+                original=p.corruption.original,
+                corrupted=list(p.corruption.units),
+                clean_x=clean_feats[p.doc_id][p.index].x,
+                corrupt_xs=[recs[i].x for i in idx],
+                corrupt_findings=[f for i in idx for f in recs[i].findings][:4],
+            )
+        )
+        if progress:
+            progress(n + 1, len(pairs))
+    if isinstance(lm, CachedLM):
+        lm.alias.clear()
+    cpath.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cpath.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for r in out:
+            fh.write(json.dumps(vars(r)) + "\n")
+    os.replace(tmp, cpath)
+    return out
+
+
+def synthetic_rates(results: Sequence[SynthResult], weights, lm: bool = True) -> dict:
+    """Per error type: pairs, detection rate (corrupted score > clean score, strictly), mean score gain."""
+    import numpy as np
+
+    by: dict = defaultdict(list)
+    for r in results:
+        c, k = r.scores(weights, lm)
+        by[r.kind].append((c, k))
+    out = {}
+    for kind, v in by.items():
+        a = np.array(v)
+        out[kind] = {"n": len(v), "rate": float((a[:, 1] > a[:, 0]).mean()), "mean_gain": float((a[:, 1] - a[:, 0]).mean())}
+    for kind in out:
+        rs = [r for r in results if r.kind == kind]
+        # a detector fired on the corrupted unit(s), and on the clean unit (the same detector may fire on both)
+        out[kind]["fired"] = sum(any(k.startswith("det:") for x in r.corrupt_xs for k in x) for r in rs) / len(rs)
+        out[kind]["fired_clean"] = sum(any(k.startswith("det:") for k in r.clean_x) for r in rs) / len(rs)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the whole evaluation and its report
+
+
+def _r(v, nd: int = 3):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), nd)
+
+
+def run_evaluation(
+    path: Path,
+    scorer,
+    split: str = "test",
+    clean: Optional[Path] = None,
+    synthetic: bool = False,
+    per_kind: int = 100,
+    seed: int = 0,
+    show: int = 20,
+    cache: Optional[Path] = None,
+    progress: Optional[Callable[[str, int, int], None]] = None,
+) -> dict:
+    """Evaluate ``scorer`` (its detectors, LM and weights) on an annotated file; a JSON-able dict.
+
+    ``split``: ``test`` (the held-out talks, see :func:`split_of`), ``train`` or ``all``.
+    ``synthetic``: also corrupt the human references (and ``clean``, a
+    clean-English TSV) of the same split and report detection rates per type.
+    """
+    rows = read_annotated(path)
+    lm = scorer.lm
+    segs = load_segments(
+        path, rows, lm=lm, detectors=scorer.detectors, context=scorer.context, cache=cache,
+        progress=(lambda i, n: progress("documents", i, n)) if progress else None,
+    )
+    sel = select_split(segs, split)
+    if not sel:
+        raise InputError(f"no segments in split {split!r} (talks: {', '.join(sorted({r.doc for r in rows}))})", path=str(path))
+    w = scorer.weights
+    table = evaluation_table(sel, w, seed)
+    score = [w.score(s.x) for s in sel]
+    out = {
+        "file": str(path),
+        "split": split,
+        "model": getattr(lm, "name", None) if lm is not None else None,
+        "weights": w.source,
+        "detectors": [d.name for d in scorer.detectors],
+        "definitions": {
+            "auc_flu": "ROC-AUC, fluency_major>0 vs mqm==0",
+            "auc_flu_len": f"the same inside {N_LEN_BINS} quintile bins of character length (bins over all segments of the split), averaged weighting each bin by its positive-negative pairs",
+            "auc_major": "ROC-AUC, major>0 vs mqm==0",
+            "spearman": "Spearman correlation with mqm, all segments",
+            "pairwise": "MT systems (references left out) on the same (doc, seg), pairs with different mqm: share where the higher-mqm one scores higher; ties 0.5",
+            "p_at_5": f"per document (system, doc): share of the {P_AT_K} top-scored segments with major>0, averaged over documents",
+            "category_recall": f"share of a category's segments whose score is in the top {int(TOP_FRACTION * 100)}% of all segments of the split",
+        },
+        "table": {**{k: v for k, v in table.items() if k != "rows"}, "rows": {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in table["rows"].items()}},
+        "categories": {c: {"recall": _r(v["recall"]), "n": v["n"]} for c, v in category_recall(score, sel).items()},
+    }
+    if split == "all":
+        out["readme_baselines"] = README_BASELINES
+    abl = ablation_table(sel, w)
+    out["ablation"] = {"fires": abl["fires"], "rows": {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in abl["rows"].items()}}
+    if show:
+        out.update(misses_and_false_alarms(sel, score, show))
+    if synthetic:
+        from .synth import make_pairs
+
+        clean_rows = read_clean(clean) if clean else []
+        src = [(d, t) for d, t, s in synthetic_sources(rows, clean_rows) if split == "all" or s == split]
+        pairs = make_pairs(src, per_kind=per_kind, seed=seed)
+        res = score_synthetic(pairs, scorer, cache, progress=(lambda i, n: progress("synthetic pairs", i, n)) if progress else None)
+        rates = synthetic_rates(res, w)
+        out["synthetic"] = {
+            "sources": [d for d, _ in src],
+            "rates": {k: {"n": v["n"], "rate": _r(v["rate"]), "mean_gain": _r(v["mean_gain"], 4), "fired": _r(v["fired"]), "fired_clean": _r(v["fired_clean"])} for k, v in rates.items()},
+            "definition": "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores strictly above the clean unit, each scored in its document",
+        }
+        if lm is not None:
+            rates_nolm = synthetic_rates(res, w, lm=False)
+            out["synthetic"]["rates_no_lm"] = {k: _r(v["rate"]) for k, v in rates_nolm.items()}
+    return out
+
+
+def format_report(res: dict) -> str:
+    """The evaluation as plain-text tables."""
+    lines = []
+    t = res["table"]
+    lines.append(f"garble eval {res['file']}  split={res['split']} ({', '.join(t['docs'])})  model={res['model'] or 'none (--no-lm)'}")
+    lines.append(f"segments {t['n']}: fluency-major {t['n_flu']}, major {t['n_major']}, error-free {t['n_clean']}")
+    lines.append(f"weights: {res['weights'][:160]}")
+    lines.append("")
+    names = [m[0] for m in METRICS]
+    heads = [m[1] for m in METRICS]
+    w0 = max(len(n) for n in t["rows"]) + 2
+    lines.append("score".ljust(w0) + "".join(h.rjust(14) for h in heads))
+    fmt = lambda v: ("—" if v is None else f"{v:.3f}").rjust(14)  # noqa: E731
+    for n, m in t["rows"].items():
+        lines.append(n.ljust(w0) + "".join(fmt(m[k]) for k in names))
+    base = res.get("readme_baselines")
+    if base:
+        lines.append("")
+        lines.append("README baselines (all rows), for comparison:")
+        for n, m in base.items():
+            lines.append(f"  {n}".ljust(w0) + "".join(fmt(m.get(k)) for k in names))
+    lines.append("")
+    lines.append("definitions:")
+    for k, v in res["definitions"].items():
+        lines.append(f"  {k}: {v}")
+    lines.append("")
+    lines.append(f"recall per error category (garble score in the top {int(TOP_FRACTION * 100)}%):")
+    for c, v in res["categories"].items():
+        lines.append(f"  {c:<48}{v['recall']:.3f}  (n={v['n']})")
+    if "synthetic" in res:
+        s = res["synthetic"]
+        lines.append("")
+        lines.append("synthetic errors: detection rate (corrupted unit scores above the clean one)" + ("; with / without the LM" if "rates_no_lm" in s else ""))
+        for k, v in s["rates"].items():
+            extra = f"   {s['rates_no_lm'][k]:.3f}" if "rates_no_lm" in s else ""
+            lines.append(f"  {k:<20}{v['rate']:.3f}{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
+    if "ablation" in res:
+        a = res["ablation"]
+        lines.append("")
+        lines.append("ablation: garble score with one feature removed (no refit); fires = segments where the detector fired")
+        lines.append("removed".ljust(w0) + "".join(h.rjust(14) for h in heads) + "fires".rjust(8))
+        for n, m in a["rows"].items():
+            fires = a["fires"].get(n[1:], "")
+            lines.append(n.ljust(w0) + "".join(fmt(m[k]) for k in names) + str(fires).rjust(8))
+    for key, title in (("misses", "largest misses (fluency-major, lowest score)"), ("false_alarms", "largest false alarms (error-free, highest score)")):
+        if res.get(key):
+            lines.append("")
+            lines.append(title + ":")
+            for it in res[key]:
+                cats = ",".join(it["categories"]) or "-"
+                lines.append(f"  {it['score']:.3f} {it['system']} {it['doc']}:{it['seg']} mqm={it['mqm']:g} [{cats}] {'; '.join(it['findings'])}")
+                lines.append(f"        {it['text'][:200]}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# extra features (a proposal for garble.scorer.unit_features; used by scripts/fit_scorer.py to measure them)
+
+EXTENDED = ("lm_mean", "lm_ctx_mean", "log_tokens", "lm_total", "lm_ctx_total", "lm_ctx_sqrt", "lm_max_rel", "log_chars_rel", "lm_total_rel")
+
+
+def extended_features(segs: Sequence[Segment]) -> list[dict]:
+    """``s.x`` plus features that :func:`garble.scorer.unit_features` does not compute (yet).
+
+    All come from fields :class:`garble.types.LMFeatures` already has:
+
+    * ``lm_mean``: the unit's mean token surprisal (absolute; ``lm_rel_median`` subtracts the document median);
+    * ``lm_ctx_mean``: its mean surprisal after the previous unit;
+    * ``log_tokens``: log(1 + LM tokens);
+    * ``lm_total``: total surprisal (mean x tokens), ``lm_ctx_total`` the same after the previous unit,
+      ``lm_ctx_sqrt``: mean after the previous unit x sqrt(tokens) (between mean and total);
+    * ``lm_max_rel``, ``log_chars_rel``, ``lm_total_rel``: ``lm_max``, ``log_chars``, ``lm_total``
+      minus their median over the unit's document.
+    """
+    import statistics
+
+    out = [dict(s.x) for s in segs]
+    by: dict = defaultdict(list)
+    for i, s in enumerate(segs):
+        by[(getattr(s.row, "system", ""), s.row.doc, s.doc_index)].append(i)
+    for i, s in enumerate(segs):
+        if s.lm is None:
+            continue
+        x = out[i]
+        n = s.lm["n_tokens"]
+        x["lm_mean"] = s.lm["mean_surprisal"]
+        x["log_tokens"] = math.log1p(n)
+        x["lm_total"] = s.lm["mean_surprisal"] * n
+        if "context_mean_surprisal" in s.lm:
+            x["lm_ctx_mean"] = s.lm["context_mean_surprisal"]
+            x["lm_ctx_total"] = s.lm["context_mean_surprisal"] * n
+            x["lm_ctx_sqrt"] = s.lm["context_mean_surprisal"] * math.sqrt(n)
+        else:
+            x["lm_ctx_mean"], x["lm_ctx_total"], x["lm_ctx_sqrt"] = x["lm_mean"], x["lm_total"], x["lm_mean"] * math.sqrt(n)
+    for idx in by.values():
+        for k, new in (("lm_max", "lm_max_rel"), ("log_chars", "log_chars_rel"), ("lm_total", "lm_total_rel")):
+            vals = [out[i][k] for i in idx if k in out[i]]
+            if not vals:
+                continue
+            med = statistics.median(vals)
+            for i in idx:
+                if k in out[i]:
+                    out[i][new] = out[i][k] - med
+    return out
