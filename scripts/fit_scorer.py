@@ -477,6 +477,20 @@ def main(argv=None):
                 af = np.mean([m["auc_flu"] for _, m, _ in res])
                 name = ("extended " if ext else "plain    ") + " ".join(f"{k}={v}" for k, v in c.items())
                 print(f"{name:<48}{la:8.3f}{pw:8.3f}{af:8.3f}", flush=True)
+        # the proposal, measured once on the test talks (no choice is made from these numbers)
+        from garble.evaluate import EXTENDED, extended_features
+
+        test = [s_ for s_ in segs if split_of(s_.row.doc) == "test"]
+        c = {**cfg, "w_synth": 0.0}
+        print(f"test talks, fitted on all train talks with {c}:")
+        for ext in (False, True):
+            xs_tr = extended_features(train) if ext else None
+            design, coef, a, b, b0 = fit(train, [], det_names, c, xs_tr, CONT + EXTENDED if ext else CONT)
+            xs_te = extended_features(test) if ext else [s_.x for s_ in test]
+            m = metric_row(linear_scores(design, coef, a, b, xs_te), Labels.of(test))
+            print(f"  {'extended' if ext else 'plain   '}  " + "  ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "n_pairs"))
+            if ext:
+                print("    weights: " + ", ".join(f"{n} {a * w:+.3f}" for n, w in zip(design.names, coef) if not n.startswith("det:")))
     if args.cv_only:
         return 0
 
