@@ -788,19 +788,25 @@ def _fsync(fh: IO) -> None:
 
 
 def _write_json_atomic(path: str, data: dict) -> None:
+    """Write ``data`` to ``path`` whole or not at all; a failure is an OutputError naming ``path``."""
     d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=d)
+    except OSError as e:
+        raise OutputError(f"cannot write: {e.strerror or e}", path=path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
             fh.write("\n")
             _fsync(fh)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write: {e.strerror or e}", path=path) from None
         raise
 
 

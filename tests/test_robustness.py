@@ -262,7 +262,6 @@ def test_full_disk_in_garble_score_write(tmp_path, monkeypatch):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="garble/corpus.py: _fsync() and _write_json_atomic() let OSError through (fix proposed in the robustness report)")
 def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
     import garble.corpus as corpus
 
@@ -272,8 +271,10 @@ def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(corpus.tempfile, "mkstemp", no_space)
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="No space left on device") as e:
         corpus.score_corpus([str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False)
+    assert e.value.path.endswith("out.jsonl.garble-state.json")
+    assert not (tmp_path / "out.jsonl").exists()
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
