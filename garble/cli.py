@@ -177,8 +177,11 @@ _register_module_commands()
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``garble`` command; returns the exit code."""
+    from .corpus_cli import ray_args
+
+    args = ray_args(sys.argv[1:] if argv is None else list(argv))  # score --ray [ADDRESS]: the optional value
     try:
-        app(args=argv, prog_name="garble")  # usage errors: click prints them and exits 2
+        app(args=args, prog_name="garble")  # usage errors: click prints them and exits 2
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except KeyboardInterrupt:

@@ -3,10 +3,17 @@
 Registered in :mod:`garble.cli` with ``app.command("score")(score)``. The
 options are defined here (not imported from :mod:`garble.cli`, which imports
 this module); :func:`garble.cli.make_scorer` is imported when the command runs.
+
+``--ray [ADDRESS]`` scores on a Ray cluster (:mod:`garble.ray`, imported only
+then). Its value is optional, which the option parser cannot express:
+:func:`ray_args` (called by :func:`garble.cli.main`) rewrites a bare ``--ray``
+as ``--ray=`` (a local instance) unless the next argument is a Ray address.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -29,6 +36,41 @@ class InputFormat(str, Enum):
 
 class CorpusUnit(str, Enum):
     line = "line"
+
+
+#: what ``--ray`` takes as a cluster address: auto, local, SCHEME://..., HOST:PORT
+RAY_ADDRESS = re.compile(r"^(auto|local|[A-Za-z][A-Za-z0-9+.-]*://\S+|[A-Za-z0-9_.-]+:\d+|\[[0-9A-Fa-f:.]+\]:\d+)$")
+
+
+def ray_args(args: List[str]) -> List[str]:
+    """``args`` of the ``garble`` command with ``score``'s ``--ray [ADDRESS]`` made explicit.
+
+    ``--ray ADDRESS`` becomes ``--ray=ADDRESS`` when ADDRESS looks like a Ray
+    address (:data:`RAY_ADDRESS`) and is not an existing path; any other bare
+    ``--ray`` becomes ``--ray=`` (start or find a local instance). Arguments
+    of other commands, and everything after ``--``, are left alone.
+    """
+    i = next((k for k, a in enumerate(args) if not a.startswith("-")), None)
+    if i is None or args[i] != "score" or "--ray" not in args[i + 1 :]:
+        return list(args)
+    out = list(args[: i + 1])
+    j = i + 1
+    while j < len(args):
+        a = args[j]
+        if a == "--":
+            out.extend(args[j:])
+            break
+        if a == "--ray":
+            nxt = args[j + 1] if j + 1 < len(args) else None
+            if nxt is not None and RAY_ADDRESS.match(nxt) and not os.path.exists(nxt):
+                out.append("--ray=" + nxt)
+                j += 2
+                continue
+            out.append("--ray=")
+        else:
+            out.append(a)
+        j += 1
+    return out
 
 
 def score(
@@ -58,6 +100,14 @@ def score(
     exclude: Optional[str] = typer.Option(None, "--exclude", help="Comma-separated detector names to leave out."),
     no_context: bool = typer.Option(False, "--no-context", help="Skip the LM pass that scores each unit after the previous one."),
     checkpoint_seconds: float = typer.Option(1.0, "--checkpoint-seconds", min=0.0, hidden=True, help="Least time between two checkpoints (0: after every batch)."),
+    ray: Optional[str] = typer.Option(
+        None,
+        "--ray",
+        metavar="[ADDRESS]",
+        help="Score on Ray, with a pool of scorer actors (needs the ray extra of garble-mt): alone, a local instance (started, or the running one); auto, HOST:PORT or ray://HOST:PORT, that cluster. One GPU per actor when the cluster has GPUs (with the LM). No checkpoints: an interrupted run starts over.",
+        show_default=False,
+    ),
+    ray_actors: Optional[int] = typer.Option(None, "--ray-actors", min=1, help="Scorer actors with --ray (default: one per GPU, else one per CPU of the cluster).", show_default=False),
 ) -> None:
     """Score a corpus: one JSONL/Parquet record per input segment, in input order; resumable.
 
@@ -69,6 +119,31 @@ def score(
     from .corpus import score_corpus
     from .errors import UsageError
 
+    if ray is None and ray_actors is not None:
+        raise UsageError("--ray-actors needs --ray")
+    if ray is not None:
+        if output == "-":
+            raise UsageError("--ray writes a file: give -o FILE (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), not standard output")
+        if workers != 1:
+            raise UsageError("--workers does not apply with --ray: give the number of scorer actors with --ray-actors N")
+        if restart:
+            raise UsageError("--restart does not apply with --ray: a Ray run keeps no checkpoint and always starts over")
+        if checkpoint_seconds != 1.0:
+            raise UsageError("--checkpoint-seconds does not apply with --ray: a Ray run keeps no checkpoint")
+        if ray and not RAY_ADDRESS.match(ray):
+            raise UsageError(f"--ray {ray!r}: not a Ray address (expected auto, local, HOST:PORT or ray://HOST:PORT; nothing for a local instance)")
+        return _score_on_ray(
+            inputs, output, ray or None, ray_actors,
+            fmt=fmt.value if fmt is not None else None,
+            input_fmt=input_format.value,
+            field=field,
+            id_field=id_field,
+            doc_field=doc_field,
+            batch_size=batch_size,
+            max_doc_units=max_doc_units,
+            quiet=quiet,
+            scorer_kwargs=_scorer_kwargs(no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype),
+        )
     if workers > 1 and not no_lm:
         raise UsageError("--workers needs --no-lm (the language model batches on one device)")
     scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
@@ -90,6 +165,44 @@ def score(
         fingerprint_extra={"model": None if no_lm else (model or "default"), "dtype": None if no_lm else dtype, "unit": unit.value},
     )
     if not quiet:
-        where = "standard output" if output == "-" else output
-        resumed = f" ({summary.resumed:,} from a checkpoint)" if summary.resumed else ""
-        sys.stderr.write(f"garble: {summary.records:,} segment{'' if summary.records == 1 else 's'}{resumed}, {summary.errors:,} not scored, in {summary.seconds:.1f} s -> {where}\n")
+        _summary_line(summary, output)
+
+
+def _summary_line(summary, output: str) -> None:
+    where = "standard output" if output == "-" else output
+    resumed = f" ({summary.resumed:,} from a checkpoint)" if summary.resumed else ""
+    sys.stderr.write(f"garble: {summary.records:,} segment{'' if summary.records == 1 else 's'}{resumed}, {summary.errors:,} not scored, in {summary.seconds:.1f} s -> {where}\n")
+
+
+def _scorer_kwargs(no_lm, model, device, unit, weights, detectors, exclude, context, dtype) -> dict:
+    """The arguments of :class:`garble.Scorer` that :func:`garble.cli.make_scorer` would use, for Ray actors."""
+    from .detectors import all_detectors
+    from .errors import UsageError
+
+    names = None
+    if detectors or exclude:
+        try:
+            dets = all_detectors(
+                only=[d.strip() for d in detectors.split(",") if d.strip()] if detectors else None,
+                exclude=[d.strip() for d in exclude.split(",") if d.strip()] if exclude else (),
+            )
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        names = [d.name for d in dets]
+    return {
+        "model": False if no_lm else model,
+        "device": device,
+        "detectors": names,
+        "weights": str(weights) if weights is not None else None,
+        "unit": unit,
+        "context": context,
+        "dtype": dtype,
+    }
+
+
+def _score_on_ray(inputs, output, address, actors, *, quiet, **kw) -> None:
+    from .ray import score_files
+
+    summary = score_files(inputs, output, num_actors=actors, progress=not quiet, address=address, **kw)
+    if not quiet:
+        _summary_line(summary, output)
