@@ -12,6 +12,7 @@ from typing import Iterable, Iterator, Optional, Sequence, Union
 from .detectors import Detector, all_detectors, run_detectors
 from .document import Document, NFCMap
 from .errors import GarbleError, UsageError
+from .lexicon import unigram_surprisal
 from .scorer import Weights, unit_features
 from .segment import MAX_BLOCK_CHARS, UnitMode, default_max_chars, segment
 from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign_ranks
@@ -236,6 +237,7 @@ class Scorer:
                     rel_median=means[i] - med,
                     context_mean_surprisal=c,
                     truncated=truncated,
+                    slor=means[i] - unigram_surprisal(u.text[: s.offsets[-1][1]]) / s.n_tokens,
                 )
             )
         return out, stops

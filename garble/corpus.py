@@ -740,6 +740,7 @@ def parquet_schema():
             ("n_tokens", pa.int64()),
             ("rel_median", pa.float64()),
             ("context_mean_surprisal", pa.float64()),
+            ("slor", pa.float64()),
         ]
     )
     return pa.schema(

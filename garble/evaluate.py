@@ -400,8 +400,14 @@ def make_cached_lm(model: Optional[str] = None, device: str = "auto", dtype: str
 
 
 def detector_signature(detectors: Sequence) -> str:
-    """Names and source code of a detector set: a changed detector changes the cache key."""
+    """Names and source code of a detector set, and of the feature extraction
+    (:mod:`garble.scorer`, :mod:`garble.api`, :mod:`garble.lexicon`): a changed
+    detector or feature changes the cache key."""
     h = hashlib.sha256()
+    from . import api, lexicon, scorer
+
+    for m in (api, lexicon, scorer):
+        h.update(inspect.getsource(m).encode())
     for d in sorted(detectors, key=lambda d: d.name):
         h.update(d.name.encode())
         try:
@@ -628,7 +634,7 @@ def top_fraction(scores, frac: float = 0.2):
 # ---------------------------------------------------------------------------
 # score columns and the evaluation table
 
-LM_KEYS = ("lm_rel_median", "lm_max", "lm_ctx_gain")
+from .scorer import LM_FEATURES as LM_KEYS  # noqa: E402 (the features that need an LM)
 
 # README figures (all 7,935 rows of mqm_ted_zhen.tsv) that the metric code must reproduce
 README_BASELINES = {

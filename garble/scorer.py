@@ -9,6 +9,11 @@ The combiner is a logistic model over a small, named feature vector:
 * ``lm_max`` — the largest token surprisal in the unit;
 * ``lm_ctx_gain`` — mean surprisal alone minus mean surprisal after the
   previous unit (how much the context explains);
+* ``lm_slor`` — the unit's mean token surprisal minus its words' unigram
+  surprisal (wordfreq) per token: the negated SLOR of Lau et al. (2017) and
+  Kann et al. (2018), which separates an unlikely sentence from one that is
+  merely made of rare words; absolute, so it also works on one-unit documents
+  (a corpus line), where ``lm_rel_median`` is 0;
 * ``log_chars`` — log of the unit length in characters.
 
 Its weights live in a JSON data file (``data/scorer.json`` by default, written
@@ -27,9 +32,10 @@ from typing import Mapping, Optional, Sequence, Union
 
 from .errors import UsageError
 from .resources import load_json
+from .lexicon import unigram_surprisal  # noqa: F401 (re-exported: a feature source)
 from .types import Finding, LMFeatures
 
-LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain")
+LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor")
 
 
 def distinct_evidence(findings: Sequence[Finding], overlap: float = 0.5) -> list[Finding]:
@@ -73,6 +79,8 @@ def unit_features(text: str, findings: Sequence[Finding], lm: Optional[LMFeature
         x["lm_max"] = lm.max_surprisal
         if lm.context_mean_surprisal is not None:
             x["lm_ctx_gain"] = lm.mean_surprisal - lm.context_mean_surprisal
+        if lm.slor is not None:
+            x["lm_slor"] = lm.slor
     return x
 
 

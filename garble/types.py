@@ -77,6 +77,9 @@ class LMFeatures:
     rel_median: float = 0.0  # mean_surprisal minus the document's median unit mean
     context_mean_surprisal: Optional[float] = None  # with the previous unit as context
     truncated: bool = False
+    # mean_surprisal minus the unit's unigram surprisal (wordfreq) per token: the negated
+    # SLOR of Lau et al. (2017), how much less likely the unit is than its words' rarity explains
+    slor: Optional[float] = None
 
     def to_dict(self) -> dict:
         d = {
@@ -86,6 +89,8 @@ class LMFeatures:
             "n_tokens": self.n_tokens,
             "rel_median": round(self.rel_median, 4),
         }
+        if self.slor is not None:
+            d["slor"] = round(self.slor, 4)
         if self.context_mean_surprisal is not None:
             d["context_mean_surprisal"] = round(self.context_mean_surprisal, 4)
         return d
