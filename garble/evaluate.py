@@ -886,10 +886,17 @@ class SynthResult:
     corrupt_xs: list  # one feature dict per corrupted unit
     corrupt_findings: list
 
-    def scores(self, weights, lm: bool = True) -> tuple[float, float]:
-        """``(clean score, corrupted score)``: the corrupted score is the highest of its units'."""
+    def scores(self, weights, lm: bool = True, hold_length: bool = False) -> tuple[float, float]:
+        """``(clean score, corrupted score)``: the corrupted score is the highest of its units'.
+
+        ``hold_length``: score the corrupted units with the clean unit's length
+        feature, so that a corruption that only lengthens or shortens the unit
+        (an inserted "not", a dropped word) is not detected, or missed, by the
+        length term alone.
+        """
         f = (lambda x: x) if lm else without_lm
-        return weights.score(f(self.clean_x)), max(weights.score(f(x)) for x in self.corrupt_xs)
+        hold = (lambda x: {**x, "log_chars": self.clean_x["log_chars"]}) if hold_length and "log_chars" in self.clean_x else (lambda x: x)
+        return weights.score(f(self.clean_x)), max(weights.score(f(hold(x))) for x in self.corrupt_xs)
 
 
 def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None) -> list[SynthResult]:
@@ -964,17 +971,18 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
 
 
 def synthetic_rates(results: Sequence[SynthResult], weights, lm: bool = True) -> dict:
-    """Per error type: pairs, detection rate (corrupted score > clean score, strictly), mean score gain."""
+    """Per error type: pairs, detection rate (corrupted score > clean score, strictly), mean score gain;
+    ``rate_len_held``: the rate with the corrupted units given the clean unit's length feature."""
     import numpy as np
 
     by: dict = defaultdict(list)
     for r in results:
         c, k = r.scores(weights, lm)
-        by[r.kind].append((c, k))
+        by[r.kind].append((c, k, r.scores(weights, lm, hold_length=True)[1]))
     out = {}
     for kind, v in by.items():
         a = np.array(v)
-        out[kind] = {"n": len(v), "rate": float((a[:, 1] > a[:, 0]).mean()), "mean_gain": float((a[:, 1] - a[:, 0]).mean())}
+        out[kind] = {"n": len(v), "rate": float((a[:, 1] > a[:, 0]).mean()), "rate_len_held": float((a[:, 2] > a[:, 0]).mean()), "mean_gain": float((a[:, 1] - a[:, 0]).mean())}
     for kind in out:
         rs = [r for r in results if r.kind == kind]
         # a detector fired on the corrupted unit(s), and on the clean unit (the same detector may fire on both)
@@ -1055,12 +1063,13 @@ def run_evaluation(
         rates = synthetic_rates(res, w)
         out["synthetic"] = {
             "sources": [d for d, _ in src],
-            "rates": {k: {"n": v["n"], "rate": _r(v["rate"]), "mean_gain": _r(v["mean_gain"], 4), "fired": _r(v["fired"]), "fired_clean": _r(v["fired_clean"])} for k, v in rates.items()},
+            "rates": {k: {"n": v["n"], "rate": _r(v["rate"]), "rate_len_held": _r(v["rate_len_held"]), "mean_gain": _r(v["mean_gain"], 4), "fired": _r(v["fired"]), "fired_clean": _r(v["fired_clean"])} for k, v in rates.items()},
             "definition": "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores strictly above the clean unit, each scored in its document",
         }
         if lm is not None:
             rates_nolm = synthetic_rates(res, w, lm=False)
             out["synthetic"]["rates_no_lm"] = {k: _r(v["rate"]) for k, v in rates_nolm.items()}
+            out["synthetic"]["rates_no_lm_len_held"] = {k: _r(v["rate_len_held"]) for k, v in rates_nolm.items()}
     return out
 
 
@@ -1096,10 +1105,10 @@ def format_report(res: dict) -> str:
     if "synthetic" in res:
         s = res["synthetic"]
         lines.append("")
-        lines.append("synthetic errors: detection rate (corrupted unit scores above the clean one)" + ("; with / without the LM" if "rates_no_lm" in s else ""))
+        lines.append("synthetic errors: detection rate (corrupted unit scores above the clean one)" + ("; with / without the LM" if "rates_no_lm" in s else "") + "; in brackets with the length feature held at the clean unit's")
         for k, v in s["rates"].items():
-            extra = f"   {s['rates_no_lm'][k]:.3f}" if "rates_no_lm" in s else ""
-            lines.append(f"  {k:<20}{v['rate']:.3f}{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
+            extra = f"   {s['rates_no_lm'][k]:.3f} [{s['rates_no_lm_len_held'][k]:.3f}]" if "rates_no_lm" in s else ""
+            lines.append(f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
     if "ablation" in res:
         a = res["ablation"]
         lines.append("")

@@ -518,8 +518,10 @@ def main(argv=None):
     cmd = "python scripts/fit_scorer.py " + " ".join(sys.argv[1:] if argv is None else argv)
     source = (
         f"fitted {today} by `{cmd.strip()}` on the TRAIN talks of {args.tsv.name} ({', '.join(talks)}: {len(train)} segments, "
-        f"split by garble.evaluate.split_of, sha256 first bit) plus {len(synth_results)} synthetic-error pairs (garble.synth, seed {args.seed}) "
-        f"from the train split's human references and clean_en documents; LM {lm.name}; ranking logistic regression on pair differences "
+        f"split by garble.evaluate.split_of, sha256 first bit)"
+        + (f" plus {len(synth_results)} synthetic-error pairs (garble.synth, seed {args.seed}) from the train split's human references and clean_en documents" if cfg["w_synth"] > 0 else "")
+        + (f"; {len(val_results)} other synthetic pairs of the train split (seed {args.val_seed}) only checked the candidates" if val_results else "")
+        + f"; LM {lm.name}; ranking logistic regression on pair differences "
         f"(MT systems on the same segment weight {cfg['w_mt']}, fluency-major vs error-free in the same length quintile weight {cfg['w_bin']}, "
         f"synthetic weight {cfg['w_synth']}, L2 1/C={1 / cfg['C']:g} on LM weights and {cfg['len_l2'] if cfg.get('len_l2') is not None else 1 / cfg['C']:g} on log_chars; detector weights >= 0 with an L2 pull of {cfg['det_l2']:g} toward garble 0.1's hand-set weights; chosen by leave-one-talk-out CV on the train talks (length-controlled AUC + pairwise accuracy) subject to the seed article's requirements; met: {tier}), then calibrated on P(major error) with a one-feature sklearn LogisticRegression; test talks never used."
     )

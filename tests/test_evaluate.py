@@ -307,3 +307,24 @@ def test_synthetic_sources_follow_the_talk_split(tmp_path):
     by = {d: s for d, _, s in src}
     assert by["ref/talk.1"] == split_of("talk.1") == by["ted/x"]
     assert by["news/talk.2"] == split_of("talk.2")
+
+
+def test_synthetic_rates_with_the_length_feature_held():
+    """A corruption that only makes the unit longer is 'detected' by the length term, and not once length is held."""
+    from garble.evaluate import SynthResult, synthetic_rates
+    from garble.scorer import Weights
+
+    w = Weights.from_dict({"bias": 0.0, "features": {"log_chars": {"weight": 1.0, "center": 0.0, "scale": 1.0}, "lm_max": {"weight": 1.0, "center": 0.0, "scale": 1.0}}})
+
+    def pair(kind, clean, corrupt):
+        return SynthResult(kind, "d", "", "a", ["b"], clean, [corrupt], [])
+
+    res = [
+        pair("longer", {"log_chars": 3.0, "lm_max": 5.0}, {"log_chars": 3.5, "lm_max": 5.0}),  # length only
+        pair("lm", {"log_chars": 3.0, "lm_max": 5.0}, {"log_chars": 2.9, "lm_max": 6.0}),  # the LM sees it, though shorter
+    ]
+    r = synthetic_rates(res, w)
+    assert (r["longer"]["rate"], r["longer"]["rate_len_held"]) == (1.0, 0.0)
+    assert (r["lm"]["rate"], r["lm"]["rate_len_held"]) == (1.0, 1.0)
+    no_lm = synthetic_rates(res, w, lm=False)
+    assert (no_lm["lm"]["rate"], no_lm["lm"]["rate_len_held"]) == (0.0, 0.0)
