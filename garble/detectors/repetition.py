@@ -12,8 +12,40 @@ from . import Detector
 _OK_DOUBLES = frozenset({"that", "had", "is", "do", "very", "so", "bye", "no", "yes", "ha", "knock", "well", "really", "many", "far", "more", "again", "over", "round", "on", "by", "out", "little", "step", "side", "one", "two", "day", "year", "time", "bit", "now"})
 
 
+# characters between two copies that make a repeat deliberate rather than a decoder slip:
+# "ding, ding, ding", "if it were empty, if it were empty" (epizeuxis, anaphora)
+_PAUSES = frozenset(",;:—–-")
+
+
 def _norm(word: str) -> str:
     return word.lower().replace("’", "'")
+
+
+def _idiomatic_pair(word: str, connective: str) -> bool:
+    """``word and word`` as ordinary English: "faster and faster", "more and more", "again and again"."""
+    if connective != "and":
+        return False
+    return word in _OK_DOUBLES or word in ("less", "better", "worse") or _comparative(word)
+
+
+def _comparative(word: str) -> bool:
+    """An adjective's comparative: "faster" (fast), "bigger" (big), "closer" (close), "easier" (easy).
+
+    A word ending in "-er" whose stem is a common word more frequent than it
+    (so "water", "number", "summer", whose stems are rarer, are not).
+    """
+    if len(word) < 5 or not word.endswith("er"):
+        return False
+    from ..lexicon import zipf
+
+    stem = word[:-2]
+    stems = [stem, word[:-1]]  # fast-er, close-r
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        stems.append(stem[:-1])  # big-g-er
+    if stem.endswith("i"):
+        stems.append(stem[:-1] + "y")  # eas-i-er
+    z = zipf(word)
+    return any(zipf(s) >= 3.5 and zipf(s) > z for s in stems if len(s) > 1)
 
 
 class Repetition(Detector):
@@ -26,21 +58,33 @@ class Repetition(Detector):
 
     and loops of the same word three or more times ("very very very").
     Doubled single words from a short list of ordinary English doublings
-    ("that that", "had had") are left alone.
+    ("that that", "had had") are left alone, and so are the English
+    "W and W" idioms of one word ("faster and faster", "more and more",
+    "again and again"). A repeat whose copies a comma, colon, semicolon or
+    dash separates is usually deliberate: a single word ("ding, ding, ding",
+    "no, no") is left alone, a phrase ("if it were empty, if it were empty")
+    gets ``pause_weight``.
 
     ``max_n=6``: MT phrase loops seen in the WMT MQM data are at most a few
     words; longer exact repeats are usually deliberate (refrains, quotes).
     ``connectives``: the words allowed between the two copies; "and"/"or"
     cover the coordination MT produces when it translates two near-synonyms
     with one English word.
+    ``pause_weight=0.3``: on the TED train talks of mqm_ted_zhen (5,370
+    segments), phrase repeats across a pause hit 14 error-free segments and
+    3 with a Major fluency error (the talks' own rhetoric, faithfully
+    translated): a third of a slip's weight keeps them visible without
+    ranking them first. The exceptions above took the detector's full-weight
+    hits there from 32 error-free and 11 fluency-major segments to 1 and 2.
     """
 
     name = "repetition"
 
-    def __init__(self, max_n: int = 6, connectives: tuple[str, ...] = ("and", "or"), weight: float = 0.9):
+    def __init__(self, max_n: int = 6, connectives: tuple[str, ...] = ("and", "or"), weight: float = 0.9, pause_weight: float = 0.3):
         self.max_n = max_n
         self.connectives = frozenset(connectives)
         self.weight = weight
+        self.pause_weight = pause_weight
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit in doc.units:
@@ -66,7 +110,7 @@ class Repetition(Detector):
                     # repeated after one connective word ("legal and legal")
                     j = i + n
                     if j < n_words and words[j] in self.connectives and words[j + 1 : j + 1 + n] == a:
-                        if n == 1 and len(a[0]) < 3:
+                        if n == 1 and (len(a[0]) < 3 or _idiomatic_pair(a[0], words[j])):
                             continue
                         hit = (n, 1)
                         break
@@ -79,6 +123,10 @@ class Repetition(Detector):
                         continue
                 if all(w.isdigit() for w in words[i : i + n]):
                     continue  # "10 10" in tables, scores
+                # what stands between the first copy and the second (or its connective)
+                pause = any(c in _PAUSES for c in doc.text[toks[i + n - 1].end : toks[i + n].start])
+                if pause and n == 1:
+                    continue  # "ding, ding, ding", "no, no": deliberate
                 # extend over a loop: the same n-gram again and again
                 end_idx = i + 2 * n + gap
                 reps = 2
@@ -87,7 +135,9 @@ class Repetition(Detector):
                     reps += 1
                 start, end = toks[i].start, toks[end_idx - 1].end
                 phrase = doc.text[toks[i].start : toks[i + n - 1].end]
-                if reps >= 3:
+                if pause:
+                    kind, msg, w = "repeated_phrase", f"“{phrase}” said twice, across a pause (often deliberate)", self.pause_weight
+                elif reps >= 3:
                     kind, msg, w = "loop", f"repetition loop: “{phrase}” {reps} times", 1.0
                 elif gap:
                     kind, msg, w = "repeated_phrase", f"“{phrase}” repeated around “{words[i + n]}”", self.weight
