@@ -13,6 +13,7 @@ from .detectors import Detector, all_detectors, run_detectors
 from .document import Document, NFCMap
 from .errors import GarbleError, UsageError
 from .lexicon import unigram_surprisal
+from .lm import score_in_context
 from .scorer import Weights, unit_features
 from .segment import MAX_BLOCK_CHARS, UnitMode, default_max_chars, segment
 from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign_ranks
@@ -201,11 +202,11 @@ class Scorer:
         if not units:
             return [], []
         texts = [u.text for u in units]
-        alone = self.lm.score(texts)
         ctx = None
         if self.context:
-            contexts = [None] + texts[:-1]
-            ctx = self.lm.score(texts, contexts)
+            alone, ctx = score_in_context(self.lm, texts)
+        else:
+            alone = self.lm.score(texts)
         means = [statistics.fmean(s.surprisals) if s.n_tokens else 0.0 for s in alone]
         med = statistics.median(means)
         out: list[Optional[LMFeatures]] = []

@@ -564,6 +564,8 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
 class _PrefetchedLM:
     """Stands in for the scorer's LM with results computed for a whole chunk in one call."""
 
+    score_pairs = None  # answer everything from the cache (garble.lm.score_in_context then calls score)
+
     def __init__(self, lm: Any, cache: dict):
         self.lm = lm
         self.cache = cache
@@ -592,11 +594,19 @@ def _prefetch(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
             if getattr(scorer, "context", False) and prev:
                 keys[(prev, r.text)] = None
             prev = r.text
-    todo = list(keys)
     cache: dict = {}
+    pairs = [k for k in keys if k[0] is not None]
+    if pairs and callable(getattr(scorer.lm, "score_pairs", None)):
+        # one pass scores each text after its predecessor and, as a by-product, the predecessor alone
+        after, prev_alone = scorer.lm.score_pairs([t for _, t in pairs], [c for c, _ in pairs])
+        for (c, t), a, p in zip(pairs, after, prev_alone):
+            cache[(c, t)] = a
+            if p is not None:
+                cache.setdefault((None, c), p)
+    todo = [k for k in keys if k not in cache]
     if todo:
         got = scorer.lm.score([t for _, t in todo], [c for c, _ in todo])
-        cache = dict(zip(todo, got))
+        cache.update(zip(todo, got))
     s = copy.copy(scorer)
     s.lm = _PrefetchedLM(scorer.lm, cache)
     return s

@@ -298,15 +298,9 @@ class CachedLM:
 
 
     def prefill(self, texts: Sequence[str]) -> None:
-        """Fill the cache for one document's units, alone and after the previous unit, with one pass.
-
-        The sequence that scores unit i after unit i-1 is ``[BOS] + tokens(unit
-        i-1) + tokens(" " + unit i)``; its prefix is exactly the sequence that
-        scores unit i-1 alone (causal attention: a prefix never sees what
-        follows), so the alone surprisals of unit i-1 are read off it (when the
-        context was not cut to ``max_tokens // 2``). This halves the LM work of
-        :meth:`garble.Scorer.score_units`; the values equal a separate pass up
-        to float rounding. Needs a :class:`garble.lm.LanguageModel`.
+        """Fill the cache for one document's units, alone and after the previous unit, with one pass
+        (:meth:`garble.lm.LanguageModel.score_pairs`: the alone scores of unit i-1 are read off the
+        sequence that scores unit i after it). Needs a model with ``score_pairs``.
         """
         texts = list(texts)
         n = len(texts)
@@ -315,7 +309,7 @@ class CachedLM:
         todo = [i for i in range(1, n) if self._key(texts[i], texts[i - 1]) not in self._mem]
         if todo:
             lm = self.lm
-            ctx_res, alone_res = _score_with_prefix(lm, [texts[i] for i in todo], [texts[i - 1] for i in todo])
+            ctx_res, alone_res = lm.score_pairs([texts[i] for i in todo], [texts[i - 1] for i in todo])
             lines = []
             for i, r, a in zip(todo, ctx_res, alone_res):
                 for key, val in ((self._key(texts[i], texts[i - 1]), r), (self._key(texts[i - 1], None), a)):
@@ -328,56 +322,6 @@ class CachedLM:
                 with open(self.path, "a", encoding="utf-8") as fh:
                     fh.write("\n".join(lines) + "\n")
         self.score(texts)  # units whose alone score was not a by-product (the last, long contexts)
-
-
-def _score_with_prefix(lm, texts: Sequence[str], contexts: Sequence[str]):
-    """``(scores of texts after contexts, scores of contexts alone or None)`` with :class:`garble.lm.LanguageModel`'s conventions."""
-    from .lm import TokenScores
-
-    torch = lm._torch
-    encoded = lm._encode([" " + t for t in texts])
-    ctx_enc = lm._encode(list(contexts))
-    half = lm.max_tokens // 2
-    seqs = []
-    for (ids, offs), (cids, coffs) in zip(encoded, ctx_enc):
-        offs = [(max(a - 1, 0), max(b - 1, 0)) for a, b in offs]
-        full_ctx = len(cids) <= half
-        cids = cids[-half:]
-        seqs.append(([lm.prefix_id] + cids + ids[: lm.max_tokens], len(cids), offs[: lm.max_tokens], len(ids) > lm.max_tokens, coffs if full_ctx else None))
-    ctx_out: list = [None] * len(texts)
-    alone_out: list = [None] * len(texts)
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
-
-    def run(batch):
-        width = max(len(seqs[i][0]) for i in batch)
-        ids = torch.full((len(batch), width), lm.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            s = seqs[i][0]
-            ids[row, : len(s)] = torch.tensor(s)
-            mask[row, : len(s)] = 1
-        with torch.inference_mode():
-            logits = lm.model(input_ids=ids.to(lm.device), attention_mask=mask.to(lm.device)).logits
-            logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-            surpr = -logp.gather(-1, ids[:, 1:].to(lm.device).unsqueeze(-1)).squeeze(-1).cpu()
-        for row, i in enumerate(batch):
-            s, n_ctx, offs, truncated, coffs = seqs[i]
-            vals = surpr[row, n_ctx : len(s) - 1].tolist()
-            ctx_out[i] = TokenScores(tuple(vals), tuple(offs[: len(vals)]), truncated)
-            if coffs is not None:
-                cv = surpr[row, :n_ctx].tolist()
-                alone_out[i] = TokenScores(tuple(cv), tuple(tuple(o) for o in coffs[: len(cv)]), False)
-
-    batch: list[int] = []
-    for i in order:
-        longest = len(seqs[i][0])
-        if batch and (longest * (len(batch) + 1) > lm.batch_tokens or len(batch) >= lm.max_batch):
-            run(batch)
-            batch = []
-        batch.append(i)
-    if batch:
-        run(batch)
-    return ctx_out, alone_out
 
 
 def _slug(s: str) -> str:

@@ -49,6 +49,79 @@ def test_context_scores_only_the_text_tokens(tiny_model_dir):
     assert "".join(text[a:b] for a, b in with_ctx.offsets).strip() == text
 
 
+def _close(a, b):
+    assert a.offsets == b.offsets and a.truncated == b.truncated
+    assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
+
+
+def test_score_pairs_reads_the_context_alone_off_the_same_pass(tiny_model_dir):
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=16)
+    texts = ["The second sentence.", "Then a third one.", "And the last."]
+    contexts = ["The first sentence came before it.", None, "word " * 40]  # the last context is cut (> 8 tokens)
+    after, ctx_alone = lm.score_pairs(texts, contexts)
+    for a, b in zip(after, lm.score(texts, contexts)):
+        _close(a, b)
+    _close(ctx_alone[0], lm.score([contexts[0]])[0])
+    assert ctx_alone[1] is None and ctx_alone[2] is None
+
+
+class _TwoCalls:
+    """The same model without score_pairs: score_in_context falls back to two score() calls."""
+
+    def __init__(self, lm):
+        self.lm = lm
+        self.max_tokens = lm.max_tokens
+
+    def score(self, texts, contexts=None):
+        return self.lm.score(texts, contexts)
+
+
+def _count_positions(lm):
+    seen = []
+    model = lm.model
+    forward = model.forward
+
+    def counting(*a, **k):
+        seen.append(int(k["attention_mask"].sum()))
+        return forward(*a, **k)
+
+    model.forward = counting
+    return seen
+
+
+def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model_dir):
+    from garble.lm import score_in_context
+
+    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    texts = [f"Unit {i} of the document says {'something ' * (i % 4)}here." for i in range(9)] + ["A long last one " * 12]
+    seen = _count_positions(lm)
+    alone, ctx = score_in_context(lm, texts)
+    one_pass = sum(seen)
+    seen.clear()
+    alone2, ctx2 = score_in_context(_TwoCalls(lm), texts)
+    two_passes = sum(seen)
+    for a, b in zip(alone + ctx, alone2 + ctx2):
+        _close(a, b)
+    assert ctx[0] is alone[0]
+    assert one_pass < 0.75 * two_passes, (one_pass, two_passes)
+    assert score_in_context(lm, []) == ([], [])
+    (a,), (c,) = score_in_context(lm, ["Only one."])
+    _close(a, c)
+
+
+def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
+    import garble
+
+    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    text = "First sentence here. The second one follows. A third, longer sentence ends the paragraph."
+    one = garble.Scorer(model=lm, detectors=[]).score_document(text)
+    two = garble.Scorer(model=_TwoCalls(lm), detectors=[]).score_document(text)
+    for u, v in zip(one.units, two.units):
+        assert u.lm.context_mean_surprisal == pytest.approx(v.lm.context_mean_surprisal, abs=1e-4)
+        assert u.lm.mean_surprisal == pytest.approx(v.lm.mean_surprisal, abs=1e-4)
+        assert u.score == pytest.approx(v.score, abs=1e-4)
+
+
 def test_unknown_model_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="cannot load model"):
         LanguageModel(str(tmp_path / "no-such-model"), device="cpu")

@@ -495,14 +495,16 @@ def test_batches_stay_within_batch_tokens(tiny_model_dir, monkeypatch):
     shapes = []
     real = lm._run
 
-    def spy(batch, seqs, results):
+    def spy(batch, seqs, *out):
         shapes.append((len(batch), max(len(seqs[i][0]) for i in batch)))
-        return real(batch, seqs, results)
+        return real(batch, seqs, *out)
 
     monkeypatch.setattr(lm, "_run", spy)
     texts = [f"Sentence {i} " + "word " * (i % 40) for i in range(100)]
     out = lm.score(texts)
     assert all(o.n_tokens > 0 for o in out)
+    after, _ = lm.score_pairs(texts[1:], texts[:-1])  # context + text sequences: the same bound
+    assert all(o.n_tokens > 0 for o in after)
     assert all(rows * width <= 200 or rows == 1 for rows, width in shapes), shapes
 
 
