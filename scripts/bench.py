@@ -165,7 +165,7 @@ def _patch_head_rows(lm) -> None:
 
     from garble.lm import TokenScores
 
-    def _run(self, batch, seqs, results):
+    def _run(self, batch, seqs, results, alone):  # score() without contexts: `alone` stays unused
         width = max(len(seqs[i][0]) for i in batch)
         ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -189,7 +189,7 @@ def _patch_head_rows(lm) -> None:
         vals = surpr.tolist()
         k = 0
         for r, i in enumerate(batch):
-            s, n_ctx, offs, truncated = seqs[i]
+            s, n_ctx, offs, truncated, _ = seqs[i]
             n = len(s) - 1 - n_ctx
             results[i] = TokenScores(tuple(vals[k : k + n]), tuple(offs[:n]), truncated)
             k += n
