@@ -42,19 +42,36 @@ def _warn(msg: str) -> None:
     sys.stderr.write(f"garble: warning: {msg}\n")
 
 
+def scorer_kwargs(no_lm: bool, model: Optional[str], device: str, unit: str, weights: Optional[Path], detectors: Optional[str], exclude: Optional[str], context: bool = True, dtype: str = "auto") -> dict:
+    """The :class:`garble.Scorer` arguments of the CLI options (plain values: Ray actors get them too)."""
+    from .detectors import all_detectors
+
+    names = None
+    if detectors or exclude:
+        try:
+            dets = all_detectors(
+                only=[d.strip() for d in detectors.split(",") if d.strip()] if detectors else None,
+                exclude=[d.strip() for d in exclude.split(",") if d.strip()] if exclude else (),
+            )
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        names = [d.name for d in dets]
+    return {
+        "model": False if no_lm else model,
+        "device": device,
+        "detectors": names,
+        "weights": str(weights) if weights is not None else None,
+        "unit": unit,
+        "context": context,
+        "dtype": dtype,
+    }
+
+
 def make_scorer(no_lm: bool, model: Optional[str], device: str, unit: str, weights: Optional[Path], detectors: Optional[str], exclude: Optional[str], context: bool = True, dtype: str = "auto"):
     """A Scorer from CLI options (shared by the commands)."""
     from .api import Scorer
-    from .detectors import all_detectors
 
-    try:
-        dets = all_detectors(
-            only=[d.strip() for d in detectors.split(",") if d.strip()] if detectors else None,
-            exclude=[d.strip() for d in exclude.split(",") if d.strip()] if exclude else (),
-        )
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-    return Scorer(model=False if no_lm else model, device=device, detectors=dets, weights=weights, unit=unit, context=context, dtype=dtype)
+    return Scorer(**scorer_kwargs(no_lm, model, device, unit, weights, detectors, exclude, context, dtype))
 
 
 def _version(value: bool) -> None:

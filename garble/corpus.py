@@ -358,33 +358,41 @@ def read_jsonl(path: str, *, field: str = "text", id_field: Optional[str] = None
         if not isinstance(obj, dict):
             yield Record(path, rid, n, None, None, f"not a JSON object but {_type_name(obj)}")
             continue
-        errors: list[str] = []
-        doc = None
-        if id_field is not None:
-            v = _get(obj, id_field)
-            if v is _MISSING or v is None:
-                errors.append(f"no id field {id_field!r}" if v is _MISSING else f"id field {id_field!r} is null")
-            else:
-                rid = _label(v)
-        if doc_field is not None:
-            v = _get(obj, doc_field)
-            if v is _MISSING or v is None:
-                errors.append(f"no document field {doc_field!r}" if v is _MISSING else f"document field {doc_field!r} is null")
-            else:
-                doc = _label(v)
-        v = _get(obj, field)
-        text: Optional[str] = None
-        if v is _MISSING:
-            errors.insert(0, f"no field {field!r}")
-        elif v is None:
-            errors.insert(0, f"field {field!r} is null")
-        elif not isinstance(v, str):
-            errors.insert(0, f"field {field!r} is {_type_name(v)}, not a string")
+        yield record_of(obj, path, rid, n, field, id_field, doc_field)
+
+
+def record_of(obj: dict, source: str, rid: str, line: int, field: str, id_field: Optional[str], doc_field: Optional[str]) -> Record:
+    """The record of one JSON object (or table row): its text, id and document fields, or the reasons it has none.
+
+    ``rid`` is the id used when ``id_field`` is not given.
+    """
+    errors: list[str] = []
+    doc = None
+    if id_field is not None:
+        v = _get(obj, id_field)
+        if v is _MISSING or v is None:
+            errors.append(f"no id field {id_field!r}" if v is _MISSING else f"id field {id_field!r} is null")
         else:
-            text = _clean(v)
-            if not errors and not text.strip():
-                errors.append("empty text")
-        yield Record(path, rid, n, doc, text, "; ".join(errors) or None)
+            rid = _label(v)
+    if doc_field is not None:
+        v = _get(obj, doc_field)
+        if v is _MISSING or v is None:
+            errors.append(f"no document field {doc_field!r}" if v is _MISSING else f"document field {doc_field!r} is null")
+        else:
+            doc = _label(v)
+    v = _get(obj, field)
+    text: Optional[str] = None
+    if v is _MISSING:
+        errors.insert(0, f"no field {field!r}")
+    elif v is None:
+        errors.insert(0, f"field {field!r} is null")
+    elif not isinstance(v, str):
+        errors.insert(0, f"field {field!r} is {_type_name(v)}, not a string")
+    else:
+        text = _clean(v)
+        if not errors and not text.strip():
+            errors.append("empty text")
+    return Record(source, rid, line, doc, text, "; ".join(errors) or None)
 
 
 def _parquet_file(path: str):

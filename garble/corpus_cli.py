@@ -115,7 +115,7 @@ def score(
     the same command is run again; the result is the same, byte for byte, as
     an uninterrupted run's. The output file appears only when complete.
     """
-    from .cli import make_scorer
+    from .cli import make_scorer, scorer_kwargs
     from .corpus import score_corpus
     from .errors import UsageError
 
@@ -142,7 +142,7 @@ def score(
             batch_size=batch_size,
             max_doc_units=max_doc_units,
             quiet=quiet,
-            scorer_kwargs=_scorer_kwargs(no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype),
+            scorer_kwargs=scorer_kwargs(no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype),
         )
     if workers > 1 and not no_lm:
         raise UsageError("--workers needs --no-lm (the language model batches on one device)")
@@ -172,32 +172,6 @@ def _summary_line(summary, output: str) -> None:
     where = "standard output" if output == "-" else output
     resumed = f" ({summary.resumed:,} from a checkpoint)" if summary.resumed else ""
     sys.stderr.write(f"garble: {summary.records:,} segment{'' if summary.records == 1 else 's'}{resumed}, {summary.errors:,} not scored, in {summary.seconds:.1f} s -> {where}\n")
-
-
-def _scorer_kwargs(no_lm, model, device, unit, weights, detectors, exclude, context, dtype) -> dict:
-    """The arguments of :class:`garble.Scorer` that :func:`garble.cli.make_scorer` would use, for Ray actors."""
-    from .detectors import all_detectors
-    from .errors import UsageError
-
-    names = None
-    if detectors or exclude:
-        try:
-            dets = all_detectors(
-                only=[d.strip() for d in detectors.split(",") if d.strip()] if detectors else None,
-                exclude=[d.strip() for d in exclude.split(",") if d.strip()] if exclude else (),
-            )
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        names = [d.name for d in dets]
-    return {
-        "model": False if no_lm else model,
-        "device": device,
-        "detectors": names,
-        "weights": str(weights) if weights is not None else None,
-        "unit": unit,
-        "context": context,
-        "dtype": dtype,
-    }
 
 
 def _score_on_ray(inputs, output, address, actors, *, quiet, **kw) -> None:

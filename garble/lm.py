@@ -172,6 +172,11 @@ class LanguageModel:
     ``max_tokens``: longest text scored (longer ones are truncated and marked;
     a text is cut to ``max_tokens * 32`` characters before it is tokenized).
     ``batch_tokens``: padded tokens per batch (bounds memory).
+    ``head_rows``: positions the output layer scores at a time (its logits
+    are the largest tensor: ``head_rows`` x vocabulary; 1,024 x 49,152
+    float32 logits are 200 MB), when the model's logits are its decoder's
+    hidden states times that layer (checked on a probe when the first batch
+    is scored; other models get their full logits).
 
     Thread-safe: tokenizer calls and forward passes are serialised by a lock
     (Hugging Face fast tokenizers fail with "Already borrowed" when one is used
@@ -186,6 +191,7 @@ class LanguageModel:
         max_tokens: int = 256,
         batch_tokens: int = 8192,
         max_batch: int = 64,
+        head_rows: int = 1024,
     ):
         try:
             import torch
@@ -223,6 +229,8 @@ class LanguageModel:
         self.max_tokens = max_tokens
         self.batch_tokens = batch_tokens
         self.max_batch = max_batch
+        self.head_rows = head_rows
+        self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
@@ -302,6 +310,73 @@ class LanguageModel:
             self._run(batch, seqs, results, alone)
         return results, alone
 
+    def _full_surprisals(self, ids, mask):
+        """Surprisal of token p+1 at position p, from the model's own logits (every model)."""
+        torch = self._torch
+        logits = self.model(input_ids=ids, attention_mask=mask).logits
+        logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+        return -logp.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+
+    def _row_surprisals(self, ids, mask):
+        """The same from the decoder's hidden states, the LM head applied to ``head_rows`` real positions at a time.
+
+        A batch of 8,192 tokens has 8,192 x 49,152 logits (1.6 GB in float32,
+        twice that with the log-softmax): blocks keep that to one block, and
+        padding positions never reach the head.
+        """
+        torch = self._torch
+        hidden = self._decoder(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
+        valid = mask[:, 1:].bool()  # position p predicts token p+1, which must be real
+        h, target = hidden[valid], ids[:, 1:][valid]
+        out = torch.empty(h.shape[0], dtype=torch.float32, device=h.device)
+        for a in range(0, h.shape[0], self.head_rows):
+            logits = self._head(h[a : a + self.head_rows]).float()
+            out[a : a + self.head_rows] = torch.logsumexp(logits, -1) - logits.gather(-1, target[a : a + self.head_rows, None]).squeeze(-1)
+        surpr = torch.zeros(valid.shape, dtype=torch.float32, device=h.device)
+        surpr[valid] = out
+        return surpr
+
+    def _surprisals(self, ids, mask):
+        if self._use_rows is None:
+            self._use_rows = self._rows_match_full()
+        return self._row_surprisals(ids, mask) if self._use_rows else self._full_surprisals(ids, mask)
+
+    def _rows_match_full(self) -> bool:
+        """Whether the blockwise head gives this model's own surprisals (checked once, on a probe).
+
+        It needs a decoder and an output layer whose product is the logits;
+        a model that post-processes its logits (soft-capping, scaling) or has
+        no such parts keeps the full path.
+        """
+        torch = self._torch
+        get_decoder = getattr(self.model, "get_decoder", None)
+        get_head = getattr(self.model, "get_output_embeddings", None)
+        try:
+            decoder = get_decoder() if callable(get_decoder) else None
+            head = get_head() if callable(get_head) else None
+        except Exception:
+            return False
+        if decoder is None or head is None:
+            return False
+        self._decoder, self._head = decoder, head
+        # called under self._lock (from _run): the tokenizer directly, not _encode
+        probe = self.tokenizer(["A short probe sentence, to check the scoring path.", "Another one."], add_special_tokens=False)["input_ids"]
+        width = max(len(p) for p in probe) + 1
+        ids = torch.full((2, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((2, width), dtype=torch.long)
+        for row, toks in enumerate(probe):
+            ids[row, : len(toks) + 1] = torch.tensor([self.prefix_id] + toks)
+            mask[row, : len(toks) + 1] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        try:
+            full = self._full_surprisals(ids, mask)
+            rows = self._row_surprisals(ids, mask)
+        except Exception:
+            return False
+        valid = mask[:, 1:].bool()
+        tol = 1e-3 if self.dtype == torch.float32 else 0.1
+        return bool((full[valid] - rows[valid]).abs().max() <= tol)
+
     def _run(self, batch: list[int], seqs, results, alone) -> None:
         torch = self._torch
         width = max(len(seqs[i][0]) for i in batch)
@@ -313,10 +388,7 @@ class LanguageModel:
             mask[row, : len(s)] = 1
         try:
             with self._lock, torch.inference_mode():
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                logp = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-                target = ids[:, 1:].to(self.device)
-                surpr = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1).cpu()
+                surpr = self._surprisals(ids.to(self.device), mask.to(self.device)).cpu()
         except torch.cuda.OutOfMemoryError as e:
             raise ModelError(f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} tokens; use a smaller batch_tokens or max_tokens, or --device cpu") from e
         for row, i in enumerate(batch):

@@ -66,23 +66,19 @@ from .corpus import (
     Record,
     _chunk_bytes,
     _chunks,
-    _clean,
     _compressor,
     _default_warn,
     _fsync,
-    _get,
     _isatty,
     _jsonl_to_parquet,
-    _label,
     _lock,
-    _MISSING,
     _positioned,
     _remove,
-    _type_name,
     expand_inputs,
     output_format,
     parquet_schema,
     partial_path,
+    record_of,
     score_chunk,
     state_path,
 )
@@ -481,34 +477,7 @@ def _dataset_records(ds: Any, source: str, field: str, id_field: Optional[str], 
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             for row in batch.to_pylist():
                 line += 1
-                rid = f"{source}:{line}"
-                errs: list[str] = []
-                doc = None
-                if id_field is not None:
-                    v = _get(row, id_field)
-                    if v is _MISSING or v is None:
-                        errs.append(f"no id field {id_field!r}" if v is _MISSING else f"id field {id_field!r} is null")
-                    else:
-                        rid = _label(v)
-                if doc_field is not None:
-                    v = _get(row, doc_field)
-                    if v is _MISSING or v is None:
-                        errs.append(f"no document field {doc_field!r}" if v is _MISSING else f"document field {doc_field!r} is null")
-                    else:
-                        doc = _label(v)
-                v = _get(row, field)
-                text: Optional[str] = None
-                if v is _MISSING:
-                    errs.insert(0, f"no field {field!r}")
-                elif v is None:
-                    errs.insert(0, f"field {field!r} is null")
-                elif not isinstance(v, str):
-                    errs.insert(0, f"field {field!r} is {_type_name(v)}, not a string")
-                else:
-                    text = _clean(v)
-                    if not errs and not text.strip():
-                        errs.append("empty text")
-                yield (0, line), Record(source, rid, line, doc, text, "; ".join(errs) or None)
+                yield (0, line), record_of(row, source, f"{source}:{line}", line, field, id_field, doc_field)
     finally:
         ctx.execution_options.preserve_order = before
 

@@ -53,6 +53,10 @@ def test_lowercase_start_after_sentence():
     assert found[0].weight >= 0.75
 
 
+def test_lowercase_after_an_aside_that_is_part_of_the_sentence():
+    assert spans("It rained. (and this matters) the rest went on.") == [("lowercase_start", "and")]
+
+
 def test_lowercase_start_in_its_own_paragraph():
     text = "Nobody expected the result.\n\nnewspaper The Evening Star said the count was wrong."
     assert spans(text) == [("lowercase_start", "newspaper")]
@@ -78,6 +82,8 @@ def test_closing_quote_fragment():
         "1. Preheat the oven.\n2. Mix the flour.",
         # stage directions
         "(Laughter)\n\n(Applause) We can see it now.",
+        "It started to ring. (laughs) It's best to stay away from that sound.",
+        "It started to ring. [applause] Thank you.",
         # ordinary sentences, present tense, pronoun subjects
         "In Kyiv, officials say the attacks continue. At home it sounds quieter.",
         "Each iceberg possesses its own shape. Space squeezes and stretches.",

@@ -40,6 +40,7 @@ def test_repeats(text, kind, span):
     "text",
     [
         "The car went faster and faster down the hill.",  # comparative idiom
+        "The hole will get faster and faster, and the sound will be louder.",  # also seen as "faster and" twice
         "More and more people came to the square.",
         "He read the letter again and again.",
         "The wheel went round and round.",
@@ -51,6 +52,7 @@ def test_repeats(text, kind, span):
         "She had had enough of it.",
         "The score was 10 10 at half time.",
         "Clean water and fresh air matter.",
+        "This is the vital matter (matter also means substance) here.",  # across a bracket
     ],
 )
 def test_ordinary_english_is_quiet(text):
@@ -68,3 +70,12 @@ def test_a_phrase_repeated_across_a_comma_is_weak():
 def test_a_noun_ending_in_er_is_not_a_comparative():
     assert [w for w in ("faster", "bigger", "closer", "easier", "water", "number", "summer") if _comparative(w)] == ["faster", "bigger", "closer", "easier"]
     assert found("The number and number of cases rose.")[0][1] == "number and number"
+
+
+def test_a_repeat_across_a_sentence_end_inside_one_unit_is_weak():
+    from garble.types import Unit
+
+    text = "Thank you. Thank you all."
+    doc = Document(text, [Unit(index=0, start=0, end=len(text), text=text, paragraph=0)])  # one MT segment
+    (f,) = Repetition().detect(doc)
+    assert text[f.start : f.end] == "Thank you. Thank you" and f.weight == pytest.approx(0.3)

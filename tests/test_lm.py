@@ -77,15 +77,15 @@ class _TwoCalls:
 
 
 def _count_positions(lm):
+    """Real (unpadded) token positions the LM runs over, batch by batch."""
     seen = []
-    model = lm.model
-    forward = model.forward
+    surprisals = lm._surprisals
 
-    def counting(*a, **k):
-        seen.append(int(k["attention_mask"].sum()))
-        return forward(*a, **k)
+    def counting(ids, mask):
+        seen.append(int(mask.sum()))
+        return surprisals(ids, mask)
 
-    model.forward = counting
+    lm._surprisals = counting
     return seen
 
 
@@ -120,6 +120,35 @@ def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
         assert u.lm.context_mean_surprisal == pytest.approx(v.lm.context_mean_surprisal, abs=1e-4)
         assert u.lm.mean_surprisal == pytest.approx(v.lm.mean_surprisal, abs=1e-4)
         assert u.score == pytest.approx(v.score, abs=1e-4)
+
+
+def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
+    texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
+    rows = LanguageModel(str(tiny_model_dir), device="cpu", head_rows=7)  # blocks that cut through rows
+    full = LanguageModel(str(tiny_model_dir), device="cpu")
+    full._use_rows = False
+    for a, b in zip(rows.score(texts), full.score(texts)):
+        _close(a, b)
+    assert rows._use_rows is True
+
+
+def test_a_model_that_reshapes_its_logits_keeps_the_full_path(tiny_model_dir):
+    """A model whose logits are not decoder x head (Cohere's logit_scale, Gemma-2's soft-capping)."""
+    text = ["A sentence to score, with a few more words."]
+    plain = LanguageModel(str(tiny_model_dir), device="cpu").score(text)[0]
+    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    forward = lm.model.forward
+
+    def scaled(*a, **k):
+        out = forward(*a, **k)
+        out.logits = 30.0 * out.logits
+        return out
+
+    lm.model.forward = scaled
+    got = lm.score(text)[0]
+    assert lm._use_rows is False  # the probe saw the head alone disagree with the logits
+    assert got.offsets == plain.offsets
+    assert max(abs(a - b) for a, b in zip(got.surprisals, plain.surprisals)) > 0.01  # the model's own logits were used
 
 
 def test_unknown_model_is_a_model_error(tmp_path):

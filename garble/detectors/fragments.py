@@ -150,6 +150,8 @@ _ABBREV_END = re.compile(
     r"sept|oct|nov|dec|a\.m|p\.m|u\.s|u\.k|inc|ltd|co|corp|dept|est|min|max|hr|hrs|ft|lb|lbs|oz)\.$"
 )
 _LEADING_OPENERS = re.compile(r"[\s“\"'‘(\[—–-]*")  # space, quotes, brackets, dashes
+# a short bracketed aside opening the unit, then nothing or a capitalised word: "(laughs) It's ..."
+_STAGE_DIRECTION = re.compile(r"\s*[(\[][^()\[\]]{1,40}[)\]]\s*(?:$|[^a-z\s])")
 _CLOSING_QUOTE = re.compile(r"[”\"]")
 _LOWER_OK_FIRST = frozenset(
     "de da del della di du van von der den la le al el bin ibn dos das ten ter e.g i.e vs etc "
@@ -369,6 +371,8 @@ class Fragment(Detector):
 
     def _lowercase_start(self, doc: Document, unit: Unit, toks: list[Token], prev: Optional[Unit]) -> Optional[Finding]:
         text = unit.text
+        if _STAGE_DIRECTION.match(text):
+            return None  # "(laughs) It's best ...", "[Applause]": a transcript's aside, not a cut sentence
         m = _LEADING_OPENERS.match(text)
         rest = text[m.end():]
         if not rest or not rest[0].isalpha() or not rest[0].islower():

@@ -13,8 +13,9 @@ _OK_DOUBLES = frozenset({"that", "had", "is", "do", "very", "so", "bye", "no", "
 
 
 # characters between two copies that make a repeat deliberate rather than a decoder slip:
-# "ding, ding, ding", "if it were empty, if it were empty" (epizeuxis, anaphora)
-_PAUSES = frozenset(",;:—–-")
+# "ding, ding, ding", "if it were empty, if it were empty" (epizeuxis, anaphora), "Thank you.
+# Thank you all.", "the matter (matter also means ...)"
+_PAUSES = frozenset(",;:—–-.!?()[]\"“”")
 
 
 def _norm(word: str) -> str:
@@ -110,13 +111,13 @@ class Repetition(Detector):
                     # repeated after one connective word ("legal and legal")
                     j = i + n
                     if j < n_words and words[j] in self.connectives and words[j + 1 : j + 1 + n] == a:
-                        if n == 1 and (len(a[0]) < 3 or _idiomatic_pair(a[0], words[j])):
-                            continue
                         hit = (n, 1)
                         break
                 if hit is None:
                     continue
                 n, gap = hit
+                if n == 1 and gap == 1 and (len(words[i]) < 3 or _idiomatic_pair(words[i], words[i + 1])):
+                    continue  # "faster and faster", also when found as "faster and" twice
                 if n == 1 and gap == 0 and words[i] in _OK_DOUBLES:
                     # ordinary doubling, unless it loops three times or more
                     if words[i + 2 : i + 3] != words[i : i + 1]:
