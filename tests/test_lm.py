@@ -12,7 +12,7 @@ pytestmark = pytest.mark.lm
 
 
 def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     texts = ["A short one.", "A somewhat longer sentence with several more words in it.", "Mid length text here."]
     out = lm.score(texts)
     for t, s in zip(texts, out):
@@ -29,21 +29,21 @@ def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
 
 def test_small_batches_give_the_same_scores(tiny_model_dir):
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
-    big = LanguageModel(str(tiny_model_dir), device="cpu").score(texts)
-    small = LanguageModel(str(tiny_model_dir), device="cpu", batch_tokens=64, max_batch=2).score(texts)
+    big = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(texts)
+    small = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=64, max_batch=2).score(texts)
     for a, b in zip(big, small):
         assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
 
 
 def test_long_text_is_truncated_and_marked(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
     s = lm.score(["word " * 100])[0]
     assert s.truncated and s.n_tokens == 16
     assert not lm.score(["short"])[0].truncated
 
 
 def test_context_scores_only_the_text_tokens(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     text = "The second sentence."
     with_ctx = lm.score([text], ["The first sentence came before it."])[0]
     assert "".join(text[a:b] for a, b in with_ctx.offsets).strip() == text
@@ -55,7 +55,7 @@ def _close(a, b):
 
 
 def test_score_pairs_reads_the_context_alone_off_the_same_pass(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
     texts = ["The second sentence.", "Then a third one.", "And the last."]
     contexts = ["The first sentence came before it.", None, "word " * 40]  # the last context is cut (> 8 tokens)
     after, ctx_alone = lm.score_pairs(texts, contexts)
@@ -92,7 +92,7 @@ def _count_positions(lm):
 def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model_dir):
     from garble.lm import score_in_context
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     texts = [f"Unit {i} of the document says {'something ' * (i % 4)}here." for i in range(9)] + ["A long last one " * 12]
     seen = _count_positions(lm)
     alone, ctx = score_in_context(lm, texts)
@@ -112,7 +112,7 @@ def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model
 def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
     import garble
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     text = "First sentence here. The second one follows. A third, longer sentence ends the paragraph."
     one = garble.Scorer(model=lm, detectors=[]).score_document(text)
     two = garble.Scorer(model=_TwoCalls(lm), detectors=[]).score_document(text)
@@ -124,8 +124,8 @@ def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
 
 def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
-    rows = LanguageModel(str(tiny_model_dir), device="cpu", head_rows=7)  # blocks that cut through rows
-    full = LanguageModel(str(tiny_model_dir), device="cpu")
+    rows = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", head_rows=7)  # blocks that cut through rows
+    full = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     full._use_rows = False
     for a, b in zip(rows.score(texts), full.score(texts)):
         _close(a, b)
@@ -135,8 +135,8 @@ def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
 def test_a_model_that_reshapes_its_logits_keeps_the_full_path(tiny_model_dir):
     """A model whose logits are not decoder x head (Cohere's logit_scale, Gemma-2's soft-capping)."""
     text = ["A sentence to score, with a few more words."]
-    plain = LanguageModel(str(tiny_model_dir), device="cpu").score(text)[0]
-    lm = LanguageModel(str(tiny_model_dir), device="cpu")
+    plain = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(text)[0]
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     forward = lm.model.forward
 
     def scaled(*a, **k):
@@ -188,3 +188,22 @@ def test_shuffled_words_outscore_originals(smollm):
     mean = [sum(s.surprisals) / s.n_tokens for s in scores]
     wins = sum(mean[100 + i] > mean[i] for i in range(100))
     assert wins >= 95, f"shuffled outscored the original for only {wins}/100"
+
+
+def test_auto_dtype_follows_the_cpu_and_bf16_stays_close_to_fp32(tiny_model_dir, monkeypatch):
+    import torch
+
+    from garble import lm as lm_mod
+
+    monkeypatch.setattr(lm_mod, "_cpu_has_fast_bf16", lambda: True)
+    assert lm_mod._pick_dtype("auto", "cpu") == torch.bfloat16
+    monkeypatch.setattr(lm_mod, "_cpu_has_fast_bf16", lambda: False)
+    assert lm_mod._pick_dtype("auto", "cpu") == torch.float32
+    assert lm_mod._pick_dtype("float32", "cpu") == torch.float32
+    texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(6)]
+    fp32 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(texts)
+    bf16 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="bfloat16").score(texts)
+    for a, b in zip(fp32, bf16):
+        assert a.offsets == b.offsets
+        # bf16 keeps 8 mantissa bits: surprisals of ~10 nats agree to a few hundredths
+        assert b.surprisals == pytest.approx(a.surprisals, abs=0.1)

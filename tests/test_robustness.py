@@ -463,7 +463,7 @@ def test_garble_score_ten_megabyte_record(tmp_path, capsys):
 def test_lm_truncation_is_a_finding(tiny_model_dir):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
     s = garble.Scorer(model=lm)
     r = s.score_document("A short one. " + "This sentence goes on and on " * 6 + "until the end.")
     long_unit = max(r.units, key=lambda u: len(u.text))
@@ -480,7 +480,7 @@ def test_lm_truncation_is_a_finding(tiny_model_dir):
 def test_lm_cuts_a_huge_text_before_tokenizing(tiny_model_dir):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", max_tokens=32)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=32)
     t0 = time.monotonic()
     out = lm.score(["word " * 2_000_000], [("context " * 1_000_000)])
     assert time.monotonic() - t0 < 20
@@ -491,7 +491,7 @@ def test_lm_cuts_a_huge_text_before_tokenizing(tiny_model_dir):
 def test_batches_stay_within_batch_tokens(tiny_model_dir, monkeypatch):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", batch_tokens=200, max_tokens=64)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=200, max_tokens=64)
     shapes = []
     real = lm._run
 
