@@ -237,9 +237,11 @@ class CachedLM:
     only loaded when a text is missing from the cache.
     """
 
-    def __init__(self, lm, path: Optional[Path] = None, name: Optional[str] = None):
+    def __init__(self, lm, path: Optional[Path] = None, name: Optional[str] = None, cache_id: Optional[str] = None):
         self._lm = lm
         self.name = name or getattr(lm, "name", "lm")
+        # what the feature caches are keyed on: the model and the numerics it runs in
+        self.cache_id = cache_id or self.name
         self.path = Path(path) if path else None
         self._mem: dict[str, object] = {}
         self.hits = 0
@@ -332,15 +334,22 @@ def make_cached_lm(model: Optional[str] = None, device: str = "auto", dtype: str
     """A :class:`CachedLM` over the named model (loaded lazily, only on a cache miss)."""
     from .lm import DEFAULT_MODEL
 
+    from .lm import _pick_device, _pick_dtype
+
     name = model or DEFAULT_MODEL
     root = Path(cache) if cache else cache_root()
+    # bfloat16 and float32 surprisals differ in the second decimal: never mix them in one cache
+    # (dtype "auto" resolves per machine: bfloat16 on a CPU with native bf16, else float32)
+    dev = _pick_device(device)
+    numerics = str(_pick_dtype(dtype, dev)).replace("torch.", "")
+    cache_id = f"{name}-{numerics}"
 
     def build():
         from .lm import LanguageModel
 
         return LanguageModel(model, device=device, dtype=dtype)
 
-    return CachedLM(build, root / "lm" / f"{_slug(name)}.jsonl", name=name)
+    return CachedLM(build, root / "lm" / f"{_slug(cache_id)}.jsonl", name=name, cache_id=cache_id)
 
 
 def detector_signature(detectors: Sequence) -> str:
@@ -427,7 +436,7 @@ def load_segments(
     from .detectors import all_detectors
 
     dets = list(detectors) if detectors is not None else all_detectors()
-    model_name = getattr(lm, "name", "lm") if lm is not None else "no-lm"
+    model_name = (getattr(lm, "cache_id", None) or getattr(lm, "name", "lm")) if lm is not None else "no-lm"
     cpath = _features_cache_path(path, model_name, dets, context, cache)
     docs = build_documents(rows)
     by_key = {r.key: r for r in rows}
@@ -851,7 +860,7 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
     measured, and the corrupted unit's features do not depend on it).
     """
     lm = scorer.lm
-    model_name = getattr(lm, "name", "lm") if lm is not None else "no-lm"
+    model_name = (getattr(lm, "cache_id", None) or getattr(lm, "name", "lm")) if lm is not None else "no-lm"
     h = hashlib.sha256()
     for p in pairs:
         h.update(json.dumps([p.doc_id, p.index, p.corruption.kind, list(p.corruption.units), len(p.texts)]).encode())

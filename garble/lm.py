@@ -151,9 +151,10 @@ def _pick_dtype(dtype: str, device: str):
     import torch
 
     if dtype == "auto":
-        if device == "cuda":
+        kind = torch.device(device).type
+        if kind == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if device == "cpu" and _cpu_has_fast_bf16():
+        if kind == "cpu" and _cpu_has_fast_bf16():
             return torch.bfloat16
         return torch.float32
     try:

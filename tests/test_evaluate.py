@@ -243,6 +243,18 @@ def test_cached_lm_memoises_and_persists(tmp_path):
     assert lm2._lm.calls == [] and b[0] == a[1]
 
 
+
+def test_cached_lm_keeps_float32_and_bfloat16_apart(tmp_path):
+    pytest.importorskip("torch")
+    from garble.evaluate import make_cached_lm
+
+    fp32 = make_cached_lm(device="cpu", dtype="float32", cache=tmp_path)
+    bf16 = make_cached_lm(device="cpu", dtype="bfloat16", cache=tmp_path)
+    assert fp32.path != bf16.path and fp32.cache_id != bf16.cache_id
+    assert fp32.cache_id.endswith("float32") and bf16.cache_id.endswith("bfloat16")
+    assert fp32.name == bf16.name  # the model's name is unchanged; nothing was loaded
+    assert callable(fp32._lm) and not hasattr(fp32._lm, "score")
+
 # -- synthetic errors ------------------------------------------------------------
 
 DOC = [
