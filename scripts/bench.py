@@ -257,7 +257,7 @@ def _garble(variant: str, segs: list[dict]) -> dict:
         scorer = garble.Scorer(model=False)
     else:
         set_threads(2)
-        scorer = garble.Scorer(device="cpu", context=not variant.endswith("noctx"))
+        scorer = garble.Scorer(device="cpu", dtype="float32" if "fp32" in variant else "auto", context=not variant.endswith("noctx"))
     load_s = time.perf_counter() - t0
     if variant.startswith("nolm") and "torch" in sys.modules:
         raise SystemExit("--no-lm imported torch")
@@ -270,6 +270,7 @@ def _garble(variant: str, segs: list[dict]) -> dict:
     n = sum(len(d) for d in docs)
     out = {"n": n, "seconds": seconds, "load_s": load_s, "docs": len(docs)}
     if not variant.startswith("nolm"):
+        out["dtype"] = str(scorer.lm.dtype)  # dtype=auto: bfloat16 on a CPU with native bf16, else float32
         out["means"] = None  # documents reorder the segments; compared through the lm rows instead
     return out
 
@@ -448,6 +449,7 @@ STAGES = {
     "matmul": "torch.matmul GFLOP/s (compute limit)",
     "lmppl": "lmppl 0.3.2 LM.get_perplexity (fp32, batch 32, 2 threads)",
     "garble:full": "garble Scorer() score_units per (system, doc): LM alone + LM after context + detectors",
+    "garble:full_fp32": "garble Scorer(dtype='float32'): the same in float32 (the unoptimised numerics)",
     "garble:full_noctx": "garble Scorer(context=False): one LM pass + detectors",
     "cli:lmdocs": "garble score segments.jsonl --doc-field doc (end to end, model load incl.)",
     "cli:lm:x1": "garble score 2k.txt (end to end, model load incl.)",
@@ -475,7 +477,7 @@ STAGES = {
 
 # the default run, most important first (the others: --only)
 DEFAULT_ORDER = [
-    "matmul", "lm:fp32_t2", "lmppl", "llamacpp", "garble:full", "garble:nolm_t1", "cli:nolm:x1", "cli:nolm:x10",
+    "matmul", "lm:fp32_t2", "lmppl", "llamacpp", "garble:full", "garble:full_fp32", "garble:nolm_t1", "cli:nolm:x1", "cli:nolm:x10",
     "cli:nolm_j2:x10", "lm:int8_t2", "lm:fulllogits_t2", "lm:fp32_t1", "lm2p:fp32_t1", "llamacpp_t1", "llamacpp2p",
     "cli:lm:x1", "cli:lm:x3", "lm:bf16_t2", "lm:autocast_t2", "lm:int8_all_t2", "lm:fp32_bt2048_t2", "lm:unsorted_t2",
     "garble:full_noctx", "cli:lmdocs",
@@ -538,7 +540,7 @@ def fmt_row(name: str, desc: str, r: dict, base: dict | None, lmppl: dict | None
         params = r.get("params") or (base or {}).get("params") or 134515008
         if "int8" in name:
             limit = flops.get("int8dyn_t2_gflops")
-        elif "bf16" in name or "autocast" in name:
+        elif "bf16" in name or "autocast" in name or "bfloat16" in str(r.get("dtype")):
             limit = flops.get("bf16_t2_gflops")
         else:
             limit = flops.get("fp32_t2_gflops")
@@ -607,7 +609,7 @@ def main() -> None:
     ap.add_argument("--tmp", type=Path, default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--n", type=int, default=2000, help="segments (default 2000)")
     ap.add_argument("--cli-n", type=int, default=2000, help="segments of the --no-lm corpus runs' base file (x1, x10)")
-    ap.add_argument("--slow-n", type=int, default=300, help="segments for the bf16 rows (default 300)")
+    ap.add_argument("--slow-n", type=int, default=None, help="segments for the bf16 rows (default: all --n on a CPU with native bf16, else 300: emulated bf16 is slow)")
     ap.add_argument("--only", default=None, help="comma-separated stages (default: all): " + ", ".join(STAGES))
     ap.add_argument("--skip", default="", help="comma-separated stages to leave out")
     ap.add_argument("--lmppl-python", default="/tmp/lmppl-venv/bin/python")
@@ -623,6 +625,10 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     segs = load_segments(args.data, args.n)
     cli_segs = load_segments(args.data, max(args.n, args.cli_n))
+    if args.slow_n is None:
+        from garble.lm import _cpu_has_fast_bf16
+
+        args.slow_n = args.n if _cpu_has_fast_bf16() else 300
     os.environ["BENCH_SLOW_N"] = str(args.slow_n)
     data = tmp / "segments.json"
     data.write_text(json.dumps(segs), encoding="utf-8")

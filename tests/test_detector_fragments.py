@@ -51,6 +51,15 @@ def test_lowercase_start_after_sentence():
     found = run(text)
     assert [(f.kind, text[f.start : f.end]) for f in found] == [("lowercase_start", "outlet")]
     assert found[0].weight >= 0.75
+    assert "after a finished sentence" in found[0].message
+
+
+def test_lowercase_start_of_a_lone_segment_says_so():
+    # one segment per line (MT corpora): no sentence before it, and the message must not claim one
+    found = run("the deal was off, the paper said.")
+    assert [f.kind for f in found] == ["lowercase_start"]
+    assert "at the start of the text" in found[0].message and "after a finished sentence" not in found[0].message
+    assert found[0].weight < Fragment().lowercase_weight
 
 
 def test_lowercase_after_an_aside_that_is_part_of_the_sentence():

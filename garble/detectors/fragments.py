@@ -387,6 +387,7 @@ class Fragment(Detector):
             return None  # a path, identifier, e-mail or URL ("config/file.cfg", "root=x", "os.path")
         if prev is None:
             weight = self.lowercase_weight * 0.6
+            why = " at the start of the text: its beginning may be missing"
         else:
             ptext = prev.text
             if not _TERMINAL.search(ptext) or ptext.rstrip("”’\"')]").endswith(("...", "…")):
@@ -394,10 +395,11 @@ class Fragment(Detector):
             if _ABBREV_END.search(ptext.rstrip("”’\"')]")):
                 return None  # split after an abbreviation ("etc. and")
             weight = self.lowercase_weight
+            why = " after a finished sentence: a piece of another sentence"
         if len(toks) > 1 and toks[1].is_capitalized and toks[1].unit == unit.index:
             weight = min(1.0, weight + 0.1)  # "publication The Times said": a cut-off sentence
         return self.finding("lowercase_start", first.start, first.end, weight,
-                            f"sentence starts lowercase (“{ftext}”) after a finished sentence: a piece of another sentence")
+                            f"sentence starts lowercase (“{ftext}”){why}")
 
     def _quote_fragment(self, doc: Document, unit: Unit, toks: list[Token], siblings: list[Unit], pos: int) -> Optional[Finding]:
         text = unit.text
