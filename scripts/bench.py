@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Corpus-scale benchmark: garble vs lmppl, and the LM backends/levers tried.
 
-    python scripts/bench.py                      # everything (~25 min on 2 cores)
+    python scripts/bench.py                      # every stage (about an hour on 2 cores)
     python scripts/bench.py --only lm:fp32_t2,llamacpp,nolm_t1
     python scripts/bench.py --n 500 --quick      # a fast smoke run
     python scripts/bench.py --md docs/BENCHMARKS.md.table   # also write the Markdown table
