@@ -461,7 +461,7 @@ STAGES = {
     "lm:fp32_t2": "LM fp32, torch 2 threads (baseline)",
     "lm:fp32_t1": "LM fp32, torch 1 thread",
     "lm2p:fp32_t1": "LM fp32, 2 processes x 1 thread (half the texts each)",
-    "lm:fulllogits_t2": "LM fp32, full logits + log_softmax per batch (before: now the LM head runs on 1,024 real positions at a time)",
+    "lm:fulllogits_t2": "LM fp32, full logits + log_softmax per batch (before: now the LM head runs on 256 real positions at a time)",
     "lm:fp32_bt2048_t2": "LM fp32, batch_tokens 2048 instead of 8192",
     "lm:unsorted_t2": "LM fp32, no length bucketing (batches of 64 in input order)",
     "lm:dedup_t2": "LM fp32, identical texts scored once",
