@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 #: the continuous features the combiner may use (garble.scorer.unit_features names)
-CONT = ("log_chars", "lm_mean", "lm_rel_median", "lm_max", "lm_end", "lm_slor", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
+CONT = ("log_chars", "lm_mean", "lm_total", "lm_rel_median", "lm_max", "lm_end", "lm_slor", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
 ERR = ("err_mean", "err_max", "err_top", "err_sum")
 
 # Prior weight of each detector's finding (logit units per unit of finding weight): the hand-set
@@ -394,7 +394,7 @@ def check_records(segs, synth) -> dict:
 
 
 def _lm_total(x: dict) -> float:
-    return x.get("lm_mean", 0.0) * math.expm1(x.get("lm_log_tokens", 0.0))
+    return x.get("lm_total", x.get("lm_mean", 0.0) * math.expm1(x.get("lm_log_tokens", 0.0)))
 
 
 #: the baselines every shipped combiner must beat: the LM's own features and length

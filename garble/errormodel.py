@@ -180,7 +180,7 @@ def extract(lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progr
     out.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def extract_all(eval_dir: Path, out: Path, model: Optional[str] = None, dtype: str = "bfloat16", per_kind: int = 100, seed: int = 0, log=print) -> None:
+def extract_all(eval_dir: Path, out: Path, model: Optional[str] = None, dtype: str = "bfloat16", per_kind: int = 70, seed: int = 0, log=print) -> None:
     """Score the MQM talks and the synthetic pairs once, hidden states kept (``out/mqm.*``, ``out/synth.*``)."""
     from .evaluate import read_annotated, read_clean, synthetic_sources
     from .lm import LanguageModel
@@ -369,7 +369,7 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
     return head, results
 
 
-def load_streams(eval_dir: Path, per_kind: int = 100, seed: int = 0) -> tuple[list[Stream], list[Stream]]:
+def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[list[Stream], list[Stream]]:
     """The (MQM, synthetic) streams :func:`extract_all` scored, rebuilt (deterministic)."""
     from .evaluate import read_annotated, read_clean, synthetic_sources
     from .synth import ALL_TYPES
@@ -381,7 +381,7 @@ def load_streams(eval_dir: Path, per_kind: int = 100, seed: int = 0) -> tuple[li
     return mqm, synth
 
 
-def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 100, seed: int = 0, log=print):
+def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print):
     """``(segments, synthetic results, split of each synthetic source doc)`` from the extracted streams.
 
     The real :class:`garble.Scorer` runs over the streams (through
@@ -446,3 +446,21 @@ def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5
         best = max(table, key=lambda t: (table[t]["precision"] if table[t]["findings"] else -1))
     head.card["finding_threshold"] = best
     return best, table
+
+
+def seed_stream_cache(eval_dir: Path, out: Path, cached_lm, per_kind: int = 70, seed: int = 0) -> int:
+    """Put every extracted stream into a :class:`garble.evaluate.CachedLM`'s stream cache (hidden states included).
+
+    ``garble eval`` then reads the MQM talks and the test-split synthetic
+    pairs without running the LM again. Returns the number of streams stored.
+    """
+    mqm_s, syn_s = load_streams(eval_dir, per_kind, seed)
+    n = 0
+    for name, ss in (("mqm", mqm_s), ("synth", syn_s)):
+        data = TokenData.load(out / name)
+        if len(data.meta) != len(ss):
+            raise InputError(f"{out / name}.json does not match the streams rebuilt from {eval_dir}")
+        for (a, b), s, st in zip(data.bounds(), ss, data.streams()):
+            cached_lm.put_stream(s.text, st.__class__(**{**vars(st), "hidden": data.hidden[a:b]}))
+            n += 1
+    return n

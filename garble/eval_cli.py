@@ -35,7 +35,7 @@ def eval_cmd(
     split: EvalSplit = typer.Option(EvalSplit.test, "--split", help="test: the held-out talks the packaged weights were not fitted on; all: every row (the README baselines); train."),
     synthetic: bool = typer.Option(False, "--synthetic", help="Also corrupt the human references (and --clean) with synthetic MT errors and report the detection rate per error type."),
     clean: Optional[Path] = typer.Option(None, "--clean", help="Clean-English TSV (corpus doc seg text) for --synthetic (default: clean_en.tsv beside FILE, if present)."),
-    per_kind: int = typer.Option(40, "--per-kind", min=1, help="Synthetic pairs per error type (40: the test-split pairs that scripts/train_tagger.py extracts, so their LM reads are cached)."),
+    per_kind: int = typer.Option(28, "--per-kind", min=1, help="Synthetic pairs per error type (28: the test-split pairs that scripts/train_tagger.py extracts, so their LM reads are cached)."),
     show: int = typer.Option(20, "--show", min=0, help="List the N largest misses and false alarms."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic errors and the random baseline."),
     output: str = typer.Option("-", "--output", "-o", help="Output file (default: standard output)."),

@@ -925,8 +925,12 @@ def synthetic_sources(rows: Sequence[Row], clean_rows: Sequence[CleanRow] = ()) 
     shares segments with a talk of the annotated file (clean_en.tsv holds the
     English originals of the TED talks) takes that talk's split, so no test
     talk leaks into training; others are split by their own id. Documents
-    whose text repeats an earlier one are dropped.
+    whose text repeats an earlier one are dropped. The clean-English rows are
+    paragraphs: they are split into sentences (:func:`garble.segment.segment`),
+    so a corrupted unit is one sentence as in MT output.
     """
+    from .segment import segment
+
     out = []
     seen: set = set()
     talk_of: dict[str, str] = {}
@@ -944,7 +948,7 @@ def synthetic_sources(rows: Sequence[Row], clean_rows: Sequence[CleanRow] = ()) 
         seen.add(texts)
         talks = [talk_of[t] for t in texts if t in talk_of]
         split = split_of(max(set(talks), key=talks.count)) if talks else split_of(d.doc)
-        out.append((f"{d.system}/{d.doc}", texts, split))
+        out.append((f"{d.system}/{d.doc}", tuple(u.text for t in texts for u in segment(t)), split))
     return out
 
 

@@ -4,22 +4,33 @@ The combiner is a logistic model over a small, named feature vector:
 
 * ``det:<name>`` — for each detector, the noisy-OR of its finding weights in
   the unit (0 when it found nothing);
-* ``lm_rel_median`` — the unit's mean token surprisal minus the document's
-  median (how much less fluent than its neighbours);
+* ``lm_mean`` — the unit's mean token surprisal, each token read after all
+  the document's text before it (one LM pass per document; a corpus line
+  alone); ``lm_total`` the same summed over its tokens; ``lm_log_tokens`` —
+  log(1 + its number of tokens);
+* ``lm_rel_median`` — ``lm_mean`` minus the document's median (how much less
+  fluent than its neighbours; 0 for a one-unit document);
 * ``lm_max`` — the largest token surprisal in the unit;
-* ``lm_ctx_gain`` — mean surprisal alone minus mean surprisal after the
-  previous unit (how much the context explains);
-* ``lm_slor`` — the unit's mean token surprisal minus its words' unigram
-  surprisal (wordfreq) per token: the negated SLOR of Lau et al. (2017) and
-  Kann et al. (2018), which separates an unlikely sentence from one that is
-  merely made of rare words; absolute, so it also works on one-unit documents
-  (a corpus line), where ``lm_rel_median`` is 0;
+* ``lm_end`` — the surprisal of what follows the unit (a newline after the
+  last one): high when a unit stops mid-sentence or lacks its full stop;
+* ``lm_excess`` — mean surprisal minus the mean entropy of the predicted
+  distributions: tokens less likely than the model's own uncertainty allows;
+* ``lm_slor`` — ``lm_mean`` minus its words' unigram surprisal (wordfreq) per
+  token: the negated SLOR of Lau et al. (2017) and Kann et al. (2018), which
+  separates an unlikely sentence from one that is merely made of rare words;
+* ``err_mean``, ``err_max``, ``err_top``, ``err_sum`` — the error model's
+  token probabilities (:mod:`garble.tagger`) over the unit: mean, max, mean of
+  the top 3, log(1 + sum) (the expected number of error tokens);
+* ``lm_ctx_gain`` — LMs that only have ``score()`` (two passes): mean surprisal
+  alone minus mean surprisal after the previous unit;
 * ``log_chars`` — log of the unit length in characters.
 
-Its weights live in a JSON data file (``data/scorer.json`` by default, written
-by hand for 0.1 and by ``scripts/fit_scorer.py`` from data since). A feature a
+Its weights live in a JSON data file (``data/scorer.json`` by default,
+written by ``scripts/fit_scorer.py``, see :mod:`garble.combiner`). A feature a
 weights file does not name contributes nothing; a detector it does not name
 gets ``default_detector_weight``, so a new detector counts without a refit.
+Units with LM features but no error-model features (an LM without a head) are
+scored by the file's ``no_error_model`` weights, fitted without them.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ from .resources import load_json
 from .lexicon import unigram_surprisal  # noqa: F401 (re-exported: a feature source)
 from .types import Finding, LMFeatures
 
-LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor", "lm_mean", "lm_log_tokens", "lm_end", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
+LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor", "lm_mean", "lm_log_tokens", "lm_total", "lm_end", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
 #: findings that are not detector evidence: the error model's spans (their evidence is the err_* features)
 NOT_DETECTORS = frozenset({"tagger"})
 
@@ -81,6 +92,7 @@ def unit_features(text: str, findings: Sequence[Finding], lm: Optional[LMFeature
         x["lm_max"] = lm.max_surprisal
         x["lm_mean"] = lm.mean_surprisal
         x["lm_log_tokens"] = math.log1p(lm.n_tokens)
+        x["lm_total"] = lm.mean_surprisal * lm.n_tokens
         if lm.context_mean_surprisal is not None:
             x["lm_ctx_gain"] = lm.mean_surprisal - lm.context_mean_surprisal
         if lm.slor is not None:

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     ap.add_argument("--streams", type=Path, default=ROOT / "out" / "tagger", help="what scripts/train_tagger.py wrote")
     ap.add_argument("--head", type=Path, default=None, help="error-model head (default: the one in --streams)")
     ap.add_argument("--out", type=Path, default=ROOT / "out")
-    ap.add_argument("--per-kind", type=int, default=100)
+    ap.add_argument("--per-kind", type=int, default=70)
     args = ap.parse_args(argv)
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True)  # noqa: E731
