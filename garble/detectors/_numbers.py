@@ -31,6 +31,7 @@ class Num:
     firm: bool
     text: str
     digits: bool  # written with digits (not words or CJK numerals)
+    approx: bool = False  # an approximate amount ("几十", "两三"): matches nothing in particular
 
 
 _CJK_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -116,9 +117,13 @@ def source_numbers(text: str) -> list[Num]:
         if v is None:
             continue
         idiom = _in_idiom(t, a, b)
+        if len(run) == 2 and all(c in _CJK_DIGIT for c in run) and abs(_CJK_DIGIT[run[0]] - _CJK_DIGIT[run[1]]) == 1:
+            # "一两" one or two, "三四" three or four: two soft numbers
+            out.extend(Num(a + k, a + k + 1, float(_CJK_DIGIT[run[k]]), False, text[a + k], False) for k in (0, 1))
+            continue
         approx = any(t[max(0, a - len(p)) : a] == p for p in _APPROX_BEFORE) or t[b : b + 1] in ("几", "来") or (len(run) >= 2 and run[0] in _CJK_DIGIT and run[1] in _CJK_DIGIT and run[0] != run[1] and abs(_CJK_DIGIT[run[0]] - _CJK_DIGIT[run[1]]) == 1)
         firm = (v >= 10 or pct) and not idiom and not approx and run not in ("十", "百", "千", "万", "亿")
-        out.append(Num(a, b, v, firm, text[a:b], False))
+        out.append(Num(a, b, v, firm, text[a:b], False, approx or idiom))
     # 百分之 + CJK numeral handled above (pct flag); 百分之 + digits is the digit match
     out.sort(key=lambda n: n.start)
     return out
@@ -219,3 +224,9 @@ def same_number(s: float, t: float) -> bool:
     if s >= 10_000 and t >= 10_000 and abs(s - t) / max(s, t) < 0.02:
         return True
     return False
+
+
+def cardinal_word(text: str) -> bool:
+    """Whether ``text`` is made only of cardinal number words ("five", "twenty-one", "three hundred"), not "twice", "both", "first"."""
+    parts = [p for p in re.split(r"[\s-]+", text.lower()) if p and p not in ("a", "and")]
+    return bool(parts) and all(p in _EN_UNITS or p in _EN_TENS or p in _EN_SCALES for p in parts)

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..document import Document
 from ..types import Finding
 from . import Detector
-from ._numbers import same_number, source_numbers, target_numbers
+from ._numbers import cardinal_word, same_number, source_numbers, target_numbers
 
 
 class Numbers(Detector):
@@ -53,10 +53,19 @@ class Numbers(Detector):
             tnums = target_numbers(unit.text)
             if not snums and not any(n.digits for n in tnums):
                 continue
-            missing = [s for s in snums if s.firm and not any(same_number(s.value, t.value) for t in tnums)]
-            extra = [t for t in tnums if t.digits and not any(same_number(s.value, t.value) for s in snums)]
-            while missing and extra:
-                s, t = missing.pop(0), extra.pop(0)
+            unmatched_s = [s for s in snums if not any(same_number(s.value, t.value) for t in tnums)]
+            unmatched_t = [t for t in tnums if not any(same_number(s.value, t.value) for s in snums)]
+            # a number that changed: an unmatched source number (firm, or a soft one of 2 or more) and
+            # an unmatched target number (digits, or a cardinal word of 2 or more: "five", "twenty")
+            cand_s = [s for s in unmatched_s if s.firm or (s.value >= 2 and not s.approx)]
+            cand_t = [t for t in unmatched_t if t.digits or (t.value >= 2 and cardinal_word(t.text))]
+            changed = []
+            while cand_s and cand_t:
+                changed.append((cand_s.pop(0), cand_t.pop(0)))
+            gone = {id(x) for pair in changed for x in pair}
+            missing = [s for s in unmatched_s if s.firm and id(s) not in gone]
+            extra = [t for t in unmatched_t if (t.digits or (t.value >= 2 and cardinal_word(t.text))) and id(t) not in gone]
+            for s, t in changed:
                 yield self.finding("changed", unit.start + t.start, unit.start + t.end, self.changed_weight, f"number changed: source “{s.text}” ({_fmt(s.value)}), translation “{t.text}”", (s.start, s.end))
             for s in missing:
                 yield self.finding("missing", unit.start, unit.start, self.missing_weight, f"source number “{s.text}” ({_fmt(s.value)}) is not in the translation", (s.start, s.end))

@@ -27,11 +27,12 @@ def _kind(m: re.Match) -> str:
 
 def _present(token: str, target_fold: str) -> bool:
     tok = token.casefold()
-    if tok in target_fold:
+    # as a whole token ("TED" is not in "elevated"), maybe with a plural or possessive ending
+    if re.search(rf"(?<![a-z0-9]){re.escape(tok)}(?:s|'s|’s)?(?![a-z0-9])", target_fold):
         return True
     # a name written with spaces or hyphens the other way ("YouTube" / "You Tube", "e-mail" / "email")
     squeeze = re.sub(r"[\s\-_.]", "", tok)
-    return len(squeeze) >= 2 and squeeze in re.sub(r"[\s\-_.]", "", target_fold)
+    return len(squeeze) >= 4 and squeeze in re.sub(r"[\s\-_.]", "", target_fold)
 
 
 class SourceTokens(Detector):
