@@ -80,8 +80,8 @@ class Untranslated(Detector):
                 i += 1
                 continue
             j, letters = i, 0
-            # a run: letters of the script, and punctuation between two of them ("你好，世界")
-            while j < n and (char_script(t[j]) in mine or (not t[j].isalnum() and not t[j].isspace() and j + 1 < n and char_script(t[j + 1]) in mine)):
+            # a run: letters of the script, and spaces or punctuation between them ("你好，世界", "домой вечером")
+            while j < n and (char_script(t[j]) in mine or (not t[j].isalnum() and _next_in(t, j + 1, mine))):
                 letters += char_script(t[j]) in mine
                 j += 1
             if letters >= self.min_script_chars:
@@ -112,3 +112,11 @@ class Untranslated(Detector):
                 i = j
             else:
                 i += 1
+
+
+def _next_in(t: str, i: int, scripts: set) -> bool:
+    """Whether the first letter or digit at or after ``i`` (within 3 characters) is in ``scripts``."""
+    for k in range(i, min(len(t), i + 3)):
+        if t[k].isalnum():
+            return char_script(t[k]) in scripts
+    return False
