@@ -67,7 +67,7 @@ def main() -> int:
 
         train = [(r["source"], r["text"]) for r in refs if split_of(r["doc"]) == "train"]
         out = {
-            "about": "log((non-space chars of target + 1) / (non-space chars of source + 1)) of human reference translations, per source-length bin (non-space chars >= the key); written by scripts/eval_source.py --write-prior",
+            "about": "log((letters and digits of target + 1) / (letters and digits of source + 1)), placeholders left out (garble.detectors.length_ratio.log_ratio), of human reference translations, per source-length bin (source letters and digits >= the key); written by scripts/eval_source.py --write-prior",
             "pairs": {"zh-en": {**measure_prior(train), "measured_on": f"mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.evaluate.split_of), {len(train)} segments"}},
         }
         (ROOT / "garble" / "detectors" / PRIOR_FILE).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
