@@ -215,12 +215,16 @@ def mark_reviewed(bt: Bitext, results: Sequence[UnitResult], threshold: float) -
             if seg.get("state") is None:
                 seg.set("state", "translated")
             seg.set("subState", SUBSTATE)
-            u.addnote(text, origin="garble")
+            # <notes> belongs to the <unit>, before its segments (the toolkit's addnote puts it in the segment)
+            from lxml import etree
+
             unit_el = seg.getparent()
-            notes = unit_el.find(u.namespaced("notes")) if unit_el is not None else None
-            if notes is not None and unit_el.index(notes) != 0:
-                unit_el.remove(notes)
-                unit_el.insert(0, notes)  # the schema wants <notes> before the segments
+            notes = unit_el.find(u.namespaced("notes"))
+            if notes is None:
+                notes = etree.Element(u.namespaced("notes"))
+                unit_el.insert(0, notes)
+            note = etree.SubElement(notes, u.namespaced("note"), category="garble")
+            note.text = text
         elif bt.format == "tmx":
             from lxml import etree
 
