@@ -106,3 +106,26 @@ def test_strict_checks_are_quiet_on_human_references():
             t, s = r["text"], r["source"].replace("<v>", "").replace("</v>", "")
             fired += bool(list(det.detect(Document(t, [Unit(0, 0, len(t), t, 0)], sources=[s], source_lang="zh"))))
         assert fired <= 0.01 * len(refs), (name, fired)
+
+
+def test_any_pair_scores_with_offsets_in_range(scorer):
+    """Arbitrary text and sources (digits, CJK numerals, placeholders, scripts): no exception, offsets in range."""
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+    pieces = st.sampled_from(list("ab Z9٣0.,%{}()<>/$#@-\n？！“”一二十百千万亿两几年第个中文русский日本語") + ["%s", "{0}", "<b>", "1.2亿", "3万", "https://x.io", "COVID-19", "9" * 30])
+    text = st.lists(pieces, max_size=25).map("".join)
+
+    @hyp.settings(max_examples=150, deadline=None, derandomize=True)
+    @hyp.given(st.lists(st.tuples(text, text), min_size=1, max_size=4))
+    def check(pairs):
+        texts = [t for t, _ in pairs]
+        srcs = [s for _, s in pairs]
+        res = scorer.score_units(texts, sources=srcs)
+        for u, s in zip(res.units, srcs):
+            for f in u.findings:
+                assert 0 <= f.start <= f.end <= len(res.text)
+                if f.source_span is not None:
+                    assert 0 <= f.source_span[0] <= f.source_span[1] <= len(s)
+        assert len(scorer.score_segments(texts, srcs)) == len(texts)
+
+    check()

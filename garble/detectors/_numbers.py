@@ -96,6 +96,8 @@ def source_numbers(text: str) -> list[Num]:
         a = m.start()
         if a > 0 and (t[a - 1].isascii() and (t[a - 1].isalnum() or t[a - 1] in "._")):
             continue  # part of a Latin token ("MP3", "H1N1", "v2.0"): the tokens detector checks those
+        if len(m.group(1)) > 18:
+            continue  # a digit string, not a number (an id, a hash)
         v = float(m.group(1).replace(",", "") + (m.group(2) or ""))
         end = m.end(1) + len(m.group(2) or "")
         mult = m.group(3)
@@ -149,6 +151,8 @@ def target_numbers(text: str) -> list[Num]:
     digit_spans = []
     for m in _DIGIT_RE.finditer(t):
         a, b = m.span()
+        if len(m.group(1)) > 18:
+            continue  # a digit string, not a number (an id, a hash)
         v = float(m.group(1).replace(",", "") + (m.group(2) or ""))
         # "1.2 billion", "30 thousand"
         rest = t[b:]
