@@ -113,6 +113,7 @@ def score(
     ray_actors: Optional[int] = typer.Option(None, "--ray-actors", min=1, help="Scorer actors with --ray (default: one per GPU, else one per CPU of the cluster).", show_default=False),
     flag_score: float = typer.Option(0.5, "--flag-score", min=0.0, max=1.0, help="XLIFF/TMX output: mark units scoring at least this for review."),
     source_lang: Optional[str] = typer.Option(None, "--source-lang", help="Translation pairs: the source language (ISO 639-1, e.g. zh); default: identified."),
+    source_field: Optional[str] = typer.Option(None, "--source-field", help="JSONL/Parquet field with each segment's source text: scores translation pairs, each on its own (read into memory; no checkpoints, JSONL output)."),
 ) -> None:
     """Score a corpus: one JSONL/Parquet record per input segment, in input order; resumable.
 
@@ -125,13 +126,13 @@ def score(
     from .corpus import score_corpus
     from .errors import UsageError
 
-    if input_format.value in ("xliff", "tmx", "tsv") or (input_format is InputFormat.auto and inputs and all(bilingual_format(str(p)) for p in inputs)):
+    if source_field is not None or input_format.value in ("xliff", "tmx", "tsv") or (input_format is InputFormat.auto and inputs and all(bilingual_format(str(p)) for p in inputs)):
         if ray is not None or workers != 1 or doc_field is not None:
             raise UsageError("XLIFF/TMX/TSV input: --ray, --workers and --doc-field do not apply (each pair is scored on its own)")
         from .qa_cli import score_bilingual
 
         scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
-        return score_bilingual(inputs, output, scorer, input_format=input_format.value, flag_score=flag_score, source_lang=source_lang, quiet=quiet)
+        return score_bilingual(inputs, output, scorer, input_format=input_format.value, flag_score=flag_score, source_lang=source_lang, quiet=quiet, source_field=source_field, field=field, id_field=id_field)
     if ray is None and ray_actors is not None:
         raise UsageError("--ray-actors needs --ray")
     if ray is not None:

@@ -36,8 +36,11 @@ def rank_documents(inputs: Sequence, scorer, *, source: Optional[Path], fmt_in: 
     return out
 
 
-def score_bilingual(inputs: Sequence[str], output: str, scorer, *, input_format: str, flag_score: float, source_lang: Optional[str], quiet: bool) -> None:
+def score_bilingual(inputs: Sequence[str], output: str, scorer, *, input_format: str, flag_score: float, source_lang: Optional[str], quiet: bool, source_field: Optional[str] = None, field: str = "text", id_field: Optional[str] = None) -> None:
     """``garble score`` on XLIFF, TMX or bitext TSV: each pair scored on its own with its source.
+
+    With ``source_field``, the inputs are JSONL or Parquet records with the
+    target in ``field`` and the source in ``source_field``.
 
     Output: the same XLIFF/TMX file with flagged units marked (``-o`` with the
     input's suffix, one input), or JSON lines (``-o -`` or ``.jsonl``), one
@@ -45,7 +48,7 @@ def score_bilingual(inputs: Sequence[str], output: str, scorer, *, input_format:
     """
     import time
 
-    from .bitext import SUFFIXES, bilingual_format, mark_reviewed, read_tsv, read_xml, result_record, score_bitext, serialize
+    from .bitext import SUFFIXES, bilingual_format, mark_reviewed, read_records, read_tsv, read_xml, result_record, score_bitext, serialize
     from .io import atomic_output
 
     t0 = time.time()
@@ -53,14 +56,22 @@ def score_bilingual(inputs: Sequence[str], output: str, scorer, *, input_format:
     for p in inputs:
         if str(p) == "-":
             raise UsageError("XLIFF/TMX/TSV input is read from a file, not standard input")
-        kinds.append(input_format if input_format in ("xliff", "tmx", "tsv") else bilingual_format(str(p)))
+        if source_field is not None:
+            from .corpus import input_format as corpus_format
+
+            k = corpus_format(str(p), input_format if input_format in ("jsonl", "parquet") else "auto")
+            if k not in ("jsonl", "parquet"):
+                raise UsageError(f"--source-field reads JSONL or Parquet records, not {k}", path=str(p))
+            kinds.append(k)
+        else:
+            kinds.append(input_format if input_format in ("xliff", "tmx", "tsv") else bilingual_format(str(p)))
     out_kind = SUFFIXES.get(Path(output).suffix.lower()) if output != "-" else None
     if out_kind is not None:
         if len(inputs) != 1 or kinds[0] != out_kind:
             raise UsageError(f"-o {output}: a reviewed {out_kind.upper()} file is written from one {out_kind.upper()} input; give -o FILE.jsonl for JSON lines")
     elif output != "-" and not output.endswith((".jsonl", ".ndjson")):
         raise UsageError(f"-o {output}: XLIFF/TMX/TSV input is written as the same XLIFF/TMX file (.xlf, .xliff, .tmx) or as JSON lines (.jsonl or -)")
-    bts = [read_tsv(str(p)) if k == "tsv" else read_xml(str(p), k) for p, k in zip(inputs, kinds)]
+    bts = [read_tsv(str(p)) if k == "tsv" else read_records(str(p), k, field=field, source_field=source_field, id_field=id_field) if k in ("jsonl", "parquet") else read_xml(str(p), k) for p, k in zip(inputs, kinds)]
     results = [score_bitext(bt, scorer, source_lang) for bt in bts]
     n = sum(len(r) for r in results)
     if out_kind is not None:

@@ -90,3 +90,24 @@ def test_score_xliff_output_must_match(tmp_path):
     src.write_text(XLIFF12, encoding="utf-8")
     r = garble("score", str(src), "-o", str(tmp_path / "x.tmx"), "--no-lm")
     assert r.returncode == 2 and "a reviewed TMX file is written from one TMX input" in r.stderr
+
+
+def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
+    p = tmp_path / "pairs.jsonl"
+    p.write_text('{"id": "a", "src": "会议有35个国家参加。", "text": "Delegates from 53 countries attended."}\n{"id": "b", "text": "The weather was fine."}\n', encoding="utf-8")
+    r = garble("score", str(p), "--source-field", "src", "--id-field", "id", "-o", "-", "--no-lm", "-q")
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(x["id"], x["source"], x["rank"]) for x in recs] == [("a", "会议有35个国家参加。", 1), ("b", "", 2)]
+    assert any(f["detector"] == "numbers" for f in recs[0]["findings"])
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    q = tmp_path / "pairs.parquet"
+    pq.write_table(pa.table({"src": ["会议有35个国家参加。"], "text": ["Delegates from 53 countries attended."]}), q)
+    r = garble("score", str(q), "--source-field", "src", "-o", "-", "--no-lm", "-q")
+    assert r.returncode == 0 and json.loads(r.stdout)["id"] == f"{q}:1"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"src": "x", "text": "ok"}\n{"src": "x"}\n', encoding="utf-8")
+    r = garble("score", str(bad), "--source-field", "src", "-o", "-", "--no-lm")
+    assert r.returncode == 3 and r.stderr == f"garble: error: {bad}:2: no field 'text'\n"
