@@ -247,3 +247,27 @@ def test_tsv_and_aligned_lines(tmp_path):
     s = _write(tmp_path, "s.txt", "一\n")
     with pytest.raises(InputError, match=r"t\.txt: 2 lines but the source .*s\.txt has 1"):
         read_aligned(t, s)
+
+
+@pytest.mark.parametrize("kind", ["xliff2", "tmx"])
+def test_files_made_by_translate_toolkit_round_trip(tmp_path, scorer, kind):
+    from translate.storage import tmx, xliff2
+
+    store = xliff2.Xliff2File(sourcelanguage="zh", targetlanguage="en") if kind == "xliff2" else tmx.tmxfile(sourcelanguage="zh", targetlanguage="en")
+    for i, (src, tgt) in enumerate([("天气很好。", "The weather was fine."), ("会议有35个国家参加。", "Delegates from 53 countries attended.")]):
+        u = store.addsourceunit(src)
+        u.target = tgt
+        if kind == "xliff2":
+            u.setid(f"u{i}")
+    made = bytes(store)
+    path = str(tmp_path / ("tk.xlf" if kind == "xliff2" else "tk.tmx"))
+    open(path, "wb").write(made)
+    bt, res, n, out = _review(path, scorer, threshold=1.1)
+    assert bt.format == kind and n == 0 and _canon(out, False) == _canon(made, False)
+    bt, res, n, out = _review(path, scorer)
+    assert n == 1 and _canon(out, False) != _canon(made, False)
+    expected = etree.fromstring(made)
+    if kind == "xliff2":
+        expected.find(".//{urn:oasis:names:tc:xliff:document:2.0}unit[@id='u1']/{urn:oasis:names:tc:xliff:document:2.0}segment").set("state", "translated")
+    assert _canon(out, True) == _canon(etree.tostring(expected), False)
+    assert [(s.source, s.target) for s in read_xml(_write(tmp_path, "back" + path[-4:], out.decode())).segments] == [(s.source, s.target) for s in bt.segments]
