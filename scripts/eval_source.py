@@ -6,6 +6,9 @@
 Table 1: the share of the human reference rows of mqm_ted_zhen_spans.jsonl
 (is_ref=1, each with its Chinese source; all talks, and the test talks alone)
 on which each source-aware detector fires, and per finding kind.
+Table 3: on the MT output of the test talks, the share of segments with each
+MQM Major category (and of error-free ones) that each detector fires on, and
+the AUC of the length z alone for omissions.
 Table 2: for each synthetic corruption of garble.synth_source, made from the
 same reference rows, the share its own detector catches, the share any
 source-aware detector catches, and the share of the clean pairs that
@@ -37,6 +40,16 @@ from garble.synth_source import DETECTOR_OF, KINDS, corruptions  # noqa: E402
 from garble.types import Unit  # noqa: E402
 
 SOURCE_DETECTORS = ("numbers", "placeholders", "untranslated", "source_tokens", "structure", "length_ratio")
+
+
+def load_rows(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            r["source"] = r["source"].replace("<v>", "").replace("</v>", "")
+            rows.append(r)
+    return rows
 
 
 def load_refs(path: Path) -> list[dict]:
@@ -102,7 +115,42 @@ def main() -> int:
         clean = sum(bool(findings([own], c.clean_source, c.clean_target)) for c in cs)
         n = max(1, len(cs))
         print(f"| {kind} | {len(cs)} | {own.name} | {hit / n:.1%} | {anyhit / n:.1%} | {clean / n:.1%} |")
+    mt_table(args.spans, dets)
     return 0
+
+
+GROUPS = ("Accuracy/Omission", "Accuracy/Addition", "Accuracy/Mistranslation", "Accuracy/Untranslated text", "Fluency/")
+
+
+def mt_table(path: Path, dets: dict) -> None:
+    """Table 3: on MT output (is_ref=0) of the test talks, how often each detector fires per MQM Major category."""
+    from sklearn.metrics import roc_auc_score
+
+    from garble.detectors.length_ratio import z_of
+
+    rows = [r for r in load_rows(path) if not r["is_ref"] and split_of(r["doc"]) == "test"]
+
+    def majors(r):
+        return {e["category"] for rt in r["ratings"] for e in rt["errors"] if e["severity"] == "Major"}
+
+    def clean(r):
+        return not any(rt["errors"] for rt in r["ratings"])
+
+    groups = {"error-free": [r for r in rows if clean(r)]}
+    for g in GROUPS:
+        groups[f"Major {g}{'*' if g.endswith('/') else ''}"] = [r for r in rows if any(c.startswith(g) for c in majors(r))]
+    fired = {id(r): {n: bool(findings([d], r["source"], r["text"])) for n, d in dets.items()} for r in rows}
+    print(f"\n## MT output of the test talks (is_ref=0, {len(rows)} segments): share of segments each detector fires on, by MQM Major category\n")
+    print("| segments | n | " + " | ".join(SOURCE_DETECTORS) + " |")
+    print("|---|---|" + "---|" * len(SOURCE_DETECTORS))
+    for name, rs in groups.items():
+        cells = [f"{sum(fired[id(r)][n] for r in rs) / max(1, len(rs)):.1%}" for n in SOURCE_DETECTORS]
+        print(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
+    om = [r for r in groups["Major Accuracy/Omission"]]
+    neg = groups["error-free"]
+    if om and neg:
+        auc = roc_auc_score([1] * len(om) + [0] * len(neg), [-z_of(r["source"], r["text"]) for r in om + neg])
+        print(f"\nAUC of the length z alone (shorter = more suspect), Major Accuracy/Omission vs error-free: {auc:.3f}")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,15 @@ def priors() -> dict:
     return raw.get("pairs", {})
 
 
+def z_of(source: str, target: str, pair: str = "zh-en") -> Optional[float]:
+    """The robust z of the pair's log length ratio against the packaged prior of ``pair`` (``None`` without one)."""
+    prior = priors().get(pair)
+    if not prior:
+        return None
+    b = prior["bins"].get(str(BINS[bin_of(chars(source))]), prior["all"])
+    return (log_ratio(target, source) - b["median"]) / (max(b["q3"] - b["q1"], 1e-3) / 1.349)
+
+
 class LengthRatio(Detector):
     """A translation too short or too long for its source (needs the source text).
 
