@@ -14,6 +14,7 @@ from .document import Document, NFCMap
 from .errors import GarbleError, UsageError
 from .lexicon import unigram_surprisal
 from .lm import score_in_context
+from .readings import unit_readings
 from .scorer import Weights, unit_features
 from .segment import MAX_BLOCK_CHARS, UnitMode, default_max_chars, segment
 from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign_ranks
@@ -23,6 +24,10 @@ from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign
 LIMITS = "limits"
 #: the weight of a ``limits`` finding: enough to show, too little to rank a unit high
 LIMITS_WEIGHT = 0.1
+#: the name of the error model's findings (:mod:`garble.tagger`): spans whose tokens it
+#: thinks lie inside a translation error; their evidence reaches the score through the
+#: ``err_*`` features, not as a detector
+TAGGER = "tagger"
 
 _UNITS = ("sentence", "line", "paragraph")
 
@@ -210,7 +215,14 @@ class Scorer:
             kept = [h for h in heads if h.text.strip()]
             checked = Document(text, [dataclasses.replace(h, index=k) for k, h in enumerate(kept)], sources=None if sources is None else [sources[h.index] for h in kept], source_lang=source_lang)
         findings = run_detectors(self.detectors, checked)
-        lm_feats, lm_stops = self._lm_features(heads) if self.lm is not None else ([None] * len(units), [None] * len(units))
+        if self.lm is None:
+            lm_feats, lm_stops = [None] * len(units), [None] * len(units)
+        elif callable(getattr(self.lm, "score_stream", None)):
+            lm_feats, tagged = self._stream_features(text, heads)
+            lm_stops = [None] * len(units)
+            findings = list(findings) + tagged
+        else:
+            lm_feats, lm_stops = self._lm_features(heads)
         by_unit: list[list] = [[] for _ in units]
         for f in findings:
             u = doc.unit_at(f.start)
@@ -243,8 +255,58 @@ class Scorer:
             out.append(Finding(LIMITS, "truncated", lm_stop, u.end, LIMITS_WEIGHT, f"the language model scored only the first {n} tokens; not from here" if n else "the language model did not score the rest of the unit"))
         return out
 
+    def _stream_features(self, text: str, units: list[Unit]) -> tuple[list[Optional[LMFeatures]], list[Finding]]:
+        """LM features of each unit from one pass over the document (each unit alone without ``context``),
+        and the error model's findings (:data:`TAGGER`)."""
+        if not units:
+            return [], []
+        if self.context:
+            stream = self.lm.score_stream([text[: units[-1].end]])[0]
+            readings = unit_readings(stream, [(u.start, u.end) for u in units])
+            pairs = [(stream, 0)] * len(units)
+        else:
+            streams = self.lm.score_stream([u.text for u in units])
+            readings = [unit_readings(st, [(0, len(u.text))])[0] for st, u in zip(streams, units)]
+            pairs = [(st, u.start) for st, u in zip(streams, units)]
+        means = [r.mean_surprisal for r in readings if r is not None]
+        med = statistics.median(means) if means else 0.0
+        tagger = getattr(self.lm, "tagger", None)
+        threshold = float(tagger.card.get("finding_threshold", 0.5)) if tagger is not None else 1.0
+        out: list[Optional[LMFeatures]] = []
+        tagged: list[Finding] = []
+        for u, r, (st, base) in zip(units, readings, pairs):
+            if r is None:
+                out.append(LMFeatures(0.0, 0.0, (u.start, u.start), 0, 0.0))
+                continue
+            a, b = st.offsets[r.max_index]
+            a, b = _strip_span(text, base + a, base + b)
+            n = r.n_tokens
+            end_char = base + st.offsets[r.last - 1][1]
+            out.append(
+                LMFeatures(
+                    mean_surprisal=r.mean_surprisal,
+                    max_surprisal=r.max_surprisal,
+                    max_span=(a, b),
+                    n_tokens=n,
+                    rel_median=r.mean_surprisal - med,
+                    slor=r.mean_surprisal - unigram_surprisal(text[u.start : max(end_char, u.start)]) / n,
+                    end_surprisal=r.end_surprisal,
+                    mean_entropy=r.mean_entropy,
+                    error_p_mean=r.p_mean,
+                    error_p_max=r.p_max,
+                    error_p_top=r.p_top,
+                    error_p_sum=r.p_sum,
+                )
+            )
+            if r.p_max is not None and r.p_max >= threshold:
+                tagged.extend(_tagger_findings(text, st, base, r.first, r.last, threshold, u))
+        return out, tagged
+
     def _lm_features(self, units: list[Unit]) -> tuple[list[Optional[LMFeatures]], list[Optional[int]]]:
-        """LM features of each unit, and where the LM stopped in a truncated one (document offset)."""
+        """LM features of each unit, and where the LM stopped in a truncated one (document offset).
+
+        For LM objects with only ``score(texts, contexts)`` (e.g. :class:`garble.backends.LlamaCppModel`):
+        each unit alone and after the one before it."""
         if not units:
             return [], []
         texts = [u.text for u in units]
@@ -308,6 +370,36 @@ def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Option
     if not any(sources):
         return None
     return [s or None for s in sources]
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    return a, b
+
+
+def _tagger_findings(text: str, stream, base: int, first: int, last: int, threshold: float, unit: Unit) -> list[Finding]:
+    """Runs of tokens whose error probability passes ``threshold``, widened to whole words, as findings."""
+    p = stream.p_error
+    out: list[Finding] = []
+    i = first
+    while i < last:
+        if p[i] < threshold:
+            i += 1
+            continue
+        j = i
+        while j + 1 < last and p[j + 1] >= threshold:
+            j += 1
+        a, b = _strip_span(text, base + stream.offsets[i][0], base + stream.offsets[j][1])
+        while a > unit.start and text[a - 1].isalnum():
+            a -= 1
+        while b < unit.end and text[b].isalnum():
+            b += 1
+        pm = float(max(p[i : j + 1]))
+        if b > a:
+            out.append(Finding(TAGGER, "error_span", a, b, pm, f"error model: reads like a translation error here (p={pm:.2f})"))
+        i = j + 1
+    return out
 
 
 def _detectors(detectors: Optional[Sequence[Union[Detector, str]]]) -> list[Detector]:

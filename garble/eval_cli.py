@@ -29,12 +29,13 @@ class EvalSplit(str, Enum):
 
 
 def eval_cmd(
-    file: Path = typer.Argument(..., help="Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv.", show_default=False),
+    file: Path = typer.Argument(..., help="Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv; or the word `pairs` followed by a minimal-pairs JSONL.", show_default=False),
+    pairs_file: Optional[Path] = typer.Argument(None, help="With `garble eval pairs FILE`: JSONL of {good, bad, type}; each sentence is scored alone.", show_default=False),
     fmt: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="table (text) or json."),
     split: EvalSplit = typer.Option(EvalSplit.test, "--split", help="test: the held-out talks the packaged weights were not fitted on; all: every row (the README baselines); train."),
     synthetic: bool = typer.Option(False, "--synthetic", help="Also corrupt the human references (and --clean) with synthetic MT errors and report the detection rate per error type."),
     clean: Optional[Path] = typer.Option(None, "--clean", help="Clean-English TSV (corpus doc seg text) for --synthetic (default: clean_en.tsv beside FILE, if present)."),
-    per_kind: int = typer.Option(100, "--per-kind", min=1, help="Synthetic pairs per error type."),
+    per_kind: int = typer.Option(40, "--per-kind", min=1, help="Synthetic pairs per error type (40: the test-split pairs that scripts/train_tagger.py extracts, so their LM reads are cached)."),
     show: int = typer.Option(20, "--show", min=0, help="List the N largest misses and false alarms."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic errors and the random baseline."),
     output: str = typer.Option("-", "--output", "-o", help="Output file (default: standard output)."),
@@ -55,8 +56,15 @@ def eval_cmd(
     the 7,935 segments of mqm_ted_zhen.tsv takes tens of minutes on a laptop CPU.
     """
     from .cli import make_scorer
-    from .evaluate import format_report, make_cached_lm, run_evaluation
+    from .errors import UsageError
+    from .evaluate import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
     from .io import atomic_output
+
+    pairs_mode = str(file) == "pairs" and not file.exists()
+    if pairs_mode and pairs_file is None:
+        raise UsageError("garble eval pairs needs a file: garble eval pairs FILE.jsonl")
+    if not pairs_mode and pairs_file is not None:
+        raise UsageError(f"unexpected extra argument {str(pairs_file)!r} (did you mean: garble eval pairs {pairs_file}?)")
 
     scorer = make_scorer(True, None, device, "sentence", weights, detectors, exclude, context=True, dtype=dtype)
     if not no_lm:
@@ -76,9 +84,14 @@ def eval_cmd(
             sys.stderr.write(f"garble eval: {what} {i}/{n}\n")
             last["k"] = what
 
-    res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress)
+    if pairs_mode:
+        res = evaluate_pairs(pairs_file, scorer, progress=progress)
+        text = format_pairs_report(res)
+    else:
+        res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress)
+        text = format_report(res)
     with atomic_output(output) as out:
         if fmt is EvalFormat.json:
             out.write(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
         else:
-            out.write(format_report(res))
+            out.write(text)

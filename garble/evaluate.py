@@ -299,6 +299,79 @@ class CachedLM:
         return [self._mem[k] for k in keys]
 
 
+    # -- one-pass streams (garble.lm.LanguageModel.score_stream) -------------
+    @property
+    def tagger(self):
+        """The error-model head applied to cached streams (the packaged one for this model; ``False`` in ``__init__``'s ``tagger``: none)."""
+        if not hasattr(self, "_tagger"):
+            from .tagger import load_tagger
+
+            self._tagger = load_tagger(getattr(self, "_tagger_spec", None), self)
+        return self._tagger
+
+    def _stream_path(self, text: str) -> Optional[Path]:
+        if not self.path:
+            return None
+        key = hashlib.sha1(f"{self.cache_id}\x00{text}".encode("utf-8")).hexdigest()
+        return self.path.parent / "streams" / _slug(self.cache_id) / key[:2] / f"{key}.npz"
+
+    def put_stream(self, text: str, st) -> None:
+        """Store one stream (hidden states included: the head is applied when it is read)."""
+        import numpy as np
+
+        self._streams = getattr(self, "_streams", {})
+        self._streams[text] = st
+        path = self._stream_path(text)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, offsets=np.asarray(st.offsets, np.int64).reshape(-1, 2), s=st.surprisal, e=st.entropy, r=st.rank, end=np.asarray([st.end_surprisal, st.end_entropy, st.end_rank], np.float32), h=st.hidden.astype(np.float16))
+        os.replace(tmp, path)
+
+    def _get_stream(self, text: str):
+        import numpy as np
+
+        from .lm import TokenStream
+
+        mem = getattr(self, "_streams", {})
+        if text in mem:
+            return mem[text]
+        path = self._stream_path(text)
+        if path is None or not path.is_file():
+            return None
+        try:
+            with np.load(path) as z:
+                end = z["end"]
+                st = TokenStream(tuple(map(tuple, z["offsets"].tolist())), z["s"], z["e"], z["r"], float(end[0]), None, z["h"].astype(np.float32), float(end[1]), int(end[2]))
+        except (OSError, ValueError, KeyError):
+            return None
+        return st
+
+    def score_stream(self, texts: Sequence[str], keep_hidden: bool = False):
+        """:meth:`garble.lm.LanguageModel.score_stream` through the cache (one file per text)."""
+        import dataclasses
+
+        texts = list(texts)
+        got = {t: self._get_stream(t) for t in dict.fromkeys(texts)}
+        todo = [t for t, v in got.items() if v is None]
+        self.misses += len(todo)
+        self.hits += len(got) - len(todo)
+        if todo:
+            for t, st in zip(todo, self.lm.score_stream(todo, keep_hidden=True)):
+                self.put_stream(t, st)
+                got[t] = st
+        out = []
+        for t in texts:
+            st = got[t]
+            p = None
+            if self.tagger is not None:
+                import numpy as np
+
+                p = self.tagger.predict_tokens(np.append(st.surprisal, st.end_surprisal), np.append(st.entropy, st.end_entropy), np.append(st.rank, st.end_rank), st.hidden)
+            out.append(dataclasses.replace(st, p_error=p, hidden=st.hidden if keep_hidden else None))
+        return out
+
     def prefill(self, texts: Sequence[str]) -> None:
         """Fill the cache for one document's units, alone and after the previous unit, with one pass
         (:meth:`garble.lm.LanguageModel.score_pairs`: the alone scores of unit i-1 are read off the
@@ -347,7 +420,7 @@ def make_cached_lm(model: Optional[str] = None, device: str = "auto", dtype: str
     def build():
         from .lm import LanguageModel
 
-        return LanguageModel(model, device=device, dtype=dtype)
+        return LanguageModel(model, device=device, dtype=dtype, tagger=False)
 
     return CachedLM(build, root / "lm" / f"{_slug(cache_id)}.jsonl", name=name, cache_id=cache_id)
 
@@ -357,10 +430,15 @@ def detector_signature(detectors: Sequence) -> str:
     (:mod:`garble.scorer`, :mod:`garble.api`, :mod:`garble.lexicon`): a changed
     detector or feature changes the cache key."""
     h = hashlib.sha256()
-    from . import api, lexicon, scorer
+    from . import api, lexicon, readings, scorer, tagger
 
-    for m in (api, lexicon, scorer):
+    for m in (api, lexicon, scorer, readings, tagger):
         h.update(inspect.getsource(m).encode())
+    from .lm import DEFAULT_MODEL
+
+    head = tagger.packaged_head(DEFAULT_MODEL)
+    if head is not None:
+        h.update(head.read_bytes())
     for d in sorted(detectors, key=lambda d: d.name):
         h.update(d.name.encode())
         try:
@@ -381,7 +459,7 @@ class Segment:
     row: object  # Row or CleanRow
     x: dict  # garble.scorer.unit_features
     lm: Optional[dict]  # LMFeatures.to_dict() (None without an LM)
-    findings: list  # [detector, kind, weight, message]
+    findings: list  # [detector, kind, weight, message, start, end] (offsets into the segment)
     doc_index: int = 0  # index of its document in the extraction order
 
     @property
@@ -395,7 +473,7 @@ def _unit_records(result, doc_index: int, rows) -> list[Segment]:
     out = []
     for r, u in zip(rows, result.units):
         x = unit_features(u.text, u.findings, u.lm)
-        fs = [[f.detector, f.kind, round(f.weight, 4), f.message] for f in sorted(u.findings, key=lambda f: -f.weight)]
+        fs = [[f.detector, f.kind, round(f.weight, 4), f.message, f.start - u.start, f.end - u.start] for f in sorted(u.findings, key=lambda f: -f.weight)]
         out.append(Segment(r, x, u.lm.to_dict() if u.lm is not None else None, fs, doc_index))
     return out
 
@@ -713,6 +791,50 @@ def category_recall(score, segs: Sequence[Segment], frac: float = TOP_FRACTION) 
     return {c: {"recall": h[0] / h[1], "n": h[1]} for c, h in sorted(hit.items(), key=lambda kv: -kv[1][1])}
 
 
+def feature_table(segs: Sequence[Segment]) -> dict:
+    """Every feature of the combiner alone (absent = 0), as a score column: its metrics."""
+    lab = Labels.of(segs)
+    keys = sorted({k for s in segs for k in s.x})
+    return {k: metric_row([s.x.get(k, 0.0) for s in segs], lab) for k in keys}
+
+
+def read_span_index(path: Path) -> dict:
+    """``(system, doc, seg) -> [(start, end, severity 1|2)]`` from a spans JSONL (see ``mqm_ted_zhen_spans.jsonl``)."""
+    from .errormodel import read_spans
+
+    return {(r.system, r.doc, r.seg): [(a, b, sev) for a, b, sev, _ in r.errors if a is not None and b > a] for r in read_spans(path)}
+
+
+def span_metrics(segs: Sequence[Segment], spans: dict) -> dict:
+    """Per detector (and ``(all)``): precision = share of its finding spans that overlap a rater's error span
+    (any severity), recall = share of Major spans that one of its findings overlaps. MT segments only."""
+    from collections import Counter
+
+    flagged, hit, major_hit = Counter(), Counter(), defaultdict(set)
+    n_major = 0
+    for i, s in enumerate(segs):
+        if s.row.is_ref:
+            continue
+        sp = spans.get(s.row.key, [])
+        majors = [(a, b) for a, b, sev in sp if sev == 2]
+        n_major += len(majors)
+        for f in s.findings:
+            if len(f) < 6:
+                continue
+            a, b = f[4], max(f[5], f[4] + 1)
+            for name in (f[0], "(all)"):
+                flagged[name] += 1
+                if any(x < b and a < y for x, y, _ in sp):
+                    hit[name] += 1
+                for j, (x, y) in enumerate(majors):
+                    if x < b and a < y:
+                        major_hit[name].add((i, j))
+    return {
+        name: {"findings": n, "precision": hit[name] / n if n else float("nan"), "major_recall": len(major_hit[name]) / n_major if n_major else float("nan")}
+        for name, n in sorted(flagged.items(), key=lambda kv: -kv[1])
+    }
+
+
 def select_split(segs: Sequence[Segment], split: str) -> list[Segment]:
     if split == "all":
         return list(segs)
@@ -838,6 +960,7 @@ class SynthResult:
     clean_x: dict
     corrupt_xs: list  # one feature dict per corrupted unit
     corrupt_findings: list
+    context: bool = True  # read after the unit before it (False: alone, as a single line)
 
     def scores(self, weights, lm: bool = True, hold_length: bool = False) -> tuple[float, float]:
         """``(clean score, corrupted score)``: the corrupted score is the highest of its units'.
@@ -853,12 +976,19 @@ class SynthResult:
 
 
 def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None) -> list[SynthResult]:
-    """Score every pair's clean and corrupted document with ``scorer`` (features cached like :func:`load_segments`).
+    """Score every pair's clean and corrupted unit with ``scorer`` (features cached like :func:`load_segments`).
 
-    With a :class:`CachedLM` the LM texts are batched up front; the unit after
-    a corrupted one keeps its clean-context LM score (its own score is not
-    measured, and the corrupted unit's features do not depend on it).
+    A pair is read the way :func:`garble.synth.pair_in_context` says: after
+    the unit before it (the LM reads ``[previous unit, unit]`` as one short
+    document, and the detectors see the whole document: a name variant needs
+    the other mentions), or alone, as a single corpus line or a minimal pair is
+    scored. All LM texts go to the model in one batched call first.
     """
+    import copy
+
+    from .scorer import unit_features
+    from .synth import pair_in_context
+
     lm = scorer.lm
     model_name = (getattr(lm, "cache_id", None) or getattr(lm, "name", "lm")) if lm is not None else "no-lm"
     h = hashlib.sha256()
@@ -866,7 +996,7 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
         h.update(json.dumps([p.doc_id, p.index, p.corruption.kind, list(p.corruption.units), len(p.texts)]).encode())
     root = Path(cache) if cache else cache_root()
     cpath = root / "synth" / f"{h.hexdigest()[:16]}-{_slug(model_name)}-{'ctx' if scorer.context else 'noctx'}-{detector_signature(scorer.detectors)}.jsonl"
-    if cpath.is_file():
+    if cache is not False and cpath.is_file():
         try:
             with open(cpath, encoding="utf-8") as fh:
                 got = [SynthResult(**json.loads(ln)) for ln in fh]
@@ -874,30 +1004,33 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
                 return got
         except (ValueError, TypeError):
             pass
-    if isinstance(lm, CachedLM):
-        clean_docs = {p.doc_id: p.texts for p in pairs}
-        for texts in clean_docs.values():
-            lm.prefill(texts)
-        want_t, want_c = [], []
-        for p in pairs:
-            units = list(p.corruption.units)
-            prev = p.texts[p.index - 1] if p.index > 0 else None
-            for j, u in enumerate(units):
-                want_t += [u, u]
-                want_c += [None, prev if j == 0 else units[j - 1]]
-            if p.index + 1 < len(p.texts):
-                nxt = p.texts[p.index + 1]
-                lm.alias[lm._key(nxt, units[-1])] = lm._key(nxt, p.texts[p.index])
-        lm.score(want_t, want_c)
-    clean_feats: dict[str, list] = {}
+    plans = []
+    for p in pairs:
+        ctx = pair_in_context(p)
+        prev = [p.texts[p.index - 1]] if ctx and p.index > 0 else []
+        plans.append((p, ctx, prev))
+    if lm is not None and callable(getattr(lm, "score_stream", None)) and scorer.context:
+        texts = list(dict.fromkeys(t for p, _, prev in plans for t in ("\n".join(prev + [p.corruption.original]), "\n".join(prev + list(p.corruption.units)))))
+        for i in range(0, len(texts), 256):
+            lm.score_stream(texts[i : i + 256])
+            if progress:
+                progress(min(i + 256, len(texts)), len(texts))
+    det = copy.copy(scorer)
+    det.lm = None
+    full_clean: dict = {}
     out = []
-    for n, p in enumerate(pairs):
-        if p.doc_id not in clean_feats:
-            clean_feats[p.doc_id] = _unit_records(scorer.score_units(list(p.texts)), 0, [CleanRow("", p.doc_id, i, t) for i, t in enumerate(p.texts)])
-        ctexts = p.corrupted_texts()
-        res = scorer.score_units(ctexts)
-        recs = _unit_records(res, 0, [CleanRow("", p.doc_id, i, t) for i, t in enumerate(ctexts)])
-        idx = p.corrupted_indices
+    for n, (p, ctx, prev) in enumerate(plans):
+        k0 = len(prev)
+        cu = scorer.score_units(prev + [p.corruption.original]).units[k0]
+        bus = scorer.score_units(prev + list(p.corruption.units)).units[k0 : k0 + p.corruption.n_marked]
+        cf, bfs = cu.findings, [u.findings for u in bus]
+        if ctx:
+            if p.doc_id not in full_clean:
+                full_clean[p.doc_id] = det.score_units(list(p.texts))
+            keep = lambda fs: [f for f in fs if f.detector == "tagger"]  # noqa: E731 - LM findings from the short read
+            cf = keep(cf) + full_clean[p.doc_id].units[p.index].findings
+            full_bad = det.score_units(p.corrupted_texts())
+            bfs = [keep(fs) + full_bad.units[i].findings for fs, i in zip(bfs, p.corrupted_indices)]
         out.append(
             SynthResult(
                 kind=p.corruption.kind,
@@ -905,21 +1038,19 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
                 detail=p.corruption.detail,
                 original=p.corruption.original,
                 corrupted=list(p.corruption.units),
-                clean_x=clean_feats[p.doc_id][p.index].x,
-                corrupt_xs=[recs[i].x for i in idx],
-                corrupt_findings=[f for i in idx for f in recs[i].findings][:4],
+                clean_x=unit_features(cu.text, cf, cu.lm),
+                corrupt_xs=[unit_features(u.text, fs, u.lm) for u, fs in zip(bus, bfs)],
+                corrupt_findings=[[f.detector, f.kind, round(f.weight, 4), f.message] for fs in bfs for f in sorted(fs, key=lambda f: -f.weight)][:4],
+                context=ctx,
             )
         )
-        if progress:
-            progress(n + 1, len(pairs))
-    if isinstance(lm, CachedLM):
-        lm.alias.clear()
-    cpath.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cpath.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in out:
-            fh.write(json.dumps(vars(r)) + "\n")
-    os.replace(tmp, cpath)
+    if cache is not False:
+        cpath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cpath.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for r in out:
+                fh.write(json.dumps(vars(r)) + "\n")
+        os.replace(tmp, cpath)
     return out
 
 
@@ -963,8 +1094,12 @@ def run_evaluation(
     show: int = 20,
     cache: Optional[Path] = None,
     progress: Optional[Callable[[str, int, int], None]] = None,
+    spans: Optional[Path] = None,
 ) -> dict:
     """Evaluate ``scorer`` (its detectors, LM and weights) on an annotated file; a JSON-able dict.
+
+    ``spans``: the error spans of the same rows (default: ``mqm_ted_zhen_spans.jsonl``
+    beside ``path``, if there) for the findings' span precision and recall.
 
     ``split``: ``test`` (the held-out talks, see :func:`split_of`), ``train`` or ``all``.
     ``synthetic``: also corrupt the human references (and ``clean``, a
@@ -1002,16 +1137,21 @@ def run_evaluation(
     }
     if split == "all":
         out["readme_baselines"] = README_BASELINES
+    out["features"] = {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in feature_table(sel).items()}
+    spans_path = Path(path).with_name("mqm_ted_zhen_spans.jsonl") if spans is None else spans
+    if spans_path and Path(spans_path).is_file():
+        sm = span_metrics(sel, read_span_index(Path(spans_path)))
+        out["spans"] = {"file": str(spans_path), "rows": {n: {k: _r(v) if isinstance(v, float) else v for k, v in m.items()} for n, m in sm.items()}}
     abl = ablation_table(sel, w)
     out["ablation"] = {"fires": abl["fires"], "rows": {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in abl["rows"].items()}}
     if show:
         out.update(misses_and_false_alarms(sel, score, show))
     if synthetic:
-        from .synth import make_pairs
+        from .synth import ALL_TYPES, make_pairs
 
         clean_rows = read_clean(clean) if clean else []
         src = [(d, t) for d, t, s in synthetic_sources(rows, clean_rows) if split == "all" or s == split]
-        pairs = make_pairs(src, per_kind=per_kind, seed=seed)
+        pairs = make_pairs(src, kinds=ALL_TYPES, per_kind=per_kind, seed=seed)
         res = score_synthetic(pairs, scorer, cache, progress=(lambda i, n: progress("synthetic pairs", i, n)) if progress else None)
         rates = synthetic_rates(res, w)
         out["synthetic"] = {
@@ -1019,6 +1159,14 @@ def run_evaluation(
             "rates": {k: {"n": v["n"], "rate": _r(v["rate"]), "rate_len_held": _r(v["rate_len_held"]), "mean_gain": _r(v["mean_gain"], 4), "fired": _r(v["fired"]), "fired_clean": _r(v["fired_clean"])} for k, v in rates.items()},
             "definition": "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores strictly above the clean unit, each scored in its document",
         }
+        out["synthetic"]["rates_by_reading"] = {
+            key: {k: _r(v["rate"]) for k, v in synthetic_rates([r for r in res if r.context == ctx], w).items()} for key, ctx in (("in context", True), ("alone", False))
+        }
+        if lm is not None:
+            from .combiner import check_records, guard_rails
+
+            gr = guard_rails(w, check_records(sel, res))
+            out["guard_rails"] = {"table": {d: {k: _r(v) for k, v in row.items()} for d, row in gr["table"].items()}, "checks": [[n, ok] for n, ok in gr["checks"]], "ok": gr["ok"]}
         if lm is not None:
             rates_nolm = synthetic_rates(res, w, lm=False)
             out["synthetic"]["rates_no_lm"] = {k: _r(v["rate"]) for k, v in rates_nolm.items()}
@@ -1059,9 +1207,32 @@ def format_report(res: dict) -> str:
         s = res["synthetic"]
         lines.append("")
         lines.append("synthetic errors: detection rate (corrupted unit scores above the clean one)" + ("; with / without the LM" if "rates_no_lm" in s else "") + "; in brackets with the length feature held at the clean unit's")
+        if s.get("rates_by_reading"):
+            lines.append("  by reading: " + "; ".join(f"{key}: " + ", ".join(f"{k} {v:.2f}" for k, v in rr.items()) for key, rr in s["rates_by_reading"].items()))
         for k, v in s["rates"].items():
             extra = f"   {s['rates_no_lm'][k]:.3f} [{s['rates_no_lm_len_held'][k]:.3f}]" if "rates_no_lm" in s else ""
             lines.append(f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
+    if res.get("features"):
+        lines.append("")
+        lines.append("each feature of the combiner alone (absent = 0):")
+        lines.append("feature".ljust(w0) + "".join(h.rjust(14) for h in heads))
+        for n, m in res["features"].items():
+            lines.append(n.ljust(w0) + "".join(fmt(m[k]) for k in names))
+    if res.get("spans"):
+        lines.append("")
+        lines.append(f"finding spans against the raters' error spans ({res['spans']['file']}; MT segments): precision = share of spans overlapping an error span, recall = share of Major spans overlapped")
+        for n, m in res["spans"]["rows"].items():
+            p = "—" if m["precision"] is None else f"{m['precision']:.3f}"
+            r = "—" if m["major_recall"] is None else f"{m['major_recall']:.3f}"
+            lines.append(f"  {n:<16}findings {m['findings']:>6}   precision {p}   Major recall {r}")
+    if res.get("guard_rails"):
+        g = res["guard_rails"]
+        lines.append("")
+        lines.append("guard rails: the combined score against its own parts on these rows" + ("" if g["ok"] else "  (FAILED)"))
+        for d, row in g["table"].items():
+            lines.append(f"  {d:<26}" + "  ".join(f"{k} {'—' if v is None else f'{v:.3f}'}" for k, v in row.items()))
+        for n, ok in g["checks"]:
+            lines.append(("  ok    " if ok else "  FAIL  ") + n)
     if "ablation" in res:
         a = res["ablation"]
         lines.append("")
@@ -1082,51 +1253,75 @@ def format_report(res: dict) -> str:
 
 
 # ---------------------------------------------------------------------------
-# extra features (a proposal for garble.scorer.unit_features; used by scripts/fit_scorer.py to measure them)
-
-EXTENDED = ("lm_mean", "lm_ctx_mean", "log_tokens", "lm_total", "lm_ctx_total", "lm_ctx_sqrt", "lm_max_rel", "log_chars_rel", "lm_total_rel")
+# minimal pairs: `garble eval pairs FILE`
 
 
-def extended_features(segs: Sequence[Segment]) -> list[dict]:
-    """``s.x`` plus features that :func:`garble.scorer.unit_features` does not compute (yet).
-
-    All come from fields :class:`garble.types.LMFeatures` already has:
-
-    * ``lm_mean``: the unit's mean token surprisal (absolute; ``lm_rel_median`` subtracts the document median);
-    * ``lm_ctx_mean``: its mean surprisal after the previous unit;
-    * ``log_tokens``: log(1 + LM tokens);
-    * ``lm_total``: total surprisal (mean x tokens), ``lm_ctx_total`` the same after the previous unit,
-      ``lm_ctx_sqrt``: mean after the previous unit x sqrt(tokens) (between mean and total);
-    * ``lm_max_rel``, ``log_chars_rel``, ``lm_total_rel``: ``lm_max``, ``log_chars``, ``lm_total``
-      minus their median over the unit's document.
-    """
-    import statistics
-
-    out = [dict(s.x) for s in segs]
-    by: dict = defaultdict(list)
-    for i, s in enumerate(segs):
-        by[(getattr(s.row, "system", ""), s.row.doc, s.doc_index)].append(i)
-    for i, s in enumerate(segs):
-        if s.lm is None:
-            continue
-        x = out[i]
-        n = s.lm["n_tokens"]
-        x["lm_mean"] = s.lm["mean_surprisal"]
-        x["log_tokens"] = math.log1p(n)
-        x["lm_total"] = s.lm["mean_surprisal"] * n
-        if "context_mean_surprisal" in s.lm:
-            x["lm_ctx_mean"] = s.lm["context_mean_surprisal"]
-            x["lm_ctx_total"] = s.lm["context_mean_surprisal"] * n
-            x["lm_ctx_sqrt"] = s.lm["context_mean_surprisal"] * math.sqrt(n)
-        else:
-            x["lm_ctx_mean"], x["lm_ctx_total"], x["lm_ctx_sqrt"] = x["lm_mean"], x["lm_total"], x["lm_mean"] * math.sqrt(n)
-    for idx in by.values():
-        for k, new in (("lm_max", "lm_max_rel"), ("log_chars", "log_chars_rel"), ("lm_total", "lm_total_rel")):
-            vals = [out[i][k] for i in idx if k in out[i]]
-            if not vals:
+def read_pairs(path: Path) -> list[dict]:
+    """``{"good", "bad", "type"}`` records of a JSONL file; a bad line is an :class:`InputError` naming it."""
+    out = []
+    try:
+        fh = open(path, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", path=str(path)) from None
+    with fh:
+        for no, ln in enumerate(fh, 1):
+            if not ln.strip():
                 continue
-            med = statistics.median(vals)
-            for i in idx:
-                if k in out[i]:
-                    out[i][new] = out[i][k] - med
+            try:
+                d = json.loads(ln)
+                if not isinstance(d, dict) or not isinstance(d.get("good"), str) or not isinstance(d.get("bad"), str):
+                    raise ValueError("needs string fields good and bad")
+            except ValueError as e:
+                raise InputError(f"line {no}: not a minimal pair ({e})", path=str(path)) from None
+            out.append({"good": d["good"], "bad": d["bad"], "type": str(d.get("type", "(none)")), "line": no})
+    if not out:
+        raise InputError("no minimal pairs in the file", path=str(path))
     return out
+
+
+def evaluate_pairs(path: Path, scorer, progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
+    """Detection rate per type on minimal pairs, each sentence scored alone: garble against LM mean and total surprisal and length.
+
+    A pair is detected when the bad sentence scores strictly higher than the
+    good one (ties count half). All sentences go to the LM in batches first.
+    """
+    import copy
+
+    from .combiner import BASELINES, FrozenLM
+    from .scorer import unit_features
+
+    items = read_pairs(path)
+    texts = list(dict.fromkeys(t for it in items for t in (it["good"], it["bad"])))
+    sc = scorer
+    lm = scorer.lm
+    if lm is not None and callable(getattr(lm, "score_stream", None)):
+        streams = {}
+        for i in range(0, len(texts), 256):
+            streams.update(zip(texts[i : i + 256], lm.score_stream(texts[i : i + 256])))
+            if progress:
+                progress("sentences", min(i + 256, len(texts)), len(texts))
+        sc = copy.copy(scorer)
+        sc.lm = FrozenLM(streams, getattr(lm, "name", "lm"), getattr(lm, "tagger", None))
+    xs = {}
+    for t in texts:
+        u = sc.score_units([t]).units[0]
+        xs[t] = unit_features(u.text, u.findings, u.lm)
+    cols = {"garble": scorer.weights.score, **BASELINES}
+    by: dict = defaultdict(lambda: defaultdict(list))
+    for it in items:
+        for name, f in cols.items():
+            d = f(xs[it["bad"]]) - f(xs[it["good"]])
+            v = 1.0 if d > 0 else 0.5 if d == 0 else 0.0
+            by[it["type"]][name].append(v)
+            by["(all)"][name].append(v)
+    rows = {k: {"n": len(v["garble"]), **{name: _r(sum(x) / len(x)) for name, x in v.items()}} for k, v in sorted(by.items(), key=lambda kv: (kv[0] == "(all)", kv[0]))}
+    return {"file": str(path), "model": getattr(lm, "name", None) if lm is not None else None, "weights": scorer.weights.source, "rows": rows, "columns": list(cols)}
+
+
+def format_pairs_report(res: dict) -> str:
+    cols = res["columns"]
+    lines = [f"garble eval pairs {res['file']}  model={res['model'] or 'none (--no-lm)'}", "detection rate (bad sentence scores above the good one; ties half), each sentence scored alone", ""]
+    lines.append("type".ljust(26) + "n".rjust(6) + "".join(c.rjust(20) for c in cols))
+    for k, r in res["rows"].items():
+        lines.append(k.ljust(26) + str(r["n"]).rjust(6) + "".join(("—" if r[c] is None else f"{r[c]:.3f}").rjust(20) for c in cols))
+    return "\n".join(lines) + "\n"

@@ -49,6 +49,7 @@ _COLORS = {
     "mt_noise": ("#cdeef0", "#168a8f"),
     "places": ("#ffd9ee", "#c2407f"),
     "punctuation": ("#fff1a8", "#a48a00"),
+    "tagger": ("#f7e1d7", "#b4451f"),
     LM_DETECTOR: ("#e6e6e6", "#777777"),
 }
 _PALETTE = [

@@ -22,7 +22,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 from .errors import GarbleError, ModelError, UsageError
 
@@ -45,6 +45,39 @@ class TokenScores:
     @property
     def n_tokens(self) -> int:
         return len(self.surprisals)
+
+
+@dataclass(frozen=True)
+class TokenStream:
+    """Per-token LM readings of one text scored in one pass.
+
+    Every token is read after all the text before it (up to the window's
+    context, see :meth:`LanguageModel.score_stream`). Arrays have one entry per
+    token of the text; ``offsets`` are character offsets into the text.
+
+    ``surprisal``: -log p(token | text before it), nats; ``entropy``: the
+    entropy of the predicted distribution at that position, nats; ``rank``:
+    how many vocabulary entries the model preferred to the actual token
+    (0 = its first choice); ``end_surprisal``: surprisal of a newline right
+    after the text (high when the text stops mid-sentence); ``p_error``: the
+    error model's probability that the token lies inside a translation error
+    (``None`` when the model has no error-model head); ``hidden``: the last
+    hidden state of each token (only when asked for: training).
+    """
+
+    offsets: tuple[tuple[int, int], ...]
+    surprisal: Any  # numpy float32 (n,)
+    entropy: Any  # numpy float32 (n,)
+    rank: Any  # numpy int64 (n,)
+    end_surprisal: float
+    p_error: Any = None  # numpy float32 (n,) or None
+    hidden: Any = None  # numpy float32 (n, d) or None
+    end_entropy: float = 0.0
+    end_rank: int = 0
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.offsets)
 
 
 def cache_dir() -> Path:
@@ -196,7 +229,12 @@ class LanguageModel:
         batch_tokens: int = 8192,
         max_batch: int = 64,
         head_rows: int = 256,
+        window: int = 512,
+        overlap: int = 128,
+        tagger: Union[None, bool, str, Path, Any] = None,
     ):
+        if not (isinstance(window, int) and isinstance(overlap, int) and 0 <= overlap < window // 2 and window >= 8):
+            raise UsageError(f"window ({window!r}) and overlap ({overlap!r}) must be integers with 0 <= overlap < window / 2")
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -234,8 +272,15 @@ class LanguageModel:
         self.batch_tokens = batch_tokens
         self.max_batch = max_batch
         self.head_rows = head_rows
+        self.window = window
+        self.overlap = overlap
+        nl = tok("\n", add_special_tokens=False)["input_ids"]
+        self.end_id = nl[0] if len(nl) == 1 else (tok.eos_token_id if tok.eos_token_id is not None else self.prefix_id)
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
         self._lock = threading.Lock()
+        from .tagger import load_tagger
+
+        self.tagger = load_tagger(tagger, self)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -274,6 +319,129 @@ class LanguageModel:
         :meth:`score` calls (see :func:`score_in_context`).
         """
         return self._score(texts, contexts, want_context_alone=True)
+
+    def score_stream(self, texts: Sequence[str], keep_hidden: bool = False) -> list[TokenStream]:
+        """Every token of each text read in one pass, each after all the text before it.
+
+        A text (a whole document, or one corpus line) is one token stream:
+        ``[BOS] + tokens(text) + [newline]``. A stream longer than ``window``
+        tokens is read in windows that overlap by ``overlap`` tokens: each
+        window scores only its tokens after the overlap, which serve as their
+        context, so every token sees at least ``overlap`` tokens before it
+        (all of them in a text that fits one window). Windows of all texts are
+        batched by length. ``keep_hidden``: also return each token's last
+        hidden state (the error model's input; for training).
+        """
+        import numpy as np
+
+        if isinstance(texts, str):
+            raise UsageError("texts is a str: pass a list of texts")
+        texts = list(texts)
+        if not texts:
+            return []
+        encoded = self._encode(texts)
+        windows = []  # (text index, token ids of the window, first scored position, absolute position of window start)
+        for t, (ids, _) in enumerate(encoded):
+            seq = [self.prefix_id] + ids + [self.end_id]
+            lo, first = 0, 1
+            while True:
+                hi = min(lo + self.window, len(seq))
+                windows.append((t, seq[lo:hi], first - lo, lo))
+                if hi >= len(seq):
+                    break
+                first = hi
+                lo = hi - self.overlap
+        n_of = [len(ids) + 1 for ids, _ in encoded]  # scored positions: the tokens and the newline
+        want_h = keep_hidden or self.tagger is not None
+        surpr = [np.zeros(n, np.float32) for n in n_of]
+        ent = [np.zeros(n, np.float32) for n in n_of]
+        rank = [np.zeros(n, np.int64) for n in n_of]
+        hid = [None] * len(texts)
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
+        batch: list[int] = []
+
+        def flush():
+            res = self._run_stream([windows[i][1] for i in batch], want_h)
+            for i, (s_, e_, r_, h_) in zip(batch, res):
+                t, seq, first, lo = windows[i]
+                # position p of the window predicts token p+1; stream token j (1-based, BOS = 0) is stored at j-1
+                a, b = lo + first - 1, lo + len(seq) - 1
+                surpr[t][a:b] = s_[first - 1 :]
+                ent[t][a:b] = e_[first - 1 :]
+                rank[t][a:b] = r_[first - 1 :]
+                if h_ is not None:
+                    if hid[t] is None:
+                        hid[t] = np.zeros((n_of[t], h_.shape[1]), np.float32)
+                    # the hidden state of token j is at window position j - lo
+                    hid[t][a:b] = h_[first:]
+        for i in order:
+            longest = len(windows[i][1])
+            if batch and (longest * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
+                flush()
+                batch = []
+            batch.append(i)
+        if batch:
+            flush()
+        out = []
+        for t, (ids, offs) in enumerate(encoded):
+            n = len(ids)
+            h = hid[t][:n] if hid[t] is not None else None
+            p = None
+            if self.tagger is not None and n:
+                p = self.tagger.predict_tokens(surpr[t], ent[t], rank[t], hid[t])[:n]
+            elif self.tagger is not None:
+                p = np.zeros(0, np.float32)
+            out.append(TokenStream(tuple(tuple(o) for o in offs), surpr[t][:n], ent[t][:n], rank[t][:n], float(surpr[t][n]), p, h if keep_hidden else None, float(ent[t][n]), int(rank[t][n])))
+        return out
+
+    def _run_stream(self, seqs: list[list[int]], want_hidden: bool):
+        """Per window: surprisal, entropy and rank of each next token (position p predicts p+1), and hidden states."""
+        torch = self._torch
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, s in enumerate(seqs):
+            ids[row, : len(s)] = torch.tensor(s)
+            mask[row, : len(s)] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        try:
+            with self._lock, torch.inference_mode():
+                if self._use_rows is None:
+                    self._use_rows = self._rows_match_full()
+                if self._use_rows:
+                    hidden = self._decoder(input_ids=ids, attention_mask=mask).last_hidden_state
+                    head = self._head
+                    logits_all = None
+                else:
+                    o = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+                    hidden, logits_all = o.hidden_states[-1], o.logits
+                valid = mask[:, 1:].bool()
+                target = ids[:, 1:][valid]
+                rows = hidden[:, :-1][valid] if logits_all is None else logits_all[:, :-1][valid]
+                n = rows.shape[0]
+                s_out = torch.empty(n, dtype=torch.float32, device=ids.device)
+                e_out = torch.empty(n, dtype=torch.float32, device=ids.device)
+                r_out = torch.empty(n, dtype=torch.long, device=ids.device)
+                for a in range(0, n, self.head_rows):
+                    blk = rows[a : a + self.head_rows]
+                    lg = (head(blk) if logits_all is None else blk).float()
+                    lse = torch.logsumexp(lg, -1)
+                    tl = lg.gather(-1, target[a : a + self.head_rows, None]).squeeze(-1)
+                    s_out[a : a + self.head_rows] = lse - tl
+                    prob = torch.softmax(lg, -1)
+                    e_out[a : a + self.head_rows] = lse - (prob * lg).sum(-1)
+                    r_out[a : a + self.head_rows] = (lg > tl[:, None]).sum(-1)
+                hid = hidden.float().cpu().numpy() if want_hidden else None
+        except torch.cuda.OutOfMemoryError as e:
+            raise ModelError(f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(seqs)} x {width} tokens; use a smaller batch_tokens or window, or --device cpu") from e
+        s_cpu, e_cpu, r_cpu = s_out.cpu().numpy(), e_out.cpu().numpy(), r_out.cpu().numpy()
+        out = []
+        pos = 0
+        for row, s in enumerate(seqs):
+            k = len(s) - 1
+            out.append((s_cpu[pos : pos + k], e_cpu[pos : pos + k], r_cpu[pos : pos + k], hid[row, : len(s)] if hid is not None else None))
+            pos += k
+        return out
 
     def _score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]], want_context_alone: bool = False):
         if not texts:

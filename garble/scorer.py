@@ -35,7 +35,9 @@ from .resources import load_json
 from .lexicon import unigram_surprisal  # noqa: F401 (re-exported: a feature source)
 from .types import Finding, LMFeatures
 
-LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor")
+LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor", "lm_mean", "lm_log_tokens", "lm_end", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
+#: findings that are not detector evidence: the error model's spans (their evidence is the err_* features)
+NOT_DETECTORS = frozenset({"tagger"})
 
 
 def distinct_evidence(findings: Sequence[Finding], overlap: float = 0.5) -> list[Finding]:
@@ -65,7 +67,7 @@ def distinct_evidence(findings: Sequence[Finding], overlap: float = 0.5) -> list
 def detector_strengths(findings: Sequence[Finding]) -> dict[str, float]:
     """Per detector, the noisy-OR of its finding weights (after :func:`distinct_evidence`)."""
     keep: dict[str, float] = {}
-    for f in distinct_evidence(findings):
+    for f in distinct_evidence([f for f in findings if f.detector not in NOT_DETECTORS]):
         keep[f.detector] = 1.0 - (1.0 - keep.get(f.detector, 0.0)) * (1.0 - f.weight)
     return keep
 
@@ -77,10 +79,21 @@ def unit_features(text: str, findings: Sequence[Finding], lm: Optional[LMFeature
     if lm is not None:
         x["lm_rel_median"] = lm.rel_median
         x["lm_max"] = lm.max_surprisal
+        x["lm_mean"] = lm.mean_surprisal
+        x["lm_log_tokens"] = math.log1p(lm.n_tokens)
         if lm.context_mean_surprisal is not None:
             x["lm_ctx_gain"] = lm.mean_surprisal - lm.context_mean_surprisal
         if lm.slor is not None:
             x["lm_slor"] = lm.slor
+        if lm.end_surprisal is not None:
+            x["lm_end"] = lm.end_surprisal
+        if lm.mean_entropy is not None:
+            x["lm_excess"] = lm.mean_surprisal - lm.mean_entropy
+        if lm.error_p_mean is not None:
+            x["err_mean"] = lm.error_p_mean
+            x["err_max"] = lm.error_p_max
+            x["err_top"] = lm.error_p_top
+            x["err_sum"] = math.log1p(lm.error_p_sum)
     return x
 
 
@@ -95,6 +108,9 @@ class Weights:
     no_lm_bias: Optional[float] = None  # used instead of bias when no LM features are present
     source: str = ""
     extra: dict = field(default_factory=dict)
+    # the weights used for units that have LM features but no error-model features (an LM without a
+    # head, see garble.tagger): fitted on the same data without the err_* features
+    no_error_model: Optional["Weights"] = None
 
     @classmethod
     def load(cls, path: Union[str, Path, None] = None) -> "Weights":
@@ -118,13 +134,14 @@ class Weights:
                 default_detector_weight=float(raw.get("default_detector_weight", 4.0)),
                 no_lm_bias=None if raw.get("no_lm_bias") is None else float(raw["no_lm_bias"]),
                 source=str(raw.get("source", "")),
-                extra={k: v for k, v in raw.items() if k not in {"bias", "detectors", "features", "default_detector_weight", "no_lm_bias", "source"}},
+                extra={k: v for k, v in raw.items() if k not in {"bias", "detectors", "features", "default_detector_weight", "no_lm_bias", "source", "no_error_model"}},
+                no_error_model=cls.from_dict(raw["no_error_model"]) if isinstance(raw.get("no_error_model"), Mapping) else None,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise UsageError(f"malformed scorer weights: {e!r}") from e
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "source": self.source,
             "bias": self.bias,
             "no_lm_bias": self.no_lm_bias,
@@ -133,8 +150,13 @@ class Weights:
             "features": self.features,
             **self.extra,
         }
+        if self.no_error_model is not None:
+            d["no_error_model"] = self.no_error_model.to_dict()
+        return d
 
     def logit(self, x: Mapping[str, float]) -> float:
+        if self.no_error_model is not None and "err_mean" not in x and "lm_mean" in x:
+            return self.no_error_model.logit(x)
         has_lm = any(k in x for k in LM_FEATURES)
         z = self.bias if (has_lm or self.no_lm_bias is None) else self.no_lm_bias
         for k, v in x.items():

@@ -371,6 +371,142 @@ def _negation(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tup
     return _replace(text, m.start(), m.end(), new), f"{w!r} -> {new!r}"
 
 
+# -- grammar and surface errors (the minimal-pair kinds) ----------------------
+
+_AGREEMENT = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has", "does": "do", "do": "does", "doesn't": "don't", "don't": "doesn't", "isn't": "aren't", "aren't": "isn't", "wasn't": "weren't", "weren't": "wasn't", "this": "these", "these": "this", "that": "those", "those": "that"}
+# present <-> past of frequent verbs, written for garble
+_TENSES = (
+    ("go", "went"), ("goes", "went"), ("is", "was"), ("are", "were"), ("has", "had"), ("have", "had"), ("make", "made"), ("makes", "made"),
+    ("take", "took"), ("takes", "took"), ("say", "said"), ("says", "said"), ("know", "knew"), ("knows", "knew"), ("think", "thought"),
+    ("thinks", "thought"), ("see", "saw"), ("sees", "saw"), ("come", "came"), ("comes", "came"), ("get", "got"), ("gets", "got"),
+    ("give", "gave"), ("gives", "gave"), ("find", "found"), ("finds", "found"), ("tell", "told"), ("tells", "told"), ("become", "became"),
+    ("leave", "left"), ("feel", "felt"), ("feels", "felt"), ("bring", "brought"), ("begin", "began"), ("keep", "kept"), ("write", "wrote"),
+    ("stand", "stood"), ("hear", "heard"), ("run", "ran"), ("eat", "ate"), ("buy", "bought"), ("teach", "taught"), ("build", "built"),
+    ("want", "wanted"), ("wants", "wanted"), ("need", "needed"), ("needs", "needed"), ("use", "used"), ("uses", "used"), ("work", "worked"),
+    ("works", "worked"), ("start", "started"), ("starts", "started"), ("try", "tried"), ("tries", "tried"), ("live", "lived"), ("lives", "lived"),
+    ("can", "could"), ("will", "would"),
+)
+_TENSE = {}
+for _a, _b in _TENSES:
+    _TENSE.setdefault(_a, _b)
+    _TENSE.setdefault(_b, _a)
+_ARTICLES = {"a": ("the", "an"), "an": ("the", "a"), "the": ("a", "an")}
+_FUNCTION_WORDS = ("the", "a", "an", "to", "of", "is", "are", "was", "that", "it", "be", "in", "for", "and", "with", "on", "by", "as", "have", "has")
+_PREP_SWAP = ("in", "on", "at", "to", "for", "of", "with", "by", "from", "about", "into")
+_PRONOUNS = {"he": "she", "she": "he", "his": "her", "her": "his", "him": "her", "they": "it", "it": "they", "their": "its", "its": "their", "we": "they", "us": "them", "our": "their"}
+_INSERTABLE = ("the", "of", "to", "a", "is", "that", "and", "in")
+
+
+def _case_like(new: str, old: str) -> str:
+    return new[:1].upper() + new[1:] if old[:1].isupper() else new
+
+
+def _swap_word(text: str, rng: random.Random, table: dict, what: str) -> Optional[tuple[str, str]]:
+    cands = [m for m in _words(text) if m.group().lower().replace("’", "'") in table]
+    if not cands:
+        return None
+    m = rng.choice(cands)
+    w = m.group()
+    new = table[w.lower().replace("’", "'")]
+    if isinstance(new, tuple):
+        new = rng.choice(new)
+    new = _case_like(new, w)
+    return _replace(text, m.start(), m.end(), new), f"{what}: {w!r} -> {new!r}"
+
+
+def _agreement(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    return _swap_word(text, rng, _AGREEMENT, "agreement")
+
+
+def _tense(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    return _swap_word(text, rng, _TENSE, "tense")
+
+
+def _article(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    return _swap_word(text, rng, _ARTICLES, "article")
+
+
+def _preposition(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    table = {p: tuple(q for q in _PREP_SWAP if q != p) for p in _PREP_SWAP}
+    return _swap_word(text, rng, table, "preposition")
+
+
+def _pronoun(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    return _swap_word(text, rng, _PRONOUNS, "pronoun")
+
+
+def _dropped_function_word(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    ws = [m for m in _words(text)[1:] if m.group().lower() in _FUNCTION_WORDS]
+    if not ws or len(_words(text)) < 4:
+        return None
+    m = rng.choice(ws)
+    a, b = m.start(), m.end()
+    if b < len(text) and text[b] == " ":
+        b += 1
+    elif a > 0 and text[a - 1] == " ":
+        a -= 1
+    return _replace(text, a, b, ""), f"dropped {m.group()!r}"
+
+
+def _inserted_word(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    ws = _words(text)
+    if len(ws) < 4:
+        return None
+    i = rng.randrange(1, len(ws))
+    w = rng.choice(_INSERTABLE)
+    a = ws[i].start()
+    return _replace(text, a, a, w + " "), f"inserted {w!r}"
+
+
+def _misspelling(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    ws = [m for m in _words(text) if m.group().isalpha() and len(m.group()) >= 5 and m.group().islower()]
+    if not ws:
+        return None
+    m = rng.choice(ws)
+    w = m.group()
+    for _ in range(10):
+        i = rng.randrange(1, len(w) - 1)
+        op = rng.choice(("swap", "drop", "double", "replace"))
+        if op == "swap" and w[i] != w[i + 1]:
+            new = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
+        elif op == "drop":
+            new = w[:i] + w[i + 1 :]
+        elif op == "double":
+            new = w[:i] + w[i] + w[i:]
+        else:
+            new = w[:i] + rng.choice("abcdefghijklmnopqrstuvwxyz") + w[i + 1 :]
+        if new != w and not _common_word(new):
+            return _replace(text, m.start(), m.end(), new), f"{w!r} -> {new!r}"
+    return None
+
+
+def _no_final_punct(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    t = text.rstrip()
+    if len(_words(t)) < 4 or not t or t[-1] not in ".!?":
+        return None
+    return t[:-1] + text[len(t) :], f"dropped the final {t[-1]!r}"
+
+
+def _lowercase_start(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    ws = _words(text)
+    if len(ws) < 4 or not ws[0].group()[:1].isupper() or ws[0].group().isupper() or ws[0].start() > 2:
+        return None
+    m = ws[0]
+    return _replace(text, m.start(), m.start() + 1, m.group()[0].lower()), "lowercase sentence start"
+
+
+def _number_change(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
+    nums = list(re.finditer(r"\d+(?:[.,]\d+)?", text))
+    if not nums:
+        return None
+    m = rng.choice(nums)
+    digits = [i for i, c in enumerate(m.group()) if c.isdigit()]
+    i = rng.choice(digits)
+    d = rng.choice([c for c in "0123456789" if c != m.group()[i] and not (i == 0 and c == "0")])
+    new = m.group()[:i] + d + m.group()[i + 1 :]
+    return _replace(text, m.start(), m.end(), new), f"{m.group()!r} -> {new!r}"
+
+
 _FUNCS = {
     "repetition": _repetition,
     "name_variant": _name_variant,
@@ -381,7 +517,53 @@ _FUNCS = {
     "untranslated": _untranslated,
     "word_swap": _word_swap,
     "negation": _negation,
+    "agreement": _agreement,
+    "tense": _tense,
+    "article": _article,
+    "preposition": _preposition,
+    "pronoun": _pronoun,
+    "dropped_function_word": _dropped_function_word,
+    "inserted_word": _inserted_word,
+    "misspelling": _misspelling,
+    "no_final_punct": _no_final_punct,
+    "lowercase_start": _lowercase_start,
+    "number_change": _number_change,
 }
+
+#: the grammar and surface kinds (minimal pairs: one sentence, one small change)
+GRAMMAR_TYPES = ("agreement", "tense", "article", "preposition", "pronoun", "dropped_function_word", "inserted_word", "misspelling", "no_final_punct", "lowercase_start", "number_change")
+ALL_TYPES = ERROR_TYPES + GRAMMAR_TYPES
+
+
+def pair_in_context(pair: "SynthPair") -> bool:
+    """Whether a pair is read after the unit before it (else alone, as a single line): half of them, by a hash of the pair."""
+    import hashlib
+
+    pid = f"{pair.doc_id}:{pair.index}:{pair.corruption.kind}"
+    return hashlib.sha256(pid.encode()).digest()[0] % 2 == 1
+
+
+def error_spans(original: str, corrupted: str) -> list[tuple[int, int]]:
+    """Character spans of ``corrupted`` that differ from ``original`` (whole words).
+
+    A deletion marks the word after the gap (or before it at the end): that is
+    where a reader notices it. Used to label tokens for the error model.
+    """
+    import difflib
+
+    wo = [m for m in re.finditer(r"\S+", original)]
+    wc = [m for m in re.finditer(r"\S+", corrupted)]
+    sm = difflib.SequenceMatcher(a=[m.group() for m in wo], b=[m.group() for m in wc], autojunk=False)
+    spans = []
+    for op, a0, a1, b0, b1 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        if b1 > b0:
+            spans.append((wc[b0].start(), wc[b1 - 1].end()))
+        elif wc:
+            k = min(b0, len(wc) - 1)
+            spans.append((wc[k].start(), wc[k].end()))
+    return spans
 
 
 def corrupt(text: str, kind: str, seed: int = 0, doc: Sequence[str] = (), salt: str = "") -> Optional[Corruption]:
@@ -452,4 +634,16 @@ def make_pairs(docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] =
                         break
                 if got >= per_kind:
                     break
+    return out
+
+
+def minimal_pairs(docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] = ALL_TYPES, per_kind: int = 40, seed: int = 0) -> list[dict]:
+    """``{"good", "bad", "type"}`` records: one clean sentence and its corruption, for ``garble eval pairs``.
+
+    Kinds that need more than one sentence (``fragment`` splits a unit in
+    two) or a document (``name_variant``) are skipped.
+    """
+    out = []
+    for p in make_pairs(docs, kinds=[k for k in kinds if k not in ("fragment", "name_variant")], per_kind=per_kind, seed=seed):
+        out.append({"good": p.corruption.original, "bad": p.corruption.text, "type": p.corruption.kind})
     return out

@@ -72,18 +72,34 @@ class Finding:
 
 @dataclass(frozen=True)
 class LMFeatures:
-    """Language-model features of one unit (surprisal in nats per token)."""
+    """Language-model features of one unit (surprisal in nats per token).
+
+    With a :class:`garble.lm.LanguageModel` every unit is read once, after
+    the text of its document before it (a corpus line alone), so
+    ``mean_surprisal`` is the unit's mean surprisal in that context.
+    ``error_p_*`` come from the error model (:mod:`garble.tagger`): the mean
+    and the largest probability that a token of the unit lies inside a
+    translation error, the mean of the three largest, and their sum (the
+    expected number of error tokens); ``None`` when the LM has no error-model
+    head.
+    """
 
     mean_surprisal: float
     max_surprisal: float
     max_span: tuple[int, int]  # document offsets of the most surprising token
     n_tokens: int
     rel_median: float = 0.0  # mean_surprisal minus the document's median unit mean
-    context_mean_surprisal: Optional[float] = None  # with the previous unit as context
+    context_mean_surprisal: Optional[float] = None  # legacy two-pass models: with the previous unit as context
     truncated: bool = False
     # mean_surprisal minus the unit's unigram surprisal (wordfreq) per token: the negated
     # SLOR of Lau et al. (2017), how much less likely the unit is than its words' rarity explains
     slor: Optional[float] = None
+    end_surprisal: Optional[float] = None  # surprisal of what follows the unit (a newline after the last unit)
+    mean_entropy: Optional[float] = None  # mean entropy of the predicted distributions, nats
+    error_p_mean: Optional[float] = None
+    error_p_max: Optional[float] = None
+    error_p_top: Optional[float] = None
+    error_p_sum: Optional[float] = None
 
     def to_dict(self) -> dict:
         d = {
@@ -93,10 +109,10 @@ class LMFeatures:
             "n_tokens": self.n_tokens,
             "rel_median": round(self.rel_median, 4),
         }
-        if self.slor is not None:
-            d["slor"] = round(self.slor, 4)
-        if self.context_mean_surprisal is not None:
-            d["context_mean_surprisal"] = round(self.context_mean_surprisal, 4)
+        for k in ("slor", "context_mean_surprisal", "end_surprisal", "mean_entropy", "error_p_mean", "error_p_max", "error_p_top", "error_p_sum"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = round(v, 4)
         return d
 
 

@@ -207,3 +207,88 @@ def test_auto_dtype_follows_the_cpu_and_bf16_stays_close_to_fp32(tiny_model_dir,
         assert a.offsets == b.offsets
         # bf16 keeps 8 mantissa bits: surprisals of ~10 nats agree to a few hundredths
         assert b.surprisals == pytest.approx(a.surprisals, abs=0.1)
+
+
+# -- the one-pass token stream (LanguageModel.score_stream) ------------------------------
+
+
+def _full_reading(lm, text):
+    """Surprisal, entropy and rank of every token of ``text`` after BOS, from the model's own full logits."""
+    import torch
+
+    ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"] + [lm.end_id]
+    x = torch.tensor([[lm.prefix_id] + ids])
+    with torch.inference_mode():
+        logp = torch.log_softmax(lm.model(input_ids=x).logits[0, :-1].float(), -1)
+    tgt = x[0, 1:]
+    s = -logp.gather(-1, tgt[:, None])[:, 0]
+    e = -(logp.exp() * logp).sum(-1)
+    r = (logp > logp.gather(-1, tgt[:, None])).sum(-1)
+    return s.numpy(), e.numpy(), r.numpy()
+
+
+def test_stream_readings_equal_the_models_own_logits(tiny_model_dir):
+    import numpy as np
+
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
+    text = "The first sentence.\nThe second one follows it."
+    st = lm.score_stream([text], keep_hidden=True)[0]
+    s, e, r = _full_reading(lm, text)
+    assert np.allclose(st.surprisal, s[:-1], atol=1e-4) and st.end_surprisal == pytest.approx(float(s[-1]), abs=1e-4)
+    assert np.allclose(st.entropy, e[:-1], atol=1e-4) and st.rank.tolist() == r[:-1].tolist()
+    assert "".join(text[a:b] for a, b in st.offsets) == text
+    assert st.hidden.shape == (st.n_tokens, lm.model.config.hidden_size)
+    assert st.p_error is None  # no head for this model
+
+
+def test_stream_windows_keep_every_token_and_match_one_window_where_context_fits(tiny_model_dir):
+    import numpy as np
+
+    text = " ".join(f"word{i}" for i in range(150))
+    one = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=2048, overlap=64).score_stream([text])[0]
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=64, overlap=16)
+    win = lm.score_stream([text])[0]
+    assert win.offsets == one.offsets and len(win.surprisal) == len(one.surprisal) > 64
+    # the first window sees the same context as the whole text
+    assert np.allclose(win.surprisal[:63], one.surprisal[:63], atol=1e-4)
+    assert np.isfinite(win.surprisal).all() and (win.surprisal > 0).all()
+    with pytest.raises(Exception, match="overlap"):
+        LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=64, overlap=40)
+
+
+def test_stream_results_do_not_depend_on_batch_companions(tiny_model_dir):
+    import numpy as np
+
+    texts = [f"Sentence {i} has {'many ' * i}words." for i in range(10)]
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, batch_tokens=64, max_batch=2)
+    a = lm.score_stream(texts)
+    b = lm.score_stream(texts[::-1])[::-1]
+    c = [lm.score_stream([t])[0] for t in texts]
+    for x, y, z in zip(a, b, c):
+        assert np.allclose(x.surprisal, y.surprisal, atol=1e-4) and np.allclose(x.surprisal, z.surprisal, atol=1e-4)
+        assert x.end_surprisal == pytest.approx(z.end_surprisal, abs=1e-4)
+
+
+def test_a_head_for_the_model_gives_token_error_probabilities_and_findings(tiny_model_dir):
+    import numpy as np
+
+    from garble import Scorer
+    from garble.tagger import SCALAR_FEATURES, Tagger
+
+    d = 32  # the tiny model's hidden size
+    n = len(SCALAR_FEATURES) + d
+    w = np.zeros((n, 1), np.float32)
+    w[0, 0] = 1.0  # p rises with surprisal
+    head = Tagger(np.zeros(n, np.float32), np.ones(n, np.float32), [(w, np.array([-8.0], np.float32))], {"finding_threshold": 0.5})
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=head)
+    st = lm.score_stream(["A plain sentence here."])[0]
+    assert st.p_error is not None and len(st.p_error) == st.n_tokens
+    assert np.allclose(st.p_error, 1 / (1 + np.exp(-(st.surprisal - 8.0))), atol=1e-4)
+    res = Scorer(model=lm).score_units(["A plain sentence here.", "Another one follows."])
+    u = res.units[0]
+    assert u.lm.error_p_max == pytest.approx(float(st.p_error.max()), abs=1e-4)
+    tagged = [f for r in res.units for f in r.findings if f.detector == "tagger"]
+    assert tagged, "a random tiny model is surprised everywhere: the head must flag spans"
+    for f in tagged:
+        assert f.weight >= 0.5 and res.text[f.start : f.end].strip() == res.text[f.start : f.end]
+        assert not res.text[f.start - 1 : f.start].isalnum() if f.start else True  # whole words

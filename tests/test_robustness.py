@@ -459,12 +459,33 @@ def test_garble_score_ten_megabyte_record(tmp_path, capsys):
         assert 0 <= f["start"] <= f["end"] <= len(recs[1]["text"])
 
 
+class _ScoreOnly:
+    """An LM object with only ``score(texts, contexts)`` (like the llama.cpp backend): the two-pass path."""
+
+    def __init__(self, lm):
+        self.lm, self.name, self.max_tokens = lm, lm.name, lm.max_tokens
+
+    def score(self, texts, contexts=None):
+        return self.lm.score(texts, contexts)
+
+
+@pytest.mark.lm
+def test_a_one_pass_lm_reads_a_long_unit_whole(tiny_model_dir):
+    from garble.lm import LanguageModel
+
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, window=32, overlap=8)
+    r = garble.Scorer(model=lm).score_document("A short one. " + "This sentence goes on and on " * 6 + "until the end.")
+    long_unit = max(r.units, key=lambda u: len(u.text))
+    assert not long_unit.lm.truncated and long_unit.lm.n_tokens > 32
+    assert not [f for f in long_unit.findings if f.detector == "limits"]
+
+
 @pytest.mark.lm
 def test_lm_truncation_is_a_finding(tiny_model_dir):
     from garble.lm import LanguageModel
 
     lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
-    s = garble.Scorer(model=lm)
+    s = garble.Scorer(model=_ScoreOnly(lm))
     r = s.score_document("A short one. " + "This sentence goes on and on " * 6 + "until the end.")
     long_unit = max(r.units, key=lambda u: len(u.text))
     assert long_unit.lm.truncated

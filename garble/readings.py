@@ -1,0 +1,103 @@
+"""Per-unit LM readings from one token stream (see :meth:`garble.lm.LanguageModel.score_stream`).
+
+The one place that turns a document's token arrays into the numbers each unit
+is ranked by, used by :class:`garble.Scorer` and by the training scripts
+alike (so training and use never disagree on a feature).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+#: how many of a unit's most error-like tokens ``p_top`` averages
+TOP_K = 3
+
+
+@dataclass(frozen=True)
+class UnitReading:
+    """What the LM pass says about one unit.
+
+    ``first``/``last``: indices of the unit's first token and one past its
+    last in the stream; ``n_tokens`` = last - first. Surprisals in nats.
+    ``p_*``: the error model's token probabilities (``None`` without a head):
+    mean, max, mean of the ``TOP_K`` largest, and their sum (the expected
+    number of error tokens).
+    """
+
+    first: int
+    last: int
+    mean_surprisal: float
+    max_surprisal: float
+    max_index: int  # stream index of the most surprising token (-1: none)
+    end_surprisal: float  # surprisal of the token read right after the unit
+    mean_entropy: float
+    p_mean: Optional[float] = None
+    p_max: Optional[float] = None
+    p_top: Optional[float] = None
+    p_sum: Optional[float] = None
+    p_index: int = -1  # stream index of the most error-like token
+
+    @property
+    def n_tokens(self) -> int:
+        return self.last - self.first
+
+
+def token_ranges(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each ``(start, end)`` character span (in stream order, not overlapping), the range of tokens inside it.
+
+    A token belongs to the span that holds its last character (a leading
+    space is part of the token that follows it).
+    """
+    out = []
+    j = 0
+    n = len(offsets)
+    for a, b in spans:
+        while j < n and offsets[j][1] <= a:
+            j += 1
+        k = j
+        while k < n and offsets[k][1] - 1 < b:
+            k += 1
+        out.append((j, k))
+        j = k
+    return out
+
+
+def unit_readings(stream, spans: Sequence[tuple[int, int]]) -> list[Optional[UnitReading]]:
+    """One :class:`UnitReading` per character span (``None`` for a span with no token)."""
+    import numpy as np
+
+    s = stream.surprisal
+    n = len(s)
+    p = stream.p_error
+    out: list[Optional[UnitReading]] = []
+    for a, b in token_ranges(stream.offsets, spans):
+        if b <= a:
+            out.append(None)
+            continue
+        seg = s[a:b]
+        j = int(np.argmax(seg))
+        end = float(s[b]) if b < n else float(stream.end_surprisal)
+        kw = {}
+        if p is not None and len(p) >= b:
+            ps = p[a:b]
+            top = np.sort(ps)[-TOP_K:]
+            kw = dict(p_mean=float(ps.mean()), p_max=float(ps.max()), p_top=float(top.mean()), p_sum=float(ps.sum()), p_index=a + int(np.argmax(ps)))
+        out.append(
+            UnitReading(
+                first=a,
+                last=b,
+                mean_surprisal=float(seg.mean()),
+                max_surprisal=float(seg[j]),
+                max_index=a + j,
+                end_surprisal=end,
+                mean_entropy=float(stream.entropy[a:b].mean()),
+                **kw,
+            )
+        )
+    return out
+
+
+def safe_log(x: float) -> float:
+    return math.log(max(x, 1e-6))

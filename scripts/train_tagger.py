@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Rebuild the error model (the token-level head) from the data in ../shared/eval.
+
+    python scripts/train_tagger.py extract   # one LM pass over the MQM talks and the synthetic pairs (~20 min, 2 cores)
+    python scripts/train_tagger.py train     # fit the head on the train talks + train-split pairs, report held-out metrics
+    python scripts/train_tagger.py all       # both; then copy out/tagger/tagger_*.npz/.json to data/
+
+``--model`` trains a head for another Hugging Face causal LM (its hidden
+states); the head is written as ``out/tagger/tagger_<model name>.npz`` with
+its card. Test talks (garble.evaluate.split_of) and test-split synthetic
+pairs are never used for fitting; they give the card's metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from garble.errormodel import extract_all, train_head  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("stage", choices=["extract", "train", "all"])
+    ap.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "tagger")
+    ap.add_argument("--model", default=None, help="HF causal LM name or path (default: SmolLM2-135M-Instruct)")
+    ap.add_argument("--dtype", default="bfloat16")
+    ap.add_argument("--per-kind", type=int, default=100, help="synthetic pairs per error type, train split (test split: 40%% of it)")
+    ap.add_argument("--hidden-units", type=int, default=0, help="0: logistic head; N: one hidden layer of N units")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    if args.stage in ("extract", "all"):
+        extract_all(args.eval_dir, args.out, model=args.model, dtype=args.dtype, per_kind=args.per_kind, log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True))
+    if args.stage in ("train", "all"):
+        train_head(args.out, model=args.model, hidden_units=args.hidden_units, eval_dir=args.eval_dir, log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
