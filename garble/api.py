@@ -121,12 +121,22 @@ class Scorer:
                     return _restore(self._score(m.text, units, doc_id), m)
         return self._score(text, segment(text, self.unit, self.max_unit_chars), doc_id)
 
-    def score_units(self, units: Sequence[str], doc_id: str = "") -> DocumentResult:
+    def score_units(self, units: Sequence[str], doc_id: str = "", *, sources: Optional[Sequence[Optional[str]]] = None, source_lang: Optional[str] = None) -> DocumentResult:
         """Score given units (already segmented) as one document.
 
         The result's ``text`` is the units joined by newlines, and unit and
         finding offsets are into it; ``result.units[i].text == units[i]``
         (surrounding whitespace is kept as given).
+
+        ``sources``: the source text of each unit (same length as ``units``;
+        ``None`` or ``""`` for a unit without one). With them the source-aware
+        detectors run (omissions and additions by length, numbers, names,
+        untranslated text, placeholders); their findings carry
+        ``source_span``, offsets into the unit's source. ``source_lang``: the
+        source language (ISO 639-1) when known; else it is identified.
+        Units are one document: document-level findings (a unit repeated
+        verbatim, the length distribution) compare them with each other; for
+        unrelated segments use :meth:`score_segments`.
         """
         if isinstance(units, (str, bytes, bytearray)):
             raise UsageError(f"units is {type(units).__name__}: pass a list of strings (or use score_document)")
@@ -141,6 +151,7 @@ class Scorer:
                 raise UsageError(f"unit {i} is {type(u).__name__}, not str")
             spans.append(Unit(index=i, start=pos, end=pos + len(u), text=u, paragraph=i))
             pos += len(u) + 1
+        srcs = _check_sources(sources, len(units))
         text = "\n".join(units)
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             m = NFCMap(text)
@@ -149,8 +160,42 @@ class Scorer:
                 for u in spans:
                     a, b = m.to_nfc(u.start), m.to_nfc(u.end, "end")
                     nspans.append(Unit(index=u.index, start=a, end=b, text=m.text[a:b], paragraph=u.paragraph))
-                return _restore(self._score(m.text, nspans, doc_id), m, spans)
-        return self._score(text, spans, doc_id)
+                return _restore(self._score(m.text, nspans, doc_id, srcs, source_lang), m, spans)
+        return self._score(text, spans, doc_id, srcs, source_lang)
+
+    def score_segments(self, texts: Sequence[str], sources: Optional[Sequence[Optional[str]]] = None, *, source_lang: Optional[str] = None) -> list[UnitResult]:
+        """Score independent segments (a QA batch, several systems' outputs of one source).
+
+        Unlike :meth:`score_units`, each segment is scored as its own
+        one-unit document: nothing compares segments with each other (no
+        "unit repeated verbatim", no document median). Returns one
+        :class:`~garble.types.UnitResult` per segment, in order; its
+        ``unit.index`` is the segment's position, offsets are into the
+        segment's own text, and ``rank`` orders the whole batch (1 = most in
+        need of review). ``sources`` as for :meth:`score_units`.
+        """
+        if isinstance(texts, (str, bytes, bytearray)):
+            raise UsageError(f"texts is {type(texts).__name__}: pass a list of strings")
+        try:
+            texts = list(texts)
+        except TypeError:
+            raise UsageError(f"texts is {type(texts).__name__}, not a sequence of strings") from None
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise UsageError(f"segment {i} is {type(t).__name__}, not str")
+        srcs = _check_sources(sources, len(texts))
+        if srcs is not None and source_lang is None:  # one language for the batch, identified once
+            from .langid import identify
+
+            source_lang = identify(" ".join(s for s in srcs if s)[:4000])
+        out: list[UnitResult] = []
+        for i, t in enumerate(texts):
+            # TODO(issue 15): one batched LM call for all segments (one-unit documents)
+            ur = self.score_units([t], doc_id=str(i), sources=None if srcs is None else [srcs[i]], source_lang=source_lang).units[0]
+            ur.unit = dataclasses.replace(ur.unit, index=i, paragraph=i)
+            out.append(ur)
+        assign_ranks(out)
+        return out
 
     def score_documents(self, texts: Iterable[str]) -> Iterator[DocumentResult]:
         """Score many documents, one result each, in order."""
@@ -158,8 +203,8 @@ class Scorer:
             yield self.score_document(text, doc_id=str(i))
 
     # -- internals --------------------------------------------------------
-    def _score(self, text: str, units: list[Unit], doc_id: str) -> DocumentResult:
-        doc = Document(text, units)
+    def _score(self, text: str, units: list[Unit], doc_id: str, sources: Optional[list[Optional[str]]] = None, source_lang: Optional[str] = None) -> DocumentResult:
+        doc = Document(text, units, sources=sources, source_lang=source_lang)
         # units too long to check whole (only score_units can give them): the
         # detectors and the LM see their first `limit` characters
         limit = max(self.max_unit_chars, MAX_BLOCK_CHARS)
@@ -167,7 +212,8 @@ class Scorer:
         if all(h is u for h, u in zip(heads, units)) and all(not u.text.isspace() and u.text for u in units):
             checked = doc
         else:  # detectors get units with text in them (score_units may give blank ones), indexed 0..n-1
-            checked = Document(text, [dataclasses.replace(h, index=k) for k, h in enumerate(h for h in heads if h.text.strip())])
+            kept = [h for h in heads if h.text.strip()]
+            checked = Document(text, [dataclasses.replace(h, index=k) for k, h in enumerate(kept)], sources=None if sources is None else [sources[h.index] for h in kept], source_lang=source_lang)
         findings = run_detectors(self.detectors, checked)
         if self.lm is None:
             lm_feats, lm_stops = [None] * len(units), [None] * len(units)
@@ -304,6 +350,26 @@ class Scorer:
                 )
             )
         return out, stops
+
+
+def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Optional[list[Optional[str]]]:
+    """``sources`` as a list of ``n`` strings or ``None`` (a usage error otherwise); ``None`` when absent or all empty."""
+    if sources is None:
+        return None
+    if isinstance(sources, (str, bytes, bytearray)):
+        raise UsageError(f"sources is {type(sources).__name__}: pass a list of strings, one per unit")
+    try:
+        sources = list(sources)
+    except TypeError:
+        raise UsageError(f"sources is {type(sources).__name__}, not a sequence of strings") from None
+    if len(sources) != n:
+        raise UsageError(f"{len(sources)} sources for {n} units: give one source per unit (None for a unit without one)")
+    for i, s in enumerate(sources):
+        if s is not None and not isinstance(s, str):
+            raise UsageError(f"source {i} is {type(s).__name__}, not str")
+    if not any(sources):
+        return None
+    return [s or None for s in sources]
 
 
 def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:

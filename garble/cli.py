@@ -31,6 +31,11 @@ class UnitOpt(str, Enum):
     paragraph = "paragraph"
 
 
+class FormatIn(str, Enum):
+    text = "text"
+    tsv = "tsv"
+
+
 class RankFormat(str, Enum):
     table = "table"
     jsonl = "jsonl"
@@ -115,12 +120,23 @@ def rank(
     detectors: Optional[str] = Detectors,
     exclude: Optional[str] = Exclude,
     no_context: bool = NoContext,
+    source: Optional[Path] = typer.Option(None, "--source", help="The source text of TARGET, line-aligned (with --unit line): turns on the source-aware checks."),
+    format_in: FormatIn = typer.Option(FormatIn.text, "--format-in", help="text (default), or tsv: bitext lines 'source<TAB>target', one document per file."),
+    source_lang: Optional[str] = typer.Option(None, "--source-lang", help="Source language (ISO 639-1, e.g. zh); default: identified from the source."),
 ) -> None:
     """Rank the units of each document, most in need of review first."""
     from . import report
     from .io import atomic_output
 
-    results = _score_files(inputs, no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype)
+    if source is not None or format_in is FormatIn.tsv:
+        from .qa_cli import rank_documents
+
+        if format_in is FormatIn.tsv and unit is UnitOpt.sentence:
+            unit = UnitOpt.line  # a TSV row is one unit
+        scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
+        results = rank_documents(inputs, scorer, source=source, fmt_in=format_in.value, unit=unit.value, source_lang=source_lang)
+    else:
+        results = _score_files(inputs, no_lm, model, device, unit.value, weights, detectors, exclude, not no_context, dtype)
     with atomic_output(output) as out:
         if fmt is RankFormat.table:
             use_color = color if color is not None else (output == "-" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))

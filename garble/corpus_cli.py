@@ -32,6 +32,9 @@ class InputFormat(str, Enum):
     txt = "txt"
     jsonl = "jsonl"
     parquet = "parquet"
+    xliff = "xliff"
+    tmx = "tmx"
+    tsv = "tsv"
 
 
 class CorpusUnit(str, Enum):
@@ -81,7 +84,7 @@ def score(
     ),
     output: str = typer.Option(..., "--output", "-o", help="Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), or - for JSONL on standard output.", show_default=False),
     fmt: Optional[CorpusFormat] = typer.Option(None, "--format", "-f", help="Output format (default: by the output's suffix; JSONL unless .parquet)."),
-    input_format: InputFormat = typer.Option(InputFormat.auto, "--input-format", help="Input format (default: by each file's suffix; unknown suffixes are text)."),
+    input_format: InputFormat = typer.Option(InputFormat.auto, "--input-format", help="Input format (default: by each file's suffix; unknown suffixes are text). xliff, tmx (also by suffix .xlf/.xliff/.tmx) and tsv (source<TAB>target) are translation pairs, scored with their sources."),
     field: str = typer.Option("text", "--field", help="JSONL/Parquet field with the segment text (JSONL: a dotted path reaches into objects)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field with the segment id (default: FILE:LINE)."),
     doc_field: Optional[str] = typer.Option(None, "--doc-field", help="JSONL/Parquet field with the document: consecutive segments of one document are scored together and ranked within it."),
@@ -108,6 +111,9 @@ def score(
         show_default=False,
     ),
     ray_actors: Optional[int] = typer.Option(None, "--ray-actors", min=1, help="Scorer actors with --ray (default: one per GPU, else one per CPU of the cluster).", show_default=False),
+    flag_score: float = typer.Option(0.5, "--flag-score", min=0.0, max=1.0, help="XLIFF/TMX output: mark units scoring at least this for review."),
+    source_lang: Optional[str] = typer.Option(None, "--source-lang", help="Translation pairs: the source language (ISO 639-1, e.g. zh); default: identified."),
+    source_field: Optional[str] = typer.Option(None, "--source-field", help="JSONL/Parquet field with each segment's source text: scores translation pairs, each on its own (read into memory; no checkpoints, JSONL output)."),
 ) -> None:
     """Score a corpus: one JSONL/Parquet record per input segment, in input order; resumable.
 
@@ -115,10 +121,18 @@ def score(
     the same command is run again; the result is the same, byte for byte, as
     an uninterrupted run's. The output file appears only when complete.
     """
+    from .bitext import bilingual_format
     from .cli import make_scorer, scorer_kwargs
     from .corpus import score_corpus
     from .errors import UsageError
 
+    if source_field is not None or input_format.value in ("xliff", "tmx", "tsv") or (input_format is InputFormat.auto and inputs and all(bilingual_format(str(p)) for p in inputs)):
+        if ray is not None or workers != 1 or doc_field is not None:
+            raise UsageError("XLIFF/TMX/TSV input: --ray, --workers and --doc-field do not apply (each pair is scored on its own)")
+        from .qa_cli import score_bilingual
+
+        scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
+        return score_bilingual(inputs, output, scorer, input_format=input_format.value, flag_score=flag_score, source_lang=source_lang, quiet=quiet, source_field=source_field, field=field, id_field=id_field)
     if ray is None and ray_actors is not None:
         raise UsageError("--ray-actors needs --ray")
     if ray is not None:

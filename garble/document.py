@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Iterator, NamedTuple, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence
 
 from .types import Unit
 
@@ -61,14 +61,47 @@ class Token(NamedTuple):
 
 @dataclass
 class Document:
-    """A segmented document. Detectors read it; they never change it."""
+    """A segmented document. Detectors read it; they never change it.
+
+    ``sources``: the source text of each unit (aligned with ``units``; ``None``
+    for a unit without one), when the document is a translation scored with its
+    source; source-aware detectors read them and stay silent without them.
+    ``source_lang``: the source language (ISO 639-1, e.g. ``zh``) when known;
+    otherwise :attr:`source_language` identifies it from the sources.
+    """
 
     text: str
     units: Sequence[Unit]
     _starts: list[int] = field(init=False, repr=False)
+    sources: Optional[Sequence[Optional[str]]] = None
+    source_lang: Optional[str] = None
 
     def __post_init__(self) -> None:
         self._starts = [u.start for u in self.units]
+        if self.sources is not None and len(self.sources) != len(self.units):
+            raise ValueError(f"{len(self.sources)} sources for {len(self.units)} units")
+
+    @property
+    def has_sources(self) -> bool:
+        """Whether any unit has a source text."""
+        return self.sources is not None and any(s for s in self.sources)
+
+    def source(self, unit: Unit) -> Optional[str]:
+        """The source text of ``unit`` (``None`` without one)."""
+        if self.sources is None or not 0 <= unit.index < len(self.sources):
+            return None
+        return self.sources[unit.index] or None
+
+    @cached_property
+    def source_language(self) -> Optional[str]:
+        """``source_lang`` when given, else the language identified from the sources (:func:`garble.langid.identify`)."""
+        if self.source_lang:
+            return self.source_lang.lower()
+        if not self.has_sources:
+            return None
+        from .langid import identify
+
+        return identify(" ".join(s for s in self.sources if s)[:4000])
 
     @cached_property
     def tokens(self) -> list[Token]:

@@ -40,7 +40,9 @@ class Finding:
 
     ``weight`` in (0, 1] is the detector's confidence that the span needs a human
     look; ``detector`` is the detector's ``name``; ``kind`` a finer label inside
-    that family (e.g. ``repeated_phrase``).
+    that family (e.g. ``repeated_phrase``). ``source_span``: for a finding of a
+    source-aware detector, the matching ``[start, end)`` in the unit's source
+    text (offsets into that source string, not the document), when there is one.
     """
 
     detector: str
@@ -49,6 +51,7 @@ class Finding:
     end: int
     weight: float
     message: str
+    source_span: Optional[tuple[int, int]] = None
 
     def overlaps(self, start: int, end: int) -> bool:
         if self.start == self.end:  # zero-width finding (e.g. "missing space here")
@@ -63,6 +66,7 @@ class Finding:
             "end": self.end,
             "weight": round(self.weight, 4),
             "message": self.message,
+            **({"source_span": list(self.source_span)} if self.source_span is not None else {}),
         }
 
 

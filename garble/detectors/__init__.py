@@ -29,9 +29,9 @@ class Detector:
     def detect(self, doc: Document) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def finding(self, kind: str, start: int, end: int, weight: float, message: str) -> Finding:
-        """A finding of this detector (weight clipped to [0, 1])."""
-        return Finding(self.name, kind, start, end, max(0.0, min(1.0, float(weight))), message)
+    def finding(self, kind: str, start: int, end: int, weight: float, message: str, source_span: Optional[tuple[int, int]] = None) -> Finding:
+        """A finding of this detector (weight clipped to [0, 1]); ``source_span``: offsets into the unit's source."""
+        return Finding(self.name, kind, start, end, max(0.0, min(1.0, float(weight))), message, source_span)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

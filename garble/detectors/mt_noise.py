@@ -294,9 +294,12 @@ class MTNoise(Detector):
         if _PLACEHOLDER_CHARS.search(ut) is None:
             return
         seen: list[tuple[int, int]] = []
+        src = doc.source(unit) or ""  # a placeholder the source has is meant to be there (a software string)
         for kind, rx, label in _PLACEHOLDER_PATTERNS:
             for m in rx.finditer(ut):
                 a, b = m.span()
+                if src and m.group() in src:
+                    continue
                 if kind in ("printf", "brace", "dollar") and _inside(unit.start + a, urls):
                     continue
                 if kind == "entity" and m.group().startswith("&") and not m.group().startswith("&#"):

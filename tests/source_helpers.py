@@ -1,0 +1,22 @@
+"""Helpers of the source-aware detector tests: one (source, target) pair as a one-unit document."""
+
+from __future__ import annotations
+
+from garble.document import Document
+from garble.types import Unit
+
+
+def pair_doc(source, target: str, lang="zh") -> Document:
+    return Document(target, [Unit(0, 0, len(target), target, 0)], sources=[source], source_lang=lang)
+
+
+def found(detector, source, target: str, lang="zh") -> list[tuple[str, str]]:
+    """(kind, target span text) of each finding; for a zero-width finding, the source span text."""
+    out = []
+    for f in detector.detect(pair_doc(source, target, lang)):
+        if f.start == f.end and f.source_span is not None:
+            a, b = f.source_span
+            out.append((f.kind, "src:" + source[a:b]))
+        else:
+            out.append((f.kind, target[f.start : f.end]))
+    return out
