@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import statistics
@@ -188,10 +189,17 @@ class Scorer:
             from .langid import identify
 
             source_lang = identify(" ".join(s for s in srcs if s)[:4000])
+        scorer = self
+        if texts and callable(getattr(self.lm, "score_stream", None)):
+            # one batched LM call for the whole batch: each segment is its own stream, as score_units([t]) reads it
+            from .readings import PrefetchedStreams
+
+            uniq = list(dict.fromkeys(texts))
+            scorer = copy.copy(self)
+            scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))))
         out: list[UnitResult] = []
         for i, t in enumerate(texts):
-            # TODO(issue 15): one batched LM call for all segments (one-unit documents)
-            ur = self.score_units([t], doc_id=str(i), sources=None if srcs is None else [srcs[i]], source_lang=source_lang).units[0]
+            ur = scorer.score_units([t], doc_id=str(i), sources=None if srcs is None else [srcs[i]], source_lang=source_lang).units[0]
             ur.unit = dataclasses.replace(ur.unit, index=i, paragraph=i)
             out.append(ur)
         assign_ranks(out)

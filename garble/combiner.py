@@ -44,23 +44,15 @@ DET_PRIOR_DEFAULT = 4.0
 DET_L2 = 30.0
 
 
-class FrozenLM:
-    """An LM stand-in that answers :meth:`score_stream` from precomputed streams (keyed by text).
+def FrozenLM(streams: dict, name: str = "frozen", tagger=None):  # noqa: N802 - reads like the class it returns
+    """An LM stand-in that answers ``score_stream`` from precomputed streams only (keyed by text).
 
     Lets the training code run the real :class:`garble.Scorer` over streams
     extracted once, so the features it fits on are the ones garble computes.
     """
+    from .readings import PrefetchedStreams
 
-    def __init__(self, streams: dict, name: str = "frozen", tagger=None):
-        self.streams = streams
-        self.name = name
-        self.tagger = tagger
-
-    def score_stream(self, texts, keep_hidden: bool = False):
-        return [self.streams[t] for t in texts]
-
-    def score(self, texts, contexts=None):  # pragma: no cover - the stream path is used
-        raise NotImplementedError("FrozenLM answers score_stream only")
+    return PrefetchedStreams(None, streams, name=name, tagger=tagger)
 
 
 class Design:

@@ -590,24 +590,9 @@ class _PrefetchedLM:
         return [self.cache[k] for k in keys]
 
 
-class _PrefetchedStreams:
-    """Stands in for a one-pass LM (``score_stream``) with the streams of a whole chunk computed in one call."""
-
-    def __init__(self, lm: Any, cache: dict):
-        self.lm = lm
-        self.cache = cache
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.lm, name)
-
-    def score_stream(self, texts: Sequence[str], keep_hidden: bool = False):
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            self.cache.update(zip(missing, self.lm.score_stream(missing, keep_hidden=keep_hidden)))
-        return [self.cache[t] for t in texts]
-
-
 def _prefetch(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
+    from .readings import PrefetchedStreams
+
     """A shallow copy of ``scorer`` whose LM answers from one batched call over the chunk."""
     if callable(getattr(scorer.lm, "score_stream", None)):
         # one stream per document as Scorer.score_units reads it (its units joined by newlines), or per unit
@@ -621,7 +606,7 @@ def _prefetch(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
             else:
                 texts.update(dict.fromkeys(ok))
         s = copy.copy(scorer)
-        s.lm = _PrefetchedStreams(scorer.lm, dict(zip(texts, scorer.lm.score_stream(list(texts)))) if texts else {})
+        s.lm = PrefetchedStreams(scorer.lm, dict(zip(texts, scorer.lm.score_stream(list(texts)))) if texts else {})
         return s
     keys: dict = {}
     for g in groups:

@@ -101,3 +101,41 @@ def unit_readings(stream, spans: Sequence[tuple[int, int]]) -> list[Optional[Uni
 
 def safe_log(x: float) -> float:
     return math.log(max(x, 1e-6))
+
+
+class PrefetchedStreams:
+    """An LM stand-in that answers :meth:`score_stream` from streams computed earlier (keyed by text).
+
+    Texts it has not seen go to ``lm`` (and are kept); with ``lm=None`` every
+    text must be there (training code that runs the real Scorer over streams
+    extracted once). Other attributes (``name``, ``tagger``...) come from
+    ``lm`` unless given. Used to batch the LM over many small documents: one
+    ``score_stream`` call for a whole batch, then one Scorer call per document.
+    """
+
+    def __init__(self, lm, streams: dict, name: Optional[str] = None, tagger=None):
+        self.lm = lm
+        self.streams = streams
+        if name is not None or lm is None:
+            self.name = name or "prefetched"
+        if tagger is not None or lm is None:
+            self.tagger = tagger
+
+    def __getattr__(self, attr: str):
+        lm = self.__dict__.get("lm")
+        if lm is None:
+            raise AttributeError(attr)
+        return getattr(lm, attr)
+
+    def score_stream(self, texts: Sequence[str], keep_hidden: bool = False):
+        missing = [t for t in dict.fromkeys(texts) if t not in self.streams]
+        if missing:
+            if self.lm is None:
+                raise KeyError(f"no stream for {missing[0][:60]!r}")
+            self.streams.update(zip(missing, self.lm.score_stream(missing, keep_hidden=keep_hidden)))
+        return [self.streams[t] for t in texts]
+
+    def score(self, texts, contexts=None):
+        if self.lm is None:
+            raise NotImplementedError("a PrefetchedStreams without an LM answers score_stream only")
+        return self.lm.score(texts, contexts)

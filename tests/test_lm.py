@@ -292,3 +292,24 @@ def test_a_head_for_the_model_gives_token_error_probabilities_and_findings(tiny_
     for f in tagged:
         assert f.weight >= 0.5 and res.text[f.start : f.end].strip() == res.text[f.start : f.end]
         assert not res.text[f.start - 1 : f.start].isalnum() if f.start else True  # whole words
+
+
+def test_score_segments_batches_the_lm_and_equals_one_document_per_segment(tiny_model_dir):
+    from garble import Scorer
+
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
+    calls = []
+    real = lm.score_stream
+
+    def spy(texts, keep_hidden=False):
+        calls.append(len(texts))
+        return real(texts, keep_hidden=keep_hidden)
+
+    lm.score_stream = spy
+    s = Scorer(model=lm)
+    texts = ["One segment here.", "Another, longer segment with more words.", "One segment here.", "Short."]
+    got = s.score_segments(texts)
+    assert calls == [3]  # one call, each distinct segment once
+    for t, g in zip(texts, got):
+        want = s.score_units([t]).units[0]
+        assert g.score == pytest.approx(want.score, abs=1e-6) and g.lm.mean_surprisal == pytest.approx(want.lm.mean_surprisal, abs=1e-5)
