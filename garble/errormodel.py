@@ -250,7 +250,7 @@ class TokenData:
         return out
 
 
-def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-3, epochs: int = 300, seed: int = 0, log=None):
+def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-4, epochs: int = 150, seed: int = 0, log=None):
     """A :class:`garble.tagger.Tagger` fitted by weighted logistic loss (full-batch Adam, torch)."""
     import numpy as np
     import torch
@@ -268,16 +268,33 @@ def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-3, epochs: int = 300
         net = torch.nn.Sequential(torch.nn.Linear(d, hidden_units), torch.nn.ReLU(), torch.nn.Linear(hidden_units, 1))
     else:
         net = torch.nn.Sequential(torch.nn.Linear(d, 1))
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    for ep in range(epochs):
-        opt.zero_grad()
+    def objective():
         z = net(xt)[:, 0]
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, yt, reduction="none") * wt).mean()
         reg = sum((p**2).sum() for n, p in net.named_parameters() if "weight" in n)
-        (loss + l2 * reg).backward()
-        opt.step()
-        if log and ep % 100 == 0:
-            log(f"  epoch {ep} loss {loss.item():.4f}")
+        return loss, loss + l2 * reg
+
+    if not hidden_units:  # convex: L-BFGS converges in a few dozen full-batch steps
+        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=epochs, history_size=20, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            total = objective()[1]
+            total.backward()
+            return total
+
+        opt.step(closure)
+        if log:
+            log(f"  L-BFGS loss {objective()[0].item():.4f}")
+    else:
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        for ep in range(epochs):
+            opt.zero_grad()
+            loss, total = objective()
+            total.backward()
+            opt.step()
+            if log and ep % 100 == 0:
+                log(f"  epoch {ep} loss {loss.item():.4f}")
     layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in net if isinstance(m, torch.nn.Linear)]
     return Tagger(mean.astype(np.float32), std.astype(np.float32), layers)
 
@@ -381,12 +398,47 @@ def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[lis
     return mqm, synth
 
 
-def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print):
+def out_of_fold_p(eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int = 0, hidden_units: int = 0, log=print) -> dict:
+    """Per data set (``mqm``, ``synth``), the error model's token probabilities where no token was predicted by a head that saw it.
+
+    The combiner is fitted on the train split: features from a head trained on
+    those same tokens would look far better there than on new text (stacking
+    leakage). So each train-split token gets the prediction of a head fitted
+    without its fold (the folds of :func:`garble.combiner.choose_and_fit`: MQM
+    by talk, synthetic pairs by a hash of their source document); test-split
+    tokens get ``head`` (fitted on the whole train split).
+    """
+    import numpy as np
+
+    from .combiner import stable_fold
+
+    mqm_s, syn_s = load_streams(eval_dir, per_kind, seed)
+    mqm, syn = TokenData.load(out / "mqm"), TokenData.load(out / "synth")
+    talks = sorted({s.group.split("/", 1)[1] for s in mqm_s if s.split == "train"})
+    k = len(talks)
+    fold_m = np.array([talks.index(s.group.split("/", 1)[1]) if s.split == "train" else -1 for s in mqm_s])[mqm.stream]
+    fold_s = np.array([stable_fold(s.pair.doc_id, k) if s.split == "train" else -1 for s in syn_s])[syn.stream]
+    xm, xs = mqm.matrix(), syn.matrix()
+    ym, wm = token_weights(mqm)
+    ys, ws = token_weights(syn)
+    pm, ps = head.predict(xm), head.predict(xs)
+    for f in range(k):
+        tm, ts = (fold_m >= 0) & (fold_m != f), (fold_s >= 0) & (fold_s != f)
+        w = np.concatenate([wm[tm], ws[ts] * (tm.sum() / max(ts.sum(), 1))])
+        h = fit_head(np.concatenate([xm[tm], xs[ts]]), np.concatenate([ym[tm], ys[ts]]), w, hidden_units=hidden_units)
+        pm[fold_m == f] = h.predict(xm[fold_m == f])
+        ps[fold_s == f] = h.predict(xs[fold_s == f])
+        log(f"  out-of-fold head {f + 1}/{k} ({talks[f]})")
+    return {"mqm": pm, "synth": ps}
+
+
+def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print, p_override: Optional[dict] = None):
     """``(segments, synthetic results, split of each synthetic source doc)`` from the extracted streams.
 
     The real :class:`garble.Scorer` runs over the streams (through
     :class:`garble.combiner.FrozenLM`, with ``head`` applied to the stored
-    hidden states; ``None``: surprisal features alone), so the features are
+    hidden states; ``None``: surprisal features alone; ``p_override``: token
+    probabilities per data set instead, see :func:`out_of_fold_p`), so the features are
     exactly those garble computes; MQM segments come out as
     :func:`garble.evaluate.load_segments` gives them, synthetic pairs as
     :func:`garble.evaluate.score_synthetic` does.
@@ -401,7 +453,10 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
         data = TokenData.load(out / name)
         if len(data.meta) != len(ss) or any(m["group"] != s.group for m, s in zip(data.meta, ss)):
             raise InputError(f"{out / name}.json does not match the streams rebuilt from {eval_dir}: run `scripts/train_tagger.py extract` again")
-        p = head.predict(data.matrix()) if head is not None else None
+        if p_override is not None and name in p_override:
+            p = p_override[name]
+        else:
+            p = head.predict(data.matrix()) if head is not None else None
         streams.update({s.text: t for s, t in zip(ss, data.streams(p))})
     scorer = Scorer(model=FrozenLM(streams, tagger=head))
     rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from garble.combiner import CONT, ERR, calibrate, check_records, choose_and_fit, fit_intercept, guard_rails, to_weights  # noqa: E402
-from garble.errormodel import frozen_features  # noqa: E402
+from garble.errormodel import frozen_features, out_of_fold_p  # noqa: E402
 from garble.evaluate import evaluation_table, split_of  # noqa: E402
 from garble.lm import DEFAULT_MODEL  # noqa: E402
 from garble.tagger import Tagger  # noqa: E402
@@ -49,7 +49,9 @@ def main(argv=None) -> int:
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True)  # noqa: E731
     head = Tagger.load(args.head or args.streams / f"tagger_{DEFAULT_MODEL}.npz")
-    segs, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log)
+    log("out-of-fold error-model predictions for the train split (no stacking leakage)")
+    oof = out_of_fold_p(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log)
+    segs, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof)
     dets = sorted({k[4:] for s in segs for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
     log(f"detectors seen: {dets}")
 
