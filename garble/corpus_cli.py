@@ -86,11 +86,11 @@ def score(
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field with the segment id (default: FILE:LINE)."),
     doc_field: Optional[str] = typer.Option(None, "--doc-field", help="JSONL/Parquet field with the document: consecutive segments of one document are scored together and ranked within it."),
     unit: CorpusUnit = typer.Option(CorpusUnit.line, "--unit", help="line: each input segment is one unit (the only corpus mode)."),
-    batch_size: int = typer.Option(256, "--batch-size", "-b", min=1, help="Segments per batch (whole documents); one LM call and one checkpoint each."),
+    batch_size: int = typer.Option(256, "--batch-size", "-b", min=1, help="Segments per batch (whole documents); one LM call and one checkpoint each. The first batches are smaller (16, 16, 32, ...), so the first checkpoint comes early."),
     max_doc_units: int = typer.Option(10000, "--max-doc-units", min=1, help="Score and rank longer documents in parts of this many segments (bounds memory)."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Processes scoring batches in parallel (with --no-lm)."),
     restart: bool = typer.Option(False, "--restart", help="Discard the checkpoint of an interrupted run and start over."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No status line, progress bar, resume line or summary on standard error (warnings and errors still show)."),
     no_lm: bool = typer.Option(False, "--no-lm", help="Run the detectors alone (no language model, no torch)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", metavar="NAME|PATH", help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct)."),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N, mps."),
@@ -146,6 +146,9 @@ def score(
         )
     if workers > 1 and not no_lm:
         raise UsageError("--workers needs --no-lm (the language model batches on one device)")
+    from . import feedback
+
+    feedback.setup(quiet)
     scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
     summary = score_corpus(
         inputs,
