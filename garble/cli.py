@@ -179,7 +179,9 @@ def _score_files(inputs, no_lm, model, device, unit, weights, detectors, exclude
 
     Feedback on standard error unless ``quiet``: the model's status line while
     it loads, and a progress bar over units (a terminal only, with the LM, when
-    there are more units than the terminal has lines).
+    there are more units than the terminal has lines). The LM reads a document
+    in batches of up to 8,192 tokens, so within a document the bar moves a
+    batch at a time.
     """
     from . import feedback
     from .io import read_document
@@ -211,7 +213,8 @@ def _score_files(inputs, no_lm, model, device, unit, weights, detectors, exclude
     try:
         done = 0
         for (name, text), n in zip(docs_text, counts):
-            ticker.cap = done + n
+            # the LM reads each unit about twice with context (alone and after the unit before), once without
+            ticker.start(done, n, tokens=max(1, len(text) // 4) * (2 if context else 1))
             results.append(scorer.score_document(text, doc_id=name))
             done += n
             bar.update(done - bar.n)
@@ -223,32 +226,43 @@ def _score_files(inputs, no_lm, model, device, unit, weights, detectors, exclude
 
 
 class _LMTicker:
-    """Moves a progress bar by the rows of each LM forward pass, up to ``cap`` (the units of the document in hand).
+    """Moves a progress bar over the units of the document in hand by the tokens its LM passes read.
 
-    The bar is set to the exact count when each document is done; within one,
-    a forward pre-hook on the model's decoder (every scoring path runs it once
-    per batch) advances it by the batch's rows, about one per unit.
+    A forward hook on the model's decoder (every scoring path runs it once per
+    batch) counts the real tokens of each batch done; the bar shows that share of an
+    estimate of the document's tokens (about 4 characters a token), never
+    past the document's last unit. When the document is done the bar is set
+    to the exact count, so a wrong estimate only makes it move unevenly.
     """
 
     def __init__(self, lm, bar):
-        self.bar, self.cap, self.handle = bar, 0, None
+        self.bar, self.handle = bar, None
+        self.base = self.n = self.seen = 0
+        self.tokens = 1
         model = getattr(lm, "model", None)
         get_decoder = getattr(model, "get_decoder", None)
         try:
             module = get_decoder() if callable(get_decoder) else model
             if module is not None and hasattr(module, "register_forward_pre_hook"):
-                self.handle = module.register_forward_pre_hook(self._tick, with_kwargs=True)
+                self.handle = module.register_forward_hook(self._tick, with_kwargs=True)
         except Exception:
             self.handle = None
 
-    def _tick(self, module, args, kwargs) -> None:
-        ids = kwargs.get("input_ids") if kwargs else None
-        if ids is None and args:
-            ids = args[0]
-        rows = int(getattr(ids, "shape", [0])[0]) if ids is not None else 0
-        step = min(rows, self.cap - self.bar.n)
-        if step > 0:
-            self.bar.update(step)
+    def start(self, base: int, n: int, tokens: int) -> None:
+        self.base, self.n, self.tokens, self.seen = base, n, tokens, 0
+
+    def _tick(self, module, args, kwargs, output=None) -> None:
+        try:
+            mask = kwargs.get("attention_mask") if kwargs else None
+            ids = kwargs.get("input_ids") if kwargs else None
+            if ids is None and args:
+                ids = args[0]
+            self.seen += int(mask.sum()) if mask is not None else int(ids.numel()) if ids is not None else 0
+            target = self.base + min(self.n, self.n * self.seen // self.tokens)
+            if target > self.bar.n:
+                self.bar.update(target - self.bar.n)
+        except Exception:  # pragma: no cover - feedback never stops a run
+            pass
 
     def remove(self) -> None:
         if self.handle is not None:
