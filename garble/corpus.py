@@ -992,6 +992,9 @@ def _progress_bar(enabled: bool, total: Optional[int], initial: int):
         from tqdm import tqdm
     except ImportError:
         return None
+    from .feedback import clear
+
+    clear()  # a status line ("language model ... ready") gives way to the bar
     return tqdm(total=total, initial=initial, unit="seg", unit_scale=False, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, desc="garble score")
 
 
@@ -1205,12 +1208,10 @@ def score_corpus(
                 save_state()  # the fingerprint from the start: a run killed before its first checkpoint resumes too
             if resumed and progress:
                 sys.stderr.write(f"garble: resuming at record {resumed + 1:,} ({resumed:,} done by an earlier run, checkpointed in {state_p})\n")
-            bar = _progress_bar(progress, None, done)
+            counter = _Counter(files, input_fmt) if progress and _isatty(sys.stderr) else None  # the total, for the ETA
+            bar = _progress_bar(progress, counter.total if counter is not None and counter.ready else None, done)
             bars.append(bar)
-            counter = _Counter(files, input_fmt) if bar is not None else None  # the total, for the ETA
             if counter is not None and counter.ready:
-                bar.total = counter.total
-                bar.refresh()
                 counter = None
             kw = dict(fmt=input_fmt, field=field, id_field=id_field, doc_field=doc_field, warn=_warn)
             chunks = _chunks(_positioned(files, start, **kw), batch_size, grouped, max_doc_units, _warn, done=done)
