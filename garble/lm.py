@@ -123,7 +123,8 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     plain.load_state_dict(model.state_dict(), strict=False)
     if getattr(plain.config, "tie_word_embeddings", False):
         plain.tie_weights()
-    size = sum(t.numel() * t.element_size() for t in plain.state_dict().values())
+    unique = {t.data_ptr(): t for t in plain.state_dict().values()}  # tied weights are saved once
+    size = sum(t.numel() * t.element_size() for t in unique.values())
     log.info("writing %s MB to %s (the cache: $GARBLE_CACHE)", f"{size / 1e6:,.0f}", target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))

