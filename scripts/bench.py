@@ -13,7 +13,8 @@
 --version``; the imports of torch and transformers alone; ``garble.Scorer()``
 with the default model (imports included); ``score_document`` on the seed
 article after it; and ``garble rank`` on the seed end to end, with the time
-to its first byte of output. ``--install`` makes two venvs under ``--tmp``:
+to its first byte of output (in a pipe: the results; on a terminal, a
+pseudo-terminal here: whatever garble writes first, stdout or stderr). ``--install`` makes two venvs under ``--tmp``:
 one gets ``pip install "./[lm]"`` (its size, whether any torch or nvidia
 wheel came with it), the other ``torch==2.13.0`` first and then the same
 (torch must stay as it was).
@@ -652,6 +653,35 @@ def _timed_command(argv: list[str], env: dict) -> tuple[float, float]:
     return (first if first is not None else end), end
 
 
+def _first_on_tty(argv: list[str], env: dict) -> tuple[float, float, str]:
+    """(seconds to the first byte on a terminal, stdout and stderr both; to the end; that first line)."""
+    import pty
+    import select
+
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, on the pseudo-terminal
+        os.chdir(ROOT)
+        os.execvpe(argv[0], argv, env)
+    first, head = None, b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 600)
+        if not ready:
+            break
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        if first is None:
+            first = time.perf_counter() - t0
+        head += data if len(head) < 200 else b""
+    os.waitpid(pid, 0)
+    end = time.perf_counter() - t0
+    return (first if first is not None else end), end, head.decode("utf-8", "replace").replace("\r", "\n").splitlines()[0][:70]
+
+
 def startup(repeat: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     subprocess.run([sys.executable, "-c", "import garble; garble.Scorer()"], env=env, check=True, capture_output=True)  # the model cache is warm from here
@@ -675,6 +705,10 @@ def startup(repeat: int) -> dict:
             ends.append(e)
         out[name] = {"first_output": statistics.median(firsts), "end": statistics.median(ends)}
         print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in ends)})", flush=True)
+    name = "garble rank seed (LM), on a terminal"
+    runs = [_first_on_tty([sys.executable, "-m", "garble", "rank", str(SEED), "--top", "3"], env) for _ in range(repeat)]
+    out[name] = {"first_output": statistics.median(r[0] for r in runs), "end": statistics.median(r[1] for r in runs), "first_line": runs[0][2]}
+    print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: {out[name]['first_line']!r}", flush=True)
     return out
 
 

@@ -16,7 +16,7 @@ TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
 
 pip_() { "$PY" -m pip "$@"; }
 torch_build() {
-  "$PY" -c 'import torch; c = torch.version.cuda; print("torch", torch.__version__, "(CUDA " + c + " build)" if c else "(CPU build)")'
+  "$PY" -W ignore -c 'import torch; c = torch.version.cuda; print("torch", torch.__version__, "(CUDA " + c + " build)" if c else "(CPU build)")' 2>/dev/null
 }
 
 if "$PY" -c "import torch" >/dev/null 2>&1; then
