@@ -106,6 +106,36 @@ def default_gguf_path() -> Path:
     return path
 
 
+class _gguf_bar_on_terminals_only:
+    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) only when standard error is a terminal.
+
+    In a pipe or a log file its carriage returns are noise; the conversion's
+    own log lines say what happens.
+    """
+
+    def __enter__(self):
+        import sys
+
+        self.mod = self.orig = None
+        try:
+            import transformers.modeling_gguf_pytorch_utils as mod
+        except Exception:
+            return self
+        try:
+            tty = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        orig = getattr(mod, "tqdm", None)
+        if orig is not None and not tty:
+            self.mod, self.orig = mod, orig
+            mod.tqdm = lambda *a, **k: orig(*a, **{**k, "disable": True})
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.mod is not None:
+            self.mod.tqdm = self.orig
+
+
 def _convert_gguf(gguf: Path, target: Path) -> None:
     """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -115,7 +145,8 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     t0 = time.monotonic()
     log.info("first use of the default model: converting %s once to plain weights (about 30 s on 2 cores)", gguf.name)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    with _gguf_bar_on_terminals_only():
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
     if hasattr(config, "quantization_config"):
         del config.quantization_config

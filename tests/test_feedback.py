@@ -68,7 +68,7 @@ def test_terminal_table_wraps_reasons_and_text_at_whole_words():
 
 @pytest.mark.slow
 @pytest.mark.lm
-def test_first_use_conversion_says_where_it_writes_and_how_much(tmp_path, monkeypatch, caplog):
+def test_first_use_conversion_says_where_it_writes_and_how_much(tmp_path, monkeypatch, caplog, capfd):
     """The one-time conversion of the default model (about 30 s) is announced with its target and size."""
     import importlib.util
 
@@ -88,3 +88,4 @@ def test_first_use_conversion_says_where_it_writes_and_how_much(tmp_path, monkey
     on_disk = sum(f.stat().st_size for f in target.iterdir()) / 1e6
     assert 0.8 * on_disk <= mb <= 1.05 * on_disk  # the announced size is what lands on disk (weights are most of it)
     assert any("converting" in m for m in msgs) and any("converted in" in m for m in msgs)
+    assert "de-quantizing" not in capfd.readouterr().err  # transformers' own bar: on a terminal only
