@@ -2,9 +2,10 @@
 # Build the sdist and the wheel (python -m build: the wheel is built from the sdist), install
 # each into a fresh venv and run garble from outside the checkout: the packaged data, the entry
 # point and the LM path must work from the installed files, not only from the editable install.
-# The venvs see this environment's site-packages (--system-site-packages) for the dependencies,
-# so only the sdist's build backend (setuptools) is fetched, from the package index; the check
-# fails if garble is imported from anywhere but the venv.
+# Each venv reaches this environment's site-packages (a venv or the system's: a .pth file lists
+# them after the venv's own) for the dependencies, so only the sdist's build backend (setuptools)
+# is fetched, from the package index; the check fails if garble is imported from anywhere but
+# the venv.
 #   bash scripts/package_check.sh        # about a minute on 2 cores (the LM run is most of it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,9 @@ version=$("$PY" -c 'import ast, sys; print(next(n.value.value for n in ast.parse
 
 for pkg in "$wheel" "$sdist"; do
   venv="$tmp/venv-$(basename "$pkg")"
-  "$PY" -m venv --system-site-packages "$venv"
+  "$PY" -m venv "$venv"
+  "$PY" -c 'import sysconfig as s; print("\n".join(dict.fromkeys([s.get_paths()["purelib"], s.get_paths()["platlib"]])))' \
+    >"$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/_outer_env.pth"
   "$venv/bin/python" -m pip install --quiet --no-deps "$pkg"  # the sdist builds in isolation (setuptools>=77 from the index)
   cd "$tmp"
   where=$("$venv/bin/python" -c 'import garble, sys; print(garble.__file__)')
