@@ -44,7 +44,9 @@ into the record's own ``text`` (clipped to it).
   ``rank`` and ``lm`` null, no findings, and the reason in ``error``.
 
 Records are scored in chunks of about ``batch_size`` records (whole
-documents; one LM call per chunk, so the GPU sees large batches), optionally
+documents; one LM call per chunk, so the GPU sees large batches; the first
+chunks ramp up from ``FIRST_CHUNK``, so that a run killed early has a
+checkpoint to resume from), optionally
 in ``workers`` processes (detectors-only scoring). Memory is bounded by a
 chunk (and, with ``workers``, a few chunks in flight), whatever the input size.
 
@@ -97,7 +99,12 @@ INPUT_FORMATS = ("auto", "txt", "jsonl", "parquet")
 OUTPUT_FORMATS = ("jsonl", "parquet")
 STATE_SUFFIX = ".garble-state.json"
 PARTIAL_SUFFIX = ".garble-partial"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the first chunks ramp up (FIRST_CHUNK), so a version-1 checkpoint would resume on other chunk boundaries
+#: the first chunk's records; each next chunk may be as large as all records before it, up to
+#: batch_size (16, 16, 32, 64, 128, 256, 256, ...): the first checkpoint comes after a few
+#: seconds even with a language model on a CPU. Chunk boundaries depend only on the input and
+#: the options (not on time), so a resumed run cuts the rest as an uninterrupted one does.
+FIRST_CHUNK = 16
 OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error")
 PARQUET_ROW_GROUP = 16384  # rows per row group of a Parquet output (fixed: part of the byte-identical result)
 
@@ -522,8 +529,12 @@ class _Chunk(NamedTuple):
     n: int  # records
 
 
-def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, grouped: bool, max_doc_units: int, warn: Warn) -> Iterator[_Chunk]:
+def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, grouped: bool, max_doc_units: int, warn: Warn, done: int = 0) -> Iterator[_Chunk]:
     """Records in chunks of whole groups, each chunk at least ``batch_size`` records (but the last).
+
+    The first chunks are smaller: a chunk closes at ``min(batch_size,
+    max(FIRST_CHUNK, records before it))`` records, counted from the start of
+    the input (``done``: records before ``records``, when resuming).
 
     A group is a document (``grouped``: consecutive records of one file with
     the same ``doc``), else one record. An error record without a document
@@ -537,6 +548,10 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
     key: Any = None
     pos = (0, 0)
     warned: set = set()
+
+    def limit() -> int:
+        return min(batch_size, max(FIRST_CHUNK, done))
+
     for pos_, rec in records:
         ride = grouped and rec.doc is None and rec.error is not None
         k: Any = (pos_[0], rec.doc) if grouped and rec.doc is not None else object()
@@ -551,8 +566,9 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
                 groups.append(group)
                 n += len(group)
                 group, key = [], None
-                if n >= batch_size:
+                if n >= limit():
                     yield _Chunk(groups, pos, n)
+                    done += n
                     groups, n = [], 0
         group.append(rec)
         if key is None and not ride:
@@ -951,14 +967,29 @@ def _count_records(files: Sequence[str], fmt: str, limit_bytes: int = 256 << 20)
     return total
 
 
+#: inputs up to this size (uncompressed text/JSONL, any Parquet) are counted before the bar
+#: starts, so it shows a total and an ETA at once (counting lines runs at about 1 GB/s)
+COUNT_AT_ONCE_BYTES = 64 << 20
+
+
 class _Counter:
-    """Counts the records of the inputs in a background thread (for the progress bar's total)."""
+    """Counts the records of the inputs (for the progress bar's total): at once when cheap, else in a background thread."""
 
     def __init__(self, files: Sequence[str], fmt: str):
         import threading
 
         self.total: Optional[int] = None
         self.ready = False
+        try:
+            small = all(
+                f != "-" and (input_format(f, fmt) == "parquet" or (_strip_compression(f) == f and os.path.getsize(f) <= COUNT_AT_ONCE_BYTES))
+                for f in files
+            ) and sum(os.path.getsize(f) for f in files if input_format(f, fmt) != "parquet") <= COUNT_AT_ONCE_BYTES
+        except (OSError, GarbleError):
+            small = False
+        if small:
+            self._run(list(files), fmt)
+            return
         threading.Thread(target=self._run, args=(list(files), fmt), daemon=True, name="garble-count").start()
 
     def _run(self, files: list, fmt: str) -> None:
@@ -977,7 +1008,10 @@ def _progress_bar(enabled: bool, total: Optional[int], initial: int):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, initial=initial, unit="seg", unit_scale=True, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, desc="garble score")
+    from .feedback import clear
+
+    clear()  # a status line ("language model ... ready") gives way to the bar
+    return tqdm(total=total, initial=initial, unit="seg", unit_scale=False, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, desc="garble score")
 
 
 def state_path(output: PathLike) -> str:
@@ -1188,11 +1222,15 @@ def score_corpus(
         if not complete:
             if checkpointing and not os.path.exists(state_p):
                 save_state()  # the fingerprint from the start: a run killed before its first checkpoint resumes too
-            bar = _progress_bar(progress, None, done)
+            if resumed and progress:
+                sys.stderr.write(f"garble: resuming at record {resumed + 1:,} ({resumed:,} done by an earlier run, checkpointed in {state_p})\n")
+            counter = _Counter(files, input_fmt) if progress and _isatty(sys.stderr) else None  # the total, for the ETA
+            bar = _progress_bar(progress, counter.total if counter is not None and counter.ready else None, done)
             bars.append(bar)
-            counter = _Counter(files, input_fmt) if bar is not None else None  # the total, for the ETA, counted aside
+            if counter is not None and counter.ready:
+                counter = None
             kw = dict(fmt=input_fmt, field=field, id_field=id_field, doc_field=doc_field, warn=_warn)
-            chunks = _chunks(_positioned(files, start, **kw), batch_size, grouped, max_doc_units, _warn)
+            chunks = _chunks(_positioned(files, start, **kw), batch_size, grouped, max_doc_units, _warn, done=done)
             if workers == 1:
                 results: Iterator[tuple[_Chunk, bytes, int]] = ((c, *_chunk_bytes(scorer, c.groups, grouped, _warn)) for c in chunks)
             else:

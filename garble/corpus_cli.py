@@ -82,25 +82,25 @@ def score(
         help="Text (one segment per line), JSONL or Parquet files; .gz/.zst; folders (walked recursively); glob patterns; - for standard input.",
         show_default=False,
     ),
-    output: str = typer.Option(..., "--output", "-o", help="Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), or - for JSONL on standard output.", show_default=False),
+    output: str = typer.Option(..., "--output", "-o", metavar="FILE", help="Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), or - for JSONL on standard output.", show_default=False),
     fmt: Optional[CorpusFormat] = typer.Option(None, "--format", "-f", help="Output format (default: by the output's suffix; JSONL unless .parquet)."),
     input_format: InputFormat = typer.Option(InputFormat.auto, "--input-format", help="Input format (default: by each file's suffix; unknown suffixes are text). xliff, tmx (also by suffix .xlf/.xliff/.tmx) and tsv (source<TAB>target) are translation pairs, scored with their sources."),
     field: str = typer.Option("text", "--field", help="JSONL/Parquet field with the segment text (JSONL: a dotted path reaches into objects)."),
     id_field: Optional[str] = typer.Option(None, "--id-field", help="JSONL/Parquet field with the segment id (default: FILE:LINE)."),
     doc_field: Optional[str] = typer.Option(None, "--doc-field", help="JSONL/Parquet field with the document: consecutive segments of one document are scored together and ranked within it."),
     unit: CorpusUnit = typer.Option(CorpusUnit.line, "--unit", help="line: each input segment is one unit (the only corpus mode)."),
-    batch_size: int = typer.Option(256, "--batch-size", "-b", min=1, help="Segments per batch (whole documents); one LM call and one checkpoint each."),
+    batch_size: int = typer.Option(256, "--batch-size", "-b", min=1, help="Segments per batch (whole documents); one LM call and one checkpoint each. The first batches are smaller (16, 16, 32, ...), so the first checkpoint comes early."),
     max_doc_units: int = typer.Option(10000, "--max-doc-units", min=1, help="Score and rank longer documents in parts of this many segments (bounds memory)."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Processes scoring batches in parallel (with --no-lm)."),
     restart: bool = typer.Option(False, "--restart", help="Discard the checkpoint of an interrupted run and start over."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No status line, progress bar, resume line or summary on standard error (warnings and errors still show)."),
     no_lm: bool = typer.Option(False, "--no-lm", help="Run the detectors alone (no language model, no torch)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N, mps."),
-    dtype: str = typer.Option("auto", "--dtype", help="auto, float32, bfloat16, float16."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", metavar="NAME|PATH", help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct)."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N, mps."),
+    dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help="auto, float32, bfloat16, float16."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Scorer weights JSON (default: the packaged data/scorer.json)."),
-    detectors: Optional[str] = typer.Option(None, "--detectors", help="Comma-separated detector names to run (default: all)."),
-    exclude: Optional[str] = typer.Option(None, "--exclude", help="Comma-separated detector names to leave out."),
+    detectors: Optional[str] = typer.Option(None, "--detectors", metavar="NAMES", help="Comma-separated detector names to run (default: all)."),
+    exclude: Optional[str] = typer.Option(None, "--exclude", metavar="NAMES", help="Comma-separated detector names to leave out."),
     no_context: bool = typer.Option(False, "--no-context", help="Skip the LM pass that scores each unit after the previous one."),
     checkpoint_seconds: float = typer.Option(1.0, "--checkpoint-seconds", min=0.0, hidden=True, help="Least time between two checkpoints (0: after every batch)."),
     ray: Optional[str] = typer.Option(
@@ -160,6 +160,9 @@ def score(
         )
     if workers > 1 and not no_lm:
         raise UsageError("--workers needs --no-lm (the language model batches on one device)")
+    from . import feedback
+
+    feedback.setup(quiet)
     scorer = make_scorer(no_lm, model, device, unit.value, weights, detectors, exclude, context=not no_context, dtype=dtype)
     summary = score_corpus(
         inputs,

@@ -226,6 +226,8 @@ def build_data(results: Sequence[DocumentResult], *, min_score: float = 0.0, tit
         "title": title,
         "minScore": min_score,
         "flag": flag,
+        # the queue's "Score ≥" slider starts at the flag threshold (or --min-score when higher)
+        "start": max(min_score, flag),
         "pageSize": PAGE_SIZE,
         "detectors": detectors,
         "docs": [{"name": d.doc_id or f"document {i + 1}", "text": d.text, "n": len(d.units)} for i, d in enumerate(docs)],
@@ -293,6 +295,19 @@ def _summary_html(data: dict, results: Sequence[DocumentResult], flag: float) ->
     return "".join(out)
 
 
+def _legend_html(flag: float) -> str:
+    """What the shading means (the colours per detector are in the summary's table)."""
+    return (
+        '<p class="legend" id="legend">'
+        f'<span class="lg lg-flagged">flagged unit</span> score ≥ {flag:g} or a finding · '
+        '<span class="lg lg-current">current unit</span> · '
+        '<span class="lg lg-hl">flagged span</span> coloured by detector (the table above; hover a span for the reason) · '
+        'dimmed spans: marked reviewed or false alarm · '
+        f'<span class="score-hot">red score</span> in the queue: ≥ {flag:g}'
+        "</p>"
+    )
+
+
 def _detector_css(detectors: list[dict]) -> str:
     rules = []
     for d in detectors:
@@ -318,6 +333,10 @@ def render_report(results: Sequence[DocumentResult], *, min_score: float = 0.0, 
         "TITLE": _e(title),
         "SUB": _e(sub),
         "MIN": _e(f"{min_score:g}"),
+        "START": _e(f"{data['start']:g}"),
+        "STARTFMT": _e(f"{data['start']:.2f}"),
+        "FLAG": _e(f"{FLAG_SCORE:g}"),
+        "LEGEND": _legend_html(FLAG_SCORE),
         "DETCSS": _detector_css(data["detectors"]),
         "SUMMARY": _summary_html(data, results, FLAG_SCORE),
         "SCRIPT": script,
@@ -357,6 +376,12 @@ table.dettable td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.dettable label{cursor:pointer;display:inline-flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:14px;height:14px;border-radius:3px;background:var(--dbg);border:2px solid var(--dfg)}
 .muted{color:var(--muted)}
+.legend{margin:0;padding:6px 14px 8px;font-size:12px;color:var(--muted);line-height:1.9}
+.legend .lg{padding:1px 4px;border-radius:3px;color:var(--ink)}
+.legend .lg-flagged{background:#fff8e6}
+.legend .lg-current{background:#e7efff;box-shadow:0 0 0 2px #b7cdf5}
+.legend .lg-hl{background:#eee;border-bottom:2px solid #999;border-radius:2px}
+.legend .score-hot{padding:0 6px;border-radius:10px;background:#fde2e1;color:#a12622;font-weight:600}
 .controls{position:sticky;top:0;z-index:5;display:flex;gap:18px;align-items:center;flex-wrap:wrap;padding:8px 24px;background:#fbfcfd;border-bottom:1px solid var(--line);font-size:13px}
 .controls label{display:inline-flex;align-items:center;gap:6px;cursor:pointer}
 .controls output{font-variant-numeric:tabular-nums;min-width:3em;display:inline-block}
@@ -430,7 +455,7 @@ _PAGE = (
 <header class="top"><h1>@@TITLE@@</h1><div class="sub">@@SUB@@</div></header>
 @@SUMMARY@@
 <div class="controls" role="toolbar" aria-label="filters">
- <label title="hide queue units scoring below this">Score ≥ <input type="range" id="threshold" min="@@MIN@@" max="1" step="0.01" value="@@MIN@@"> <output id="threshold-value">@@MIN@@</output></label>
+ <label title="hide queue units scoring below this (starts at the flag threshold, @@FLAG@@; slide left to see lower scores)">Score ≥ <input type="range" id="threshold" min="@@MIN@@" max="1" step="0.01" value="@@START@@"> <output id="threshold-value">@@STARTFMT@@</output></label>
  <label><input type="checkbox" id="flagged-only" checked> flagged only</label>
  <label><input type="checkbox" id="hide-marked"> hide marked</label>
  <span id="progress" class="muted"></span>
@@ -439,7 +464,7 @@ _PAGE = (
 </div>
 <main>
  <div class="pane" id="queue-pane"><h2>Review queue <span class="help"><kbd>j</kbd>/<kbd>k</kbd> next/prev · <kbd>r</kbd> reviewed · <kbd>f</kbd> false alarm · <kbd>o</kbd> open</span></h2><div class="pager" id="pager"></div><ol class="queue" id="queue" aria-label="review queue"></ol><div class="pager" id="pager2"></div><noscript><p class="empty">The review queue needs JavaScript.</p></noscript></div>
- <div class="pane" id="doc-pane"><h2>Documents</h2><div id="docs"></div></div>
+ <div class="pane" id="doc-pane"><h2>Documents</h2>@@LEGEND@@<div id="docs"></div></div>
 </main>
 <script type="application/json" id="garble-data">@@DATA@@</script>
 <script>@@SCRIPT@@</script>
@@ -454,7 +479,7 @@ _SCRIPT = r"""
 var DATA = JSON.parse(document.getElementById("garble-data").textContent);
 var DOCS = DATA.docs, DETS = DATA.detectors, UNITS = DATA.units, FLAG = DATA.flag, PER = DATA.pageSize || 200;
 var enabled = DETS.map(function () { return true; });
-var threshold = DATA.minScore, flaggedOnly = true, hideMarked = false;
+var threshold = DATA.start != null ? DATA.start : DATA.minScore, flaggedOnly = true, hideMarked = false;
 var queue = [], page = 0, cur = -1;
 var byDoc = DOCS.map(function () { return []; });
 UNITS.forEach(function (u, k) { u.k = k; byDoc[u.d].push(u); });

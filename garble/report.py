@@ -21,6 +21,9 @@ _ANSI_MARK = "\x1b[1;4;31m", "\x1b[0m"
 _ANSI_DIM = "\x1b[2m", "\x1b[0m"
 _PLAIN_MARK = "[[", "]]"
 
+#: what the score means, in the table's header line (the review page flags at the same 0.5)
+SCORE_GUIDE = "score 0-1: higher = more likely to need a fix; >= 0.5 flagged"
+
 
 def merged_spans(unit: UnitResult) -> list[tuple[int, int]]:
     """Unit-relative spans to mark: finding spans merged; else the LM's most surprising word."""
@@ -87,20 +90,51 @@ def write_table(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[i
         if top and top < len(d.units):
             title += f", top {len(units)}"
         out.write(title + "\n")
-        out.write(f"{'rank':>5} {'score':>6}  text / reasons\n")
+        out.write(f"{'rank':>5} {'score':>6}  text / reasons   ({SCORE_GUIDE})\n")
         for u in units:
             text = mark(u.text, merged_spans(u), marks)
             head = f"{u.rank:>5} {u.score:6.3f}  "
             if width:
-                lines = textwrap.wrap(text, width=max(40, width - len(head)), break_on_hyphens=False) or [""]
+                # whole words only (a word longer than a line overflows it); the ANSI marks add
+                # no width on screen, so the wrap counts only the visible characters
+                lines = _wrap_visible(text, max(40, width - len(head))) or [""]
                 out.write(head + lines[0] + "\n")
                 for ln in lines[1:]:
                     out.write(indent + ln + "\n")
             else:
                 out.write(head + text + "\n")
             for r in reasons(u) or ["(no finding; LM surprisal only)"]:
-                line = f"{indent}- {r}"
-                out.write((_ANSI_DIM[0] + line + _ANSI_DIM[1] if color else line) + "\n")
+                if width:
+                    wrapped = textwrap.wrap(r, width=max(40, width - len(indent) - 2), break_long_words=False, break_on_hyphens=False) or [""]
+                    lines = [f"{indent}- {wrapped[0]}"] + [f"{indent}  {w}" for w in wrapped[1:]]
+                else:
+                    lines = [f"{indent}- {r}"]
+                for line in lines:
+                    out.write((_ANSI_DIM[0] + line + _ANSI_DIM[1] if color else line) + "\n")
+
+
+def _wrap_visible(text: str, width: int) -> list[str]:
+    """``text`` cut at spaces into lines of at most ``width`` visible characters (ANSI codes count 0)."""
+    import re
+
+    lines: list[str] = []
+    cur, cur_w = "", 0
+    for word in text.split(" "):
+        w = len(re.sub(r"\x1b\[[0-9;]*m", "", word))
+        if cur and cur_w + 1 + w > width:
+            lines.append(cur)
+            cur, cur_w = word, w
+        else:
+            cur, cur_w = (cur + " " + word, cur_w + 1 + w) if cur else (word, w)
+    if cur:
+        lines.append(cur)
+    # a mark that spans a line break is closed at the end of the line and reopened on the next
+    # (else the indent of the next line would be underlined)
+    for i in range(len(lines) - 1):
+        if lines[i].rfind(_ANSI_MARK[0]) > lines[i].rfind(_ANSI_MARK[1]):
+            lines[i] += _ANSI_MARK[1]
+            lines[i + 1] = _ANSI_MARK[0] + lines[i + 1]
+    return lines
 
 
 def write_jsonl(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0) -> None:

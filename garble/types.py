@@ -118,13 +118,23 @@ class LMFeatures:
 
 @dataclass
 class UnitResult:
-    """A unit with its review score, LM features and findings."""
+    """A unit with its review score, LM features and findings.
+
+    ``unit`` is the :class:`Unit` itself (offsets, text, paragraph);
+    ``index`` is its 0-based position in document order, the ``unit`` field
+    of the JSONL output (``result.index == record["unit"]``).
+    """
 
     unit: Unit
     score: float
     findings: list[Finding] = field(default_factory=list)
     lm: Optional[LMFeatures] = None
     rank: int = 0  # 1 = most in need of review within its document
+
+    @property
+    def index(self) -> int:
+        """0-based position of the unit in document order (the JSONL ``unit`` field)."""
+        return self.unit.index
 
     @property
     def text(self) -> str:
@@ -149,7 +159,7 @@ class UnitResult:
     def to_dict(self, doc: str = "") -> dict:
         return {
             "doc": doc,
-            "unit": self.unit.index,
+            "unit": self.index,
             "start": self.unit.start,
             "end": self.unit.end,
             "text": self.unit.text,

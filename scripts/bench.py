@@ -5,6 +5,19 @@
     python scripts/bench.py --only lm:fp32_t2,llamacpp,nolm_t1
     python scripts/bench.py --n 500 --quick      # a fast smoke run
     python scripts/bench.py --md docs/BENCHMARKS.md.table   # also write the Markdown table
+    python scripts/bench.py --startup            # what a user waits for: Scorer(), the seed, first output
+    python scripts/bench.py --install            # pip install "./[lm]" into fresh venvs: size, no torch
+
+``--startup`` times, each in a fresh process and with a warm model cache,
+``--repeat`` times (the median is shown): ``import garble``; ``garble
+--version``; the imports of torch and transformers alone; ``garble.Scorer()``
+with the default model (imports included); ``score_document`` on the seed
+article after it; and ``garble rank`` on the seed end to end, with the time
+to its first byte of output (in a pipe: the results; on a terminal, a
+pseudo-terminal here: whatever garble writes first, stdout or stderr). ``--install`` makes two venvs under ``--tmp``:
+one gets ``pip install "./[lm]"`` (its size, whether any torch or nvidia
+wheel came with it), the other ``torch==2.13.0`` first and then the same
+(torch must stay as it was).
 
 Every measurement runs in a fresh subprocess (so its peak RSS is its own) on
 the same segments: the first ``--n`` (2,000) non-empty rows of
@@ -602,6 +615,144 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores ({', '.join(feats)}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}, torch {torch.__version__}, load average at start {os.getloadavg()[0]:.2f}"
 
 
+# ---------------------------------------------------------------------------
+# startup and install: what a new user waits for
+
+
+SEED = ROOT.parent / "shared" / "seed" / "article.txt"
+
+_STARTUP_SNIPPETS = {
+    "import garble": "import time; t = time.perf_counter(); import garble; print(time.perf_counter() - t)",
+    "import torch + transformers": "import time; t = time.perf_counter(); import torch; from transformers import AutoModelForCausalLM, AutoTokenizer; print(time.perf_counter() - t)",
+    "Scorer() (imports included)": "import time; t = time.perf_counter(); import garble; garble.Scorer(); print(time.perf_counter() - t)",
+    "Scorer(model=False)": "import time; t = time.perf_counter(); import garble; garble.Scorer(model=False); print(time.perf_counter() - t)",
+    "score_document(seed) after Scorer()": "import sys, time, garble; s = garble.Scorer(); text = open(sys.argv[1], encoding='utf-8').read(); t = time.perf_counter(); s.score_document(text); print(time.perf_counter() - t)",
+}
+
+
+def _timed_command(argv: list[str], env: dict) -> tuple[float, float]:
+    """(seconds to the first byte on stdout, seconds to the end) of a command."""
+    import selectors
+
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    first = None
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    while True:
+        sel.select()
+        chunk = p.stdout.read1(65536)
+        if chunk and first is None:
+            first = time.perf_counter() - t0
+        if not chunk:
+            break
+    p.wait()
+    end = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}")
+    return (first if first is not None else end), end
+
+
+def _first_on_tty(argv: list[str], env: dict) -> tuple[float, float, str]:
+    """(seconds to the first byte on a terminal, stdout and stderr both; to the end; that first line)."""
+    import pty
+    import select
+
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, on the pseudo-terminal
+        os.chdir(ROOT)
+        os.execvpe(argv[0], argv, env)
+    first, head = None, b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 600)
+        if not ready:
+            break
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        if first is None:
+            first = time.perf_counter() - t0
+        head += data if len(head) < 200 else b""
+    os.waitpid(pid, 0)
+    end = time.perf_counter() - t0
+    return (first if first is not None else end), end, head.decode("utf-8", "replace").replace("\r", "\n").splitlines()[0][:70]
+
+
+def startup(repeat: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    subprocess.run([sys.executable, "-c", "import garble; garble.Scorer()"], env=env, check=True, capture_output=True)  # the model cache is warm from here
+    out: dict = {"machine": machine(), "repeat": repeat}
+    for name, code in _STARTUP_SNIPPETS.items():
+        vals = []
+        for _ in range(repeat):
+            r = subprocess.run([sys.executable, "-c", code, str(SEED)], env=env, capture_output=True, text=True, check=True)
+            vals.append(float(r.stdout.strip().splitlines()[-1]))
+        out[name] = statistics.median(vals)
+        print(f"{name:<40} {out[name]:6.2f} s   (runs: {', '.join(f'{v:.2f}' for v in vals)})", flush=True)
+    for name, argv in (
+        ("garble --version", [sys.executable, "-m", "garble", "--version"]),
+        ("garble rank seed --no-lm", [sys.executable, "-m", "garble", "rank", str(SEED), "--top", "10", "--no-lm"]),
+        ("garble rank seed (LM)", [sys.executable, "-m", "garble", "rank", str(SEED), "--top", "10"]),
+    ):
+        firsts, ends = [], []
+        for _ in range(repeat):
+            f, e = _timed_command(argv, env)
+            firsts.append(f)
+            ends.append(e)
+        out[name] = {"first_output": statistics.median(firsts), "end": statistics.median(ends)}
+        print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in ends)})", flush=True)
+    name = "garble rank seed (LM), on a terminal"
+    runs = [_first_on_tty([sys.executable, "-m", "garble", "rank", str(SEED), "--top", "3"], env) for _ in range(repeat)]
+    out[name] = {"first_output": statistics.median(r[0] for r in runs), "end": statistics.median(r[1] for r in runs), "first_line": runs[0][2]}
+    print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: {out[name]['first_line']!r}", flush=True)
+    return out
+
+
+def _du_mb(path: Path) -> float:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            fp = os.path.join(dirpath, f)
+            if not os.path.islink(fp):
+                total += os.path.getsize(fp)
+    return total / 1e6
+
+
+def install_check(tmp: Path, spec: str) -> dict:
+    """Fresh venvs: ``pip install spec`` alone, and after torch==2.13.0; sizes and what came with it."""
+    out: dict = {"spec": spec}
+    for name, first in (("fresh", None), ("with_torch", "torch==2.13.0")):
+        venv = tmp / f"venv-{name}"
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        py = str(venv / "bin" / "python")
+        before = None
+        if first:
+            subprocess.run([py, "-m", "pip", "install", "--quiet", first], check=True)
+            before = subprocess.run([py, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=True).stdout.strip()
+        t0 = time.perf_counter()
+        subprocess.run([py, "-m", "pip", "install", "--quiet", spec], check=True, cwd=ROOT)
+        secs = time.perf_counter() - t0
+        pkgs = json.loads(subprocess.run([py, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True).stdout)
+        names = {p["name"].lower(): p["version"] for p in pkgs}
+        torch_now = names.get("torch")
+        out[name] = {
+            "venv_mb": round(_du_mb(venv), 1),
+            "packages": len(names),
+            "torch": torch_now,
+            "torch_before": before,
+            "nvidia_wheels": sorted(n for n in names if n.startswith(("nvidia-", "cuda-", "triton"))),
+            "install_s": round(secs, 1),
+        }
+        print(f"{name:<11} pip install {spec}: {out[name]['venv_mb']:,.0f} MB venv, {len(names)} packages, torch {torch_now or 'none'}"
+              + (f" (was {before})" if before else "") + f", nvidia/cuda wheels: {len(out[name]['nvidia_wheels'])}, {secs:.0f} s", flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -616,9 +767,24 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="write raw results here")
     ap.add_argument("--render", action="store_true", help="run nothing: print (and --md) the table of the results in --json")
     ap.add_argument("--md", type=Path, default=None, help="write the Markdown table here")
+    ap.add_argument("--startup", action="store_true", help="time Scorer(), the seed and the first output instead (see above)")
+    ap.add_argument("--install", action="store_true", help="pip install the [lm] extra into fresh venvs instead: size, torch (see above)")
+    ap.add_argument("--repeat", type=int, default=3, help="--startup: runs of each measurement (the median is shown)")
     args = ap.parse_args()
     if args.child:
         child(args.child, args.data, args.tmp or Path(tempfile.gettempdir()))
+        return
+    if args.startup or args.install:
+        result: dict = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
+        print(f"# {machine()}", flush=True)
+        if args.startup:
+            result["startup"] = startup(args.repeat)
+        if args.install:
+            tmp = args.tmp or Path(tempfile.mkdtemp(prefix="garble-install."))
+            tmp.mkdir(parents=True, exist_ok=True)
+            result["install"] = install_check(tmp, f"{ROOT}[lm]")
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
         return
 
     tmp = args.tmp or Path(tempfile.mkdtemp(prefix="garble-bench."))

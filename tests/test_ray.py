@@ -1,7 +1,7 @@
 """The Ray path (garble.ray, ``garble score --ray``): the same output as the local path, on a local Ray instance.
 
 Slow (a Ray instance takes seconds to start): ``pytest -m slow tests/test_ray.py``.
-Needs the ``ray`` extra (``pip install "garble-mt[ray]"``); skips without it.
+Needs the ``ray`` extra (``pip install "./[ray]"``); skips without it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Robustness: bad input gets a clear one-line error (or a per-record error entry),
 nothing is lost, the length limits hold, odd text is handled, the library is
-thread-safe and raises typed errors. README.md ("Failure modes") documents all of it."""
+thread-safe and raises typed errors. docs/FAILURE_MODES.md documents all of it."""
 
 from __future__ import annotations
 
