@@ -38,6 +38,48 @@ from garble.lm import DEFAULT_MODEL  # noqa: E402
 from garble.tagger import Tagger  # noqa: E402
 
 
+NAMED = ("Lavorov said", "it’s legal and it’s legal", "Ukrainian targets on Russian soil")
+
+
+def seed_check(seen, head, seed_path: Path, log):
+    """``accept(fit)`` for garble.combiner.choose_and_fit: the seed article's three named artifacts in its top 5,
+    with the LM and without (tests/test_seed.py). Detectors never seen firing in the training data have only
+    their prior weight; if needed, they are scaled by the smallest factor in 1, 1.25, ... 4 that meets it (in place)."""
+    import numpy as np
+
+    from garble import Scorer
+    from garble.lm import LanguageModel
+    from garble.scorer import unit_features
+
+    text = seed_path.read_text(encoding="utf-8")
+    runs = []
+    for scorer in (Scorer(model=LanguageModel(dtype="bfloat16", tagger=head)), Scorer(model=False)):
+        res = scorer.score_document(text)
+        runs.append([(u.text, unit_features(u.text, u.findings, u.lm)) for u in res.units])
+    state = {"factor": None}
+
+    def accept(fit) -> bool:
+        names = fit.design.names
+        unseen = [j for j, n in enumerate(names) if n.startswith("det:") and n[4:] not in seen]
+        base = fit.coef.copy()
+        for f in [1 + 0.25 * k for k in range(13)]:
+            fit.coef = base.copy()
+            fit.coef[unseen] = base[unseen] * f
+            good = True
+            for units in runs:
+                z = fit.logits([x for _, x in units])
+                top = {units[i][0] for i in np.argsort(-z, kind="stable")[:5]}
+                good = good and all(any(n in t for t in top) for n in NAMED)
+            if good:
+                state["factor"] = f
+                log(f"  seed: named artifacts in the top 5 (unseen detectors x{f})")
+                return True
+        fit.coef = base
+        return False
+
+    return accept, state
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
@@ -45,6 +87,7 @@ def main(argv=None) -> int:
     ap.add_argument("--head", type=Path, default=None, help="error-model head (default: the one in --streams)")
     ap.add_argument("--out", type=Path, default=ROOT / "out")
     ap.add_argument("--per-kind", type=int, default=70)
+    ap.add_argument("--seed", type=Path, default=ROOT.parent / "shared" / "seed" / "article.txt", help="the seed article whose named artifacts must rank in the top 5")
     args = ap.parse_args(argv)
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True)  # noqa: E731
@@ -52,20 +95,26 @@ def main(argv=None) -> int:
     log("out-of-fold error-model predictions for the train split (no stacking leakage)")
     oof = out_of_fold_p(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log)
     segs, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof)
-    dets = sorted({k[4:] for s in segs for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
-    log(f"detectors seen: {dets}")
+    from garble.detectors import all_detectors
+
+    seen = sorted({k[4:] for s in segs for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
+    # every registered detector gets a weight: one that never fires in the training data keeps its prior (DET_PRIOR)
+    dets = sorted({d.name for d in all_detectors()} | set(seen))
+    log(f"detectors: {dets}; seen firing in the training data: {seen}")
 
     def drop_err(x):
         return {k: v for k, v in x.items() if k not in ERR}
 
     import numpy as np
 
+    accept, state = seed_check(seen, head, args.seed, log)
     fits = {}
     for name, cont, tf in (("full", CONT, lambda x: x), ("no_error_model", tuple(k for k in CONT if k not in ERR), drop_err)):
         log(f"choosing the {name} combiner")
         s2 = [type(s)(s.row, tf(s.x), s.lm, s.findings, s.doc_index) for s in segs]
         y2 = [type(r)(**{**vars(r), "clean_x": tf(r.clean_x), "corrupt_xs": [tf(x) for x in r.corrupt_xs]}) for r in synth]
-        fit, cfg, table = choose_and_fit(s2, y2, splits, dets, cont=cont, log=log)
+        fit, cfg, table = choose_and_fit(s2, y2, splits, dets, cont=cont, log=log, accept=accept)
+        cfg["unseen_detector_factor"] = state["factor"]
         train = [s for s in s2 if split_of(s.row.doc) == "train"]
         z = fit.logits([s.x for s in train])
         a, b = calibrate(z, [s.row.major > 0 for s in train])

@@ -104,9 +104,10 @@ def _shipped():
 
 
 #: guard rails the shipped weights do not keep yet on the held-out data (issue 12 is open): measured
-#: 2026-12-03, garble / baseline: MQM pairwise 0.513 / LM mean 0.524, synthetic in context 0.927 /
-#: LM mean 0.934, MQM length-controlled AUC 0.555 / LM total 0.583
-KNOWN_GAPS = ("mqm pairwise: garble", "synthetic (in context): garble", "mqm len-ctrl AUC: garble")
+#: 2026-12-03, garble / baseline: MQM pairwise 0.508 / LM mean 0.524, synthetic in context 0.920 /
+#: LM mean 0.934, minimal pairs 0.895 / LM mean 0.918, MQM length-controlled AUC 0.556 / LM total 0.583.
+#: Every rail against length, and against LM total surprisal on the minimal pairs, holds.
+KNOWN_GAPS = ("mqm pairwise: garble", "synthetic (in context): garble", "minimal pairs (alone): garble", "mqm len-ctrl AUC: garble")
 
 
 def test_the_shipped_weights_beat_their_parts_on_held_out_data():
@@ -115,14 +116,14 @@ def test_the_shipped_weights_beat_their_parts_on_held_out_data():
     assert len(recs["segments"]) > 1000 and len(recs["pairs"]) > 300
     g = guard_rails(w, recs)
     failed = [n for n, ok in g["checks"] if not ok]
-    unexpected = [n for n in failed if not (n.startswith(KNOWN_GAPS) and "LM" in n)]
+    unexpected = [n for n in failed if not (n.startswith(KNOWN_GAPS) and ("LM mean" in n or "len-ctrl" in n))]
     assert not unexpected, unexpected
     # every feature the weights use is one garble computes
     assert set(w.features) <= set(CONT)
     assert w.no_error_model is not None and not any(k.startswith("err_") for k in w.no_error_model.features)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 open: the shipped combiner is below LM mean/total surprisal on three held-out guard rails")
+@pytest.mark.xfail(strict=True, reason="issue 12 open: the shipped combiner is below LM mean/total surprisal on four held-out guard rails")
 def test_the_shipped_weights_keep_every_guard_rail():
     w, recs = _shipped()
     assert guard_rails(w, recs)["ok"]

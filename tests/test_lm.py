@@ -76,6 +76,13 @@ class _TwoCalls:
         return self.lm.score(texts, contexts)
 
 
+class _PairsOnly(_TwoCalls):
+    """The same model as a two-pass LM with score_pairs (no score_stream): the legacy path of LMs like llama.cpp."""
+
+    def score_pairs(self, texts, contexts):
+        return self.lm.score_pairs(texts, contexts)
+
+
 def _count_positions(lm):
     """Real (unpadded) token positions the LM runs over, batch by batch."""
     seen = []
@@ -110,11 +117,12 @@ def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model
 
 
 def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
+    """Two-pass LMs: score_pairs (one pass for alone and after-context) gives what two score() calls give."""
     import garble
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
     text = "First sentence here. The second one follows. A third, longer sentence ends the paragraph."
-    one = garble.Scorer(model=lm, detectors=[]).score_document(text)
+    one = garble.Scorer(model=_PairsOnly(lm), detectors=[]).score_document(text)
     two = garble.Scorer(model=_TwoCalls(lm), detectors=[]).score_document(text)
     for u, v in zip(one.units, two.units):
         assert u.lm.context_mean_surprisal == pytest.approx(v.lm.context_mean_surprisal, abs=1e-4)
