@@ -13,7 +13,7 @@ from .errors import GarbleError, InputError, ModelError, OutputError, UsageError
 from .segment import segment
 from .types import DocumentResult, Finding, LMFeatures, Unit, UnitResult
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Scorer",

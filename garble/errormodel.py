@@ -373,9 +373,12 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
         "metrics_held_out": results,
         "rebuild": "python scripts/train_tagger.py all (then copy out/tagger/tagger_*.npz and .json to data/)",
     }
-    thr, thr_table = choose_threshold(out.parent.parent.parent / "shared" / "eval" if eval_dir is None else eval_dir, out, head, log=log)
+    eval_dir = out.parent.parent.parent / "shared" / "eval" if eval_dir is None else eval_dir
+    head.card["finding_threshold"] = 0.5
+    oof = out_of_fold_p(eval_dir, out, head, hidden_units=hidden_units, log=log)
+    thr, thr_table = choose_threshold(eval_dir, out, head, log=log, p_mqm=oof["mqm"])
     head.card["finding_threshold"] = thr
-    head.card["finding_threshold_train_talks"] = {str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in thr_table.items()}
+    head.card["finding_threshold_train_talks_out_of_fold"] = {str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in thr_table.items()}
     path = out / f"tagger_{name}.npz"
     head.save(path)
     for k, h in heads.items():
@@ -470,12 +473,15 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
     return segs, synth, splits
 
 
-def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5, log=print) -> tuple[float, dict]:
-    """The lowest finding threshold whose tagger spans reach ``min_precision`` on the train talks (most recall at that precision).
+def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5, log=print, p_mqm=None) -> tuple[float, dict]:
+    """The finding threshold with the most Major-span recall among those whose tagger spans reach ``min_precision`` on the train talks.
 
     Precision: share of the error model's finding spans that overlap a
     rater's error span; recall: share of Major spans overlapped
-    (:func:`garble.evaluate.span_metrics`). Test talks are not looked at.
+    (:func:`garble.evaluate.span_metrics`). ``p_mqm``: the token
+    probabilities to use (out-of-fold ones, :func:`out_of_fold_p`: a head's
+    probabilities on the tokens it was fitted on run high, and a threshold
+    chosen on them flags almost nothing on new text). Test talks are not looked at.
     """
     from .api import Scorer
     from .combiner import FrozenLM
@@ -483,13 +489,13 @@ def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5
 
     streams = mqm_streams(read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl"))
     data = TokenData.load(out / "mqm")
-    p = head.predict(data.matrix())
+    p = head.predict(data.matrix()) if p_mqm is None else p_mqm
     frozen = FrozenLM({s.text: t for s, t in zip(streams, data.streams(p))}, tagger=head)
     rows = [r for r in read_annotated(eval_dir / "mqm_ted_zhen.tsv") if split_of(r.doc) == "train" and not r.is_ref]
     spans = read_span_index(eval_dir / "mqm_ted_zhen_spans.jsonl")
     table = {}
     best = None
-    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+    for t in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         head.card["finding_threshold"] = t
         segs = score_documents(build_documents(rows), Scorer(model=frozen, detectors=[]))
         m = span_metrics(segs, spans).get("tagger", {"findings": 0, "precision": float("nan"), "major_recall": 0.0})

@@ -439,6 +439,9 @@ def detector_signature(detectors: Sequence) -> str:
     head = tagger.packaged_head(DEFAULT_MODEL)
     if head is not None:
         h.update(head.read_bytes())
+        card = head.with_suffix(".json")
+        if card.is_file():  # the finding threshold lives in the card
+            h.update(card.read_bytes())
     for d in sorted(detectors, key=lambda d: d.name):
         h.update(d.name.encode())
         try:

@@ -27,7 +27,7 @@ from garble.errormodel import extract_all, train_head  # noqa: E402
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stage", choices=["extract", "train", "all", "seed-cache"])
+    ap.add_argument("stage", choices=["extract", "train", "all", "seed-cache", "threshold"])
     ap.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "tagger")
     ap.add_argument("--model", default=None, help="HF causal LM name or path (default: SmolLM2-135M-Instruct)")
@@ -38,6 +38,20 @@ def main(argv=None) -> int:
     t0 = time.time()
     if args.stage in ("extract", "all"):
         extract_all(args.eval_dir, args.out, model=args.model, dtype=args.dtype, per_kind=args.per_kind, log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True))
+    if args.stage == "threshold":  # re-choose the finding threshold of an existing head (its card), out of fold
+        from garble.errormodel import choose_threshold, out_of_fold_p
+        from garble.lm import DEFAULT_MODEL
+        from garble.tagger import Tagger
+
+        path = args.out / f"tagger_{Path(args.model or DEFAULT_MODEL).name}.npz"
+        head = Tagger.load(path)
+        oof = out_of_fold_p(args.eval_dir, args.out, head, per_kind=args.per_kind, hidden_units=args.hidden_units)
+        thr, table = choose_threshold(args.eval_dir, args.out, head, p_mqm=oof["mqm"])
+        head.card.pop("finding_threshold_train_talks", None)
+        head.card["finding_threshold"] = thr
+        head.card["finding_threshold_train_talks_out_of_fold"] = {str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in table.items()}
+        head.save(path)
+        print(f"finding threshold {thr} written to {path.with_suffix('.json')}")
     if args.stage == "seed-cache":
         from garble.errormodel import seed_stream_cache
         from garble.evaluate import make_cached_lm
