@@ -92,6 +92,15 @@ class Document:
             return None
         return self.sources[unit.index] or None
 
+    def source_pairs(self) -> Iterator[tuple[Unit, str]]:
+        """``(unit, its source)`` for every unit that has a source text (nothing without sources)."""
+        if not self.has_sources:
+            return
+        for unit in self.units:
+            src = self.source(unit)
+            if src:
+                yield unit, src
+
     @cached_property
     def source_language(self) -> Optional[str]:
         """``source_lang`` when given, else the language identified from the sources (:func:`garble.langid.identify`)."""

@@ -154,6 +154,16 @@ def _replace(text: str, start: int, end: int, new: str) -> str:
     return text[:start] + new + text[end:]
 
 
+def _drop(text: str, m: re.Match) -> tuple[str, str]:
+    """``text`` without the word ``m`` and one space beside it, and the detail."""
+    a, b = m.start(), m.end()
+    if b < len(text) and text[b] == " ":
+        b += 1
+    elif a > 0 and text[a - 1] == " ":
+        a -= 1
+    return _replace(text, a, b, ""), f"dropped {m.group()!r}"
+
+
 def _lower_first(s: str) -> str:
     return s[:1].lower() + s[1:] if s[:2] != s[:2].upper() else s
 
@@ -255,13 +265,7 @@ def _dropped_word(text: str, rng: random.Random, doc: Sequence[str]) -> Optional
     ws = [m for m in _words(text)[1:] if _plain_word(m)]
     if len(ws) < 4:
         return None
-    m = rng.choice(ws)
-    a, b = m.start(), m.end()
-    if b < len(text) and text[b] == " ":
-        b += 1
-    elif a > 0 and text[a - 1] == " ":
-        a -= 1
-    return _replace(text, a, b, ""), f"dropped {m.group()!r}"
+    return _drop(text, rng.choice(ws))
 
 
 def _duplicated_word(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
@@ -439,13 +443,7 @@ def _dropped_function_word(text: str, rng: random.Random, doc: Sequence[str]) ->
     ws = [m for m in _words(text)[1:] if m.group().lower() in _FUNCTION_WORDS]
     if not ws or len(_words(text)) < 4:
         return None
-    m = rng.choice(ws)
-    a, b = m.start(), m.end()
-    if b < len(text) and text[b] == " ":
-        b += 1
-    elif a > 0 and text[a - 1] == " ":
-        a -= 1
-    return _replace(text, a, b, ""), f"dropped {m.group()!r}"
+    return _drop(text, rng.choice(ws))
 
 
 def _inserted_word(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:

@@ -43,12 +43,7 @@ class Numbers(Detector):
         self.extra_weight = extra_weight
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        if not doc.has_sources:
-            return
-        for unit in doc.units:
-            src = doc.source(unit)
-            if not src:
-                continue
+        for unit, src in doc.source_pairs():
             snums = source_numbers(src)
             tnums = target_numbers(unit.text)
             if not snums and not any(n.digits for n in tnums):

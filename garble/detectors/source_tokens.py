@@ -66,12 +66,7 @@ class SourceTokens(Detector):
         self.name_weight = name_weight
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        if not doc.has_sources:
-            return
-        for unit in doc.units:
-            src = doc.source(unit)
-            if not src:
-                continue
+        for unit, src in doc.source_pairs():
             latin = main_script(src) == "Latin"
             if latin and doc.source_language == "en":
                 continue  # English to English: nothing passes through translation

@@ -110,12 +110,7 @@ class Structure(Detector):
         self.weights = {"question": question_weight, "exclamation": exclamation_weight, "bracket": bracket_weight, "quote": quote_weight, "list": list_weight, "linebreak": linebreak_weight}
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        if not doc.has_sources:
-            return
-        for unit in doc.units:
-            src = doc.source(unit)
-            if not src:
-                continue
+        for unit, src in doc.source_pairs():
             s, t = src.translate(_FOLD), unit.text
             checks = [
                 ("question", "?", s.count("?"), t.count("?"), "question mark"),

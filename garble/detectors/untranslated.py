@@ -52,12 +52,7 @@ class Untranslated(Detector):
         self.weight = weight
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        if not doc.has_sources:
-            return
-        for unit in doc.units:
-            src = doc.source(unit)
-            if not src:
-                continue
+        for unit, src in doc.source_pairs():
             t = unit.text
             ns, nt = _norm(src), _norm(t)
             script = main_script(src)
