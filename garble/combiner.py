@@ -27,7 +27,7 @@ import hashlib
 import math
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 #: the continuous features the combiner may use (garble.scorer.unit_features names). ``lm_rel_median``
@@ -239,14 +239,6 @@ def pair_accuracy(scores, ps) -> float:
     return float(((s[a] > s[b]) + 0.5 * (s[a] == s[b])).mean())
 
 
-def detection_rates(scores, groups: dict) -> dict:
-    """Per synthetic kind: share of pairs whose highest corrupted unit scores strictly above the clean one."""
-    by = defaultdict(list)
-    for g in groups.values():
-        by[g["kind"]].append(max(scores[i] for i in g["bad"]) > scores[g["clean"]])
-    return {k: sum(v) / len(v) for k, v in sorted(by.items())}
-
-
 def stable_fold(key: str, k: int) -> int:
     return hashlib.sha256(key.encode()).digest()[0] % k
 
@@ -343,7 +335,6 @@ def choose_and_fit(segs, synth, synth_splits, det_names, cont=CONT, log=print, m
         te_y = [r for r in train_syn if stable_fold(r.doc_id, len(talks)) == k]
         folds.append((make_data(tr_s, tr_y), make_data(te_s, te_y)))
     table = []
-    best = None
     # the baselines on the same held-out folds
     base = {}
     for name, f in BASELINES.items():

@@ -17,7 +17,6 @@ package so that training and evaluation read data the same way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,9 +329,7 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
     ym, wm = token_weights(mqm)
     ys, ws = token_weights(syn)
     tm, ts = split_mask(mqm, "train"), split_mask(syn, "train")
-    # a synthetic stream's context unit and its clean copy are negatives; balance the two sources by token count
-    wm_ = wm * w_mqm
-    ws_ = ws * w_synth * (tm.sum() / max(ts.sum(), 1))
+    # a synthetic stream's context unit and its clean copy are negatives; the two sources are balanced by token count
     results = {}
     variants = {"mqm+synthetic": (w_mqm, w_synth), "mqm only": (1.0, 0.0), "synthetic only": (0.0, 1.0)}
     heads = {}

@@ -276,14 +276,26 @@ def _pick_dtype(dtype: str, device: str):
 
 
 class LanguageModel:
-    """A causal LM that returns per-token surprisals.
+    """A causal LM that reads texts token by token: surprisal, entropy, rank, hidden states.
+
+    Two ways in: :meth:`score_stream` reads each text (a whole document) in
+    one pass, every token after all the text before it, and is what
+    :class:`garble.Scorer` uses; :meth:`score` / :meth:`score_pairs` score
+    short texts alone or after a context (the two-pass interface other
+    backends share).
 
     ``model``: ``None`` for the default SmolLM2-135M-Instruct, a hub name, a
     model directory, or a ``.gguf`` file. ``device``: ``auto`` (CUDA, then
     MPS, then CPU), or a torch device string. ``dtype``: ``auto`` picks
     bfloat16 on GPUs and on CPUs with native bf16 matmul, else float32.
-    ``max_tokens``: longest text scored (longer ones are truncated and marked;
-    a text is cut to ``max_tokens * 32`` characters before it is tokenized).
+    ``max_tokens``: longest text :meth:`score` reads (longer ones are truncated
+    and marked; a text is cut to ``max_tokens * 32`` characters before it is
+    tokenized). ``window``/``overlap``: :meth:`score_stream`'s window and how
+    many tokens of context each later window re-reads (512 and 128: every
+    token sees at least 128 tokens before it). ``tagger``: the error-model
+    head (:mod:`garble.tagger`): ``None`` for the packaged one of this model
+    (a warning and none when there is none), ``False`` for none, a path or a
+    :class:`garble.tagger.Tagger`.
     ``batch_tokens``: padded tokens per batch (bounds memory).
     ``head_rows``: positions the output layer scores at a time (its logits
     are the largest tensor: ``head_rows`` x vocabulary; 256 x 49,152 float32

@@ -7,7 +7,6 @@ alike (so training and use never disagree on a feature).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -97,10 +96,6 @@ def unit_readings(stream, spans: Sequence[tuple[int, int]]) -> list[Optional[Uni
             )
         )
     return out
-
-
-def safe_log(x: float) -> float:
-    return math.log(max(x, 1e-6))
 
 
 class PrefetchedStreams:

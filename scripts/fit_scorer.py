@@ -105,8 +105,6 @@ def main(argv=None) -> int:
     def drop_err(x):
         return {k: v for k, v in x.items() if k not in ERR}
 
-    import numpy as np
-
     accept, state = seed_check(seen, head, args.seed, log)
     fits = {}
     for name, cont, tf in (("full", CONT, lambda x: x), ("no_error_model", tuple(k for k in CONT if k not in ERR), drop_err)):
