@@ -461,9 +461,9 @@ STAGES = {
     # name: (description, how)
     "matmul": "torch.matmul GFLOP/s (compute limit)",
     "lmppl": "lmppl 0.3.2 LM.get_perplexity (fp32, batch 32, 2 threads)",
-    "garble:full": "garble Scorer() score_units per (system, doc): LM alone + LM after context + detectors",
+    "garble:full": "garble Scorer() score_units per (system, doc): one LM pass per document (+ error model) + detectors",
     "garble:full_fp32": "garble Scorer(dtype='float32'): the same in float32 (the unoptimised numerics)",
-    "garble:full_noctx": "garble Scorer(context=False): one LM pass + detectors",
+    "garble:full_noctx": "garble Scorer(context=False): each unit read alone + detectors",
     "cli:lmdocs": "garble score segments.jsonl --doc-field doc (end to end, model load incl.)",
     "cli:lm:x1": "garble score 2k.txt (end to end, model load incl.)",
     "cli:lm:x3": "garble score 6k.txt (end to end, model load incl.)",
