@@ -38,8 +38,10 @@ into the record's own ``text`` (clipped to it).
   form a document, scored together (:meth:`Scorer.score_units`); ``rank`` is
   1..n within the document (error records are not ranked). A document longer
   than ``max_doc_units`` records is scored and ranked in parts of that size
-  (with a warning); records that repeat an earlier, non-adjacent doc value
-  start a new document.
+  (with a warning). A document's records must be consecutive: a record whose
+  doc value belongs to a document already closed (other documents came in
+  between) stops the run with an :class:`InputError` naming its line, rather
+  than splitting the document silently.
 * Error records (empty line, broken JSON, missing field) have ``score``,
   ``rank`` and ``lm`` null, no findings, and the reason in ``error``.
 
@@ -537,7 +539,8 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
     the input (``done``: records before ``records``, when resuming).
 
     A group is a document (``grouped``: consecutive records of one file with
-    the same ``doc``), else one record. An error record without a document
+    the same ``doc``; a doc value that comes back after other documents is an
+    :class:`InputError` at its line), else one record. An error record without a document
     joins the open group (it is not scored, so it changes no score); a good
     record without a document (a text line among JSONL documents) is a group
     of its own.
@@ -548,6 +551,7 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
     key: Any = None
     pos = (0, 0)
     warned: set = set()
+    finished: set = set()  # (file, doc) of the documents closed so far
 
     def limit() -> int:
         return min(batch_size, max(FIRST_CHUNK, done))
@@ -555,6 +559,12 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
     for pos_, rec in records:
         ride = grouped and rec.doc is None and rec.error is not None
         k: Any = (pos_[0], rec.doc) if grouped and rec.doc is not None else object()
+        if grouped and rec.doc is not None and k != key and k in finished:
+            raise InputError(
+                f"document {rec.doc!r} appears again after other documents: the records of a document must be consecutive (sort the input by its document field)",
+                path=rec.source,
+                line=rec.line,
+            )
         if group and not ride:
             close = key is not None and k != key
             if not close and len(group) >= max_doc_units:
@@ -563,6 +573,8 @@ def _chunks(records: Iterator[tuple[tuple[int, int], Record]], batch_size: int, 
                     warned.add(k)
                     warn(f"{rec.source}: document {rec.doc!r} has more than {max_doc_units} records: scored and ranked in parts of {max_doc_units}")
             if close:
+                if key is not None and k != key:
+                    finished.add(key)
                 groups.append(group)
                 n += len(group)
                 group, key = [], None

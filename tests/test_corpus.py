@@ -629,3 +629,18 @@ def test_the_total_of_small_inputs_is_counted_before_the_bar_starts(tmp_path):
     write_jsonl(jl, [{"text": "x"}] * 7)
     c = _Counter([str(src), str(jl)], "auto")
     assert c.ready and c.total == 130
+
+
+def test_a_document_whose_records_are_not_consecutive_is_an_error_naming_the_line(tmp_path):
+    s = garble.Scorer(model=False)
+    p = tmp_path / "a.jsonl"
+    write_jsonl(p, [{"doc": "d1", "text": "One."}, {"doc": "d1", "text": "Two."}, {"doc": "d2", "text": "Three."}, {"doc": "d1", "text": "Four."}])
+    with pytest.raises(InputError) as e:
+        score_corpus([p], tmp_path / "o.jsonl", s, doc_field="doc", progress=False)
+    assert e.value.line == 4 and str(p) in str(e.value.path) and "appears again" in str(e.value)
+    # consecutive records, and the same doc value in another file, are fine
+    q = tmp_path / "b.jsonl"
+    write_jsonl(q, [{"doc": "d1", "text": "Five."}])
+    write_jsonl(p, [{"doc": "d1", "text": "One."}, {"doc": "d2", "text": "Three."}])
+    score_corpus([p, q], tmp_path / "o2.jsonl", s, doc_field="doc", progress=False)
+    assert len(lines_of(tmp_path / "o2.jsonl")) == 3
