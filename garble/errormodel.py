@@ -55,7 +55,9 @@ def read_spans(path: Path) -> list[SpanSegment]:
                             errs.append((int(e["start"]), int(e["end"]), sev, e.get("category", "")))
                         else:
                             errs.append((None, None, sev, e.get("category", "")))
-                out.append(SpanSegment(str(d["system"]), str(d["doc"]), int(d["seg"]), bool(d.get("is_ref")), str(d["text"]), str(d.get("source", "")), errs, no))
+                # the source still holds the raters' <v>...</v> span markers: not part of the text
+                source = str(d.get("source", "")).replace("<v>", "").replace("</v>", "")
+                out.append(SpanSegment(str(d["system"]), str(d["doc"]), int(d["seg"]), bool(d.get("is_ref")), str(d["text"]), source, errs, no))
             except (ValueError, KeyError, TypeError) as e:
                 raise InputError(f"line {no}: not a spans record ({type(e).__name__}: {e})", path=str(path)) from None
     return out

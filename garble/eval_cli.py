@@ -47,6 +47,7 @@ def eval_cmd(
     detectors: Optional[str] = typer.Option(None, "--detectors", metavar="NAMES", help="Comma-separated detector names to run (default: all)."),
     exclude: Optional[str] = typer.Option(None, "--exclude", metavar="NAMES", help="Comma-separated detector names to leave out."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for features and LM surprisals (default: $GARBLE_CACHE/eval, else out/cache)."),
+    with_source: bool = typer.Option(False, "--with-source", help="Also score each segment with its source (from mqm_ted_zhen_spans.jsonl beside FILE) and report the table and the recall per category with the source-aware detectors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ) -> None:
     """Measure detection quality on human-annotated MT errors (ROC-AUC, length-controlled AUC, pairwise accuracy...).
@@ -88,7 +89,7 @@ def eval_cmd(
         res = evaluate_pairs(pairs_file, scorer, progress=progress)
         text = format_pairs_report(res)
     else:
-        res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress)
+        res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress, with_source=with_source)
         text = format_report(res)
     with atomic_output(output) as out:
         if fmt is EvalFormat.json:

@@ -481,20 +481,26 @@ def _unit_records(result, doc_index: int, rows) -> list[Segment]:
     return out
 
 
-def score_documents(docs: Sequence[EvalDoc], scorer, progress: Optional[Callable[[int, int], None]] = None) -> list[Segment]:
-    """Score every document as one document (``scorer.score_units``); one Segment per row, in document order."""
+def score_documents(docs: Sequence[EvalDoc], scorer, progress: Optional[Callable[[int, int], None]] = None, sources: Optional[dict] = None) -> list[Segment]:
+    """Score every document as one document (``scorer.score_units``); one Segment per row, in document order.
+
+    ``sources``: ``row key -> source text``: each document is scored with its
+    segments' sources (the source-aware detectors run)."""
     out: list[Segment] = []
     for i, d in enumerate(docs):
-        res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}")
+        if sources is not None:
+            res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}", sources=[sources.get(r.key) for r in d.rows])
+        else:
+            res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}")
         out.extend(_unit_records(res, i, d.rows))
         if progress:
             progress(i + 1, len(docs))
     return out
 
 
-def _features_cache_path(path: Path, model_name: str, detectors: Sequence, context: bool, cache: Optional[Path]) -> Path:
+def _features_cache_path(path: Path, model_name: str, detectors: Sequence, context: bool, cache: Optional[Path], with_source: bool = False) -> Path:
     root = Path(cache) if cache else cache_root()
-    name = f"{file_hash(path)[:16]}-{_slug(model_name)}-{'ctx' if context else 'noctx'}-{detector_signature(detectors)}.jsonl"
+    name = f"{file_hash(path)[:16]}-{_slug(model_name)}-{'ctx' if context else 'noctx'}{'-src' if with_source else ''}-{detector_signature(detectors)}.jsonl"
     return root / "features" / name
 
 
@@ -507,18 +513,20 @@ def load_segments(
     context: bool = True,
     cache: Optional[Path] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+    sources: Optional[dict] = None,
 ) -> list[Segment]:
     """Segments (in file row order) of an annotated file, from the feature cache or scored now.
 
     ``lm``: a LanguageModel-like object (e.g. :class:`CachedLM`) or ``None``
     to run the detectors alone. ``detectors``: default all registered.
+    ``sources``: ``row key -> source text`` (see :func:`score_documents`).
     """
     from .api import Scorer
     from .detectors import all_detectors
 
     dets = list(detectors) if detectors is not None else all_detectors()
     model_name = (getattr(lm, "cache_id", None) or getattr(lm, "name", "lm")) if lm is not None else "no-lm"
-    cpath = _features_cache_path(path, model_name, dets, context, cache)
+    cpath = _features_cache_path(path, model_name, dets, context, cache, with_source=sources is not None)
     docs = build_documents(rows)
     by_key = {r.key: r for r in rows}
     if cpath.is_file():
@@ -533,7 +541,7 @@ def load_segments(
         except (ValueError, KeyError, TypeError):
             pass  # stale or cut-short cache: rebuild
     scorer = Scorer(model=lm if lm is not None else False, detectors=dets, context=context)
-    segs = score_documents(docs, scorer, progress)
+    segs = score_documents(docs, scorer, progress, sources=sources)
     cpath.parent.mkdir(parents=True, exist_ok=True)
     tmp = cpath.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -1102,11 +1110,15 @@ def run_evaluation(
     cache: Optional[Path] = None,
     progress: Optional[Callable[[str, int, int], None]] = None,
     spans: Optional[Path] = None,
+    with_source: bool = False,
 ) -> dict:
     """Evaluate ``scorer`` (its detectors, LM and weights) on an annotated file; a JSON-able dict.
 
     ``spans``: the error spans of the same rows (default: ``mqm_ted_zhen_spans.jsonl``
     beside ``path``, if there) for the findings' span precision and recall.
+    ``with_source``: also score every document with its segments' sources
+    (from the spans file) and report the table and the recall per category
+    with the source-aware detectors beside the source-free ones.
 
     ``split``: ``test`` (the held-out talks, see :func:`split_of`), ``train`` or ``all``.
     ``synthetic``: also corrupt the human references (and ``clean``, a
@@ -1146,6 +1158,34 @@ def run_evaluation(
         out["readme_baselines"] = README_BASELINES
     out["features"] = {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in feature_table(sel).items()}
     spans_path = Path(path).with_name("mqm_ted_zhen_spans.jsonl") if spans is None else spans
+    if with_source:
+        if not (spans_path and Path(spans_path).is_file()):
+            raise InputError("--with-source needs the spans file with the sources (mqm_ted_zhen_spans.jsonl beside the TSV, or --spans)", path=str(spans_path))
+        from .errormodel import read_spans
+
+        span_rows = read_spans(Path(spans_path))
+        srcs = {(r.system, r.doc, r.seg): r.source for r in span_rows}
+        omission = {(r.system, r.doc, r.seg) for r in span_rows if any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)}
+        ssegs = load_segments(
+            path, rows, lm=lm, detectors=scorer.detectors, context=scorer.context, cache=cache, sources=srcs,
+            progress=(lambda i, n: progress("documents with sources", i, n)) if progress else None,
+        )
+        ssel = select_split(ssegs, split)
+        stab = evaluation_table(ssel, w, seed)
+        sscore = [w.score(s.x) for s in ssel]
+        om = [s for s in ssel if s.row.key in omission or s.row.mqm == 0]
+        om_y = [s.row.key in omission for s in om]
+        out["with_source"] = {
+            "table": {n: {k: _r(v) if k != "n_pairs" else v for k, v in m.items()} for n, m in stab["rows"].items()},
+            "auc_major_omission": {
+                "with source": _r(roc_auc([w.score(s.x) for s in om], om_y)),
+                "without": _r(roc_auc([w.score(x.x) for x in sel if x.row.key in omission or x.row.mqm == 0], [x.row.key in omission for x in sel if x.row.key in omission or x.row.mqm == 0])),
+                "length (chars)": _r(roc_auc([s.chars for s in om], om_y)),
+                "n_omission": sum(om_y),
+            },
+            "categories": {c: {"recall": _r(v["recall"]), "n": v["n"]} for c, v in category_recall(sscore, ssel).items()},
+            "fires": {d: sum(1 for s in ssel if s.x.get(f"det:{d}", 0) > 0) for d in sorted({k[4:] for s in ssel for k in s.x if k.startswith("det:")})},
+        }
     if spans_path and Path(spans_path).is_file():
         sm = span_metrics(sel, read_span_index(Path(spans_path)))
         out["spans"] = {"file": str(spans_path), "rows": {n: {k: _r(v) if isinstance(v, float) else v for k, v in m.items()} for n, m in sm.items()}}
@@ -1219,6 +1259,20 @@ def format_report(res: dict) -> str:
         for k, v in s["rates"].items():
             extra = f"   {s['rates_no_lm'][k]:.3f} [{s['rates_no_lm_len_held'][k]:.3f}]" if "rates_no_lm" in s else ""
             lines.append(f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
+    if res.get("with_source"):
+        ws = res["with_source"]
+        lines.append("")
+        lines.append("with the source (every segment scored with its source: the source-aware detectors run):")
+        lines.append("score".ljust(w0) + "".join(h.rjust(14) for h in heads))
+        for n, m in ws["table"].items():
+            lines.append(n.ljust(w0) + "".join(fmt(m[k]) for k in names))
+        lines.append("  segments where each detector fired: " + ", ".join(f"{d} {n}" for d, n in ws["fires"].items()))
+        ao = ws["auc_major_omission"]
+        lines.append(f"  AUC, Major Accuracy/Omission (n={ao['n_omission']}) vs error-free: with the source {ao['with source']}, without {ao['without']}, length {ao['length (chars)']}")
+        lines.append(f"  recall per error category with the source (top {int(TOP_FRACTION * 100)}%), against without:")
+        for c, v in ws["categories"].items():
+            before = res["categories"].get(c, {}).get("recall")
+            lines.append(f"    {c:<46}{v['recall']:.3f}  (without: {'—' if before is None else f'{before:.3f}'}; n={v['n']})")
     if res.get("features"):
         lines.append("")
         lines.append("each feature of the combiner alone (absent = 0):")

@@ -340,3 +340,27 @@ def test_synthetic_rates_with_the_length_feature_held():
     assert (r["lm"]["rate"], r["lm"]["rate_len_held"]) == (1.0, 1.0)
     no_lm = synthetic_rates(res, w, lm=False)
     assert (no_lm["lm"]["rate"], no_lm["lm"]["rate_len_held"]) == (0.0, 0.0)
+
+
+def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
+    from garble import Scorer
+    from garble.evaluate import format_report, run_evaluation
+
+    path = write_tsv(tmp_path / "mqm.tsv")
+    spans = tmp_path / "mqm_ted_zhen_spans.jsonl"
+    with open(spans, "w", encoding="utf-8") as fh:
+        for r in ROWS:
+            system, doc, seg, is_ref, _, mqm, major, _, cats, text = r
+            # every source names a year the targets never mention: the numbers detector must see it
+            src = f"<v>我们</v>在2019年中午降落。" if seg == 3 else "天气很好。"
+            errors = [{"category": "Accuracy/Omission", "severity": "Major"}] if cats == "Accuracy/Omission" else []
+            fh.write(json.dumps({"system": system, "doc": doc, "seg": seg, "is_ref": is_ref, "source": src, "text": text, "ratings": [{"rater": "r1", "errors": errors}]}, ensure_ascii=False) + "\n")
+    res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
+    ws = res["with_source"]
+    assert ws["fires"].get("numbers", 0) >= 3  # the three seg-3 targets lack "2019"
+    assert "garble" in ws["table"] and ws["auc_major_omission"]["n_omission"] == 1
+    assert "with the source" in format_report(res)
+    # without the spans file: a one-line input error, not a traceback
+    spans.unlink()
+    with pytest.raises(InputError, match="with-source"):
+        run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
