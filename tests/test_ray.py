@@ -275,7 +275,7 @@ def test_library_usage_errors(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="interrupted run without Ray"):
         garble_ray.score_files([src], tmp_path / "o.jsonl", scorer_kwargs=SCORER_KWARGS)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
-    with pytest.raises(UsageError, match=r'pip install "garble-mt\[ray\]"'):
+    with pytest.raises(UsageError, match=r'pip install "ray\[data\]>=2.9"'):
         garble_ray.score_files([src], tmp_path / "p.jsonl", scorer_kwargs=SCORER_KWARGS)
 
 
