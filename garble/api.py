@@ -139,17 +139,10 @@ class Scorer:
         verbatim, the length distribution) compare them with each other; for
         unrelated segments use :meth:`score_segments`.
         """
-        if isinstance(units, (str, bytes, bytearray)):
-            raise UsageError(f"units is {type(units).__name__}: pass a list of strings (or use score_document)")
-        try:
-            units = list(units)
-        except TypeError:
-            raise UsageError(f"units is {type(units).__name__}, not a sequence of strings") from None
+        units = _str_list(units, "units", "unit", " (or use score_document)")
         spans: list[Unit] = []
         pos = 0
         for i, u in enumerate(units):
-            if not isinstance(u, str):
-                raise UsageError(f"unit {i} is {type(u).__name__}, not str")
             spans.append(Unit(index=i, start=pos, end=pos + len(u), text=u, paragraph=i))
             pos += len(u) + 1
         srcs = _check_sources(sources, len(units))
@@ -175,15 +168,7 @@ class Scorer:
         segment's own text, and ``rank`` orders the whole batch (1 = most in
         need of review). ``sources`` as for :meth:`score_units`.
         """
-        if isinstance(texts, (str, bytes, bytearray)):
-            raise UsageError(f"texts is {type(texts).__name__}: pass a list of strings")
-        try:
-            texts = list(texts)
-        except TypeError:
-            raise UsageError(f"texts is {type(texts).__name__}, not a sequence of strings") from None
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise UsageError(f"segment {i} is {type(t).__name__}, not str")
+        texts = _str_list(texts, "texts", "segment")
         srcs = _check_sources(sources, len(texts))
         if srcs is not None and source_lang is None:  # one language for the batch, identified once
             from .langid import identify
@@ -378,6 +363,20 @@ def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Option
     if not any(sources):
         return None
     return [s or None for s in sources]
+
+
+def _str_list(values, name: str, item: str, hint: str = "") -> list[str]:
+    """``values`` as a list of str, or a :class:`UsageError` naming what is wrong (``name``, ``item`` i)."""
+    if isinstance(values, (str, bytes, bytearray)):
+        raise UsageError(f"{name} is {type(values).__name__}: pass a list of strings{hint}")
+    try:
+        values = list(values)
+    except TypeError:
+        raise UsageError(f"{name} is {type(values).__name__}, not a sequence of strings") from None
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise UsageError(f"{item} {i} is {type(v).__name__}, not str")
+    return values
 
 
 def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
