@@ -434,14 +434,15 @@ def out_of_fold_p(eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int
     return {"mqm": pm, "synth": ps}
 
 
-def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print, p_override: Optional[dict] = None):
+def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print, p_override: Optional[dict] = None, with_sources: bool = False):
     """``(segments, synthetic results, split of each synthetic source doc)`` from the extracted streams.
 
     The real :class:`garble.Scorer` runs over the streams (through
     :class:`garble.combiner.FrozenLM`, with ``head`` applied to the stored
     hidden states; ``None``: surprisal features alone; ``p_override``: token
     probabilities per data set instead, see :func:`out_of_fold_p`), so the features are
-    exactly those garble computes; MQM segments come out as
+    exactly those garble computes (``with_sources``: the MQM segments are
+    scored with their sources, so the source-aware detectors run); MQM segments come out as
     :func:`garble.evaluate.load_segments` gives them, synthetic pairs as
     :func:`garble.evaluate.score_synthetic` does.
     """
@@ -462,7 +463,8 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
         streams.update({s.text: t for s, t in zip(ss, data.streams(p))})
     scorer = Scorer(model=FrozenLM(streams, tagger=head))
     rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")
-    segs = _row_order(score_documents(build_documents(rows), scorer), rows)
+    srcs = {(r.system, r.doc, r.seg): r.source for r in read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl")} if with_sources else None
+    segs = _row_order(score_documents(build_documents(rows), scorer, sources=srcs), rows)
     log(f"{len(segs)} MQM segments scored")
     pairs = [st.pair for st in syn_s if not st.kind.startswith("clean:")]
     split_of_pair = {id(st.pair): st.split for st in syn_s if not st.kind.startswith("clean:")}

@@ -94,10 +94,14 @@ def main(argv=None) -> int:
     head = Tagger.load(args.head or args.streams / f"tagger_{DEFAULT_MODEL}.npz")
     log("out-of-fold error-model predictions for the train split (no stacking leakage)")
     oof = out_of_fold_p(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log)
-    segs, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof)
+    # the combiner is fitted on the MQM segments scored with their sources (the source-aware detectors
+    # fire there and get learned weights; without a source their features are simply absent); the
+    # held-out tables and guard rails are on the segments scored without sources, as most input comes
+    segs_src, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof, with_sources=True)
+    segs = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof)[0]
     from garble.detectors import all_detectors
 
-    seen = sorted({k[4:] for s in segs for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
+    seen = sorted({k[4:] for s in segs_src for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
     # every registered detector gets a weight: one that never fires in the training data keeps its prior (DET_PRIOR)
     dets = sorted({d.name for d in all_detectors()} | set(seen))
     log(f"detectors: {dets}; seen firing in the training data: {seen}")
@@ -109,11 +113,12 @@ def main(argv=None) -> int:
     fits = {}
     for name, cont, tf in (("full", CONT, lambda x: x), ("no_error_model", tuple(k for k in CONT if k not in ERR), drop_err)):
         log(f"choosing the {name} combiner")
+        fit_segs = [type(s)(s.row, tf(s.x), s.lm, s.findings, s.doc_index) for s in segs_src]
         s2 = [type(s)(s.row, tf(s.x), s.lm, s.findings, s.doc_index) for s in segs]
         y2 = [type(r)(**{**vars(r), "clean_x": tf(r.clean_x), "corrupt_xs": [tf(x) for x in r.corrupt_xs]}) for r in synth]
-        fit, cfg, table = choose_and_fit(s2, y2, splits, dets, cont=cont, log=log, accept=accept)
+        fit, cfg, table = choose_and_fit(fit_segs, y2, splits, dets, cont=cont, log=log, accept=accept)
         cfg["unseen_detector_factor"] = state["factor"]
-        train = [s for s in s2 if split_of(s.row.doc) == "train"]
+        train = [s for s in fit_segs if split_of(s.row.doc) == "train"]
         z = fit.logits([s.x for s in train])
         a, b = calibrate(z, [s.row.major > 0 for s in train])
         # without the LM: the same detector and length terms, its own intercept
@@ -124,7 +129,8 @@ def main(argv=None) -> int:
     date = datetime.date.today().isoformat()
     src = (
         f"fitted {date} by `python scripts/fit_scorer.py` (garble.combiner) on the TRAIN talks of mqm_ted_zhen "
-        f"({', '.join(sorted({s.row.doc for s in segs if split_of(s.row.doc) == 'train'}))}) and train-split synthetic pairs "
+        f"({', '.join(sorted({s.row.doc for s in segs if split_of(s.row.doc) == 'train'}))}; each segment scored with its source, so the "
+        "source-aware detectors' weights are learned) and train-split synthetic pairs "
         "(garble.synth, every kind; half read after the unit before them, half alone); pair sources mixed with weights "
         "chosen by 3-fold cross-validation on the train split; calibrated on P(Major error) on the train talks; "
         f"LM {DEFAULT_MODEL} with its error-model head (data/tagger_{DEFAULT_MODEL}.npz); test talks never used"
