@@ -408,7 +408,11 @@ def test_browser_ten_thousand_units(browser, tmp_path):
         assert page.locator("#queue li.qrow").first.get_attribute("data-q") == str(PAGE_SIZE)
         page.fill("#threshold", "0.99")
         page.dispatch_event("#threshold", "input")
-        page.wait_for_function("document.querySelectorAll('#queue li.qrow').length < 200")
+        # poll from Python: wait_for_function evaluates its predicate with eval(), which the page's CSP forbids
+        # (it only passed when the list had already shrunk at the first check)
+        deadline = time.monotonic() + 10
+        while page.evaluate("document.querySelectorAll('#queue li.qrow').length") >= 200 and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
         assert all(float(s) >= 0.99 for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)"))
         assert not errors, errors
     finally:
