@@ -349,24 +349,16 @@ def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Option
     """``sources`` as a list of ``n`` strings or ``None`` (a usage error otherwise); ``None`` when absent or all empty."""
     if sources is None:
         return None
-    if isinstance(sources, (str, bytes, bytearray)):
-        raise UsageError(f"sources is {type(sources).__name__}: pass a list of strings, one per unit")
-    try:
-        sources = list(sources)
-    except TypeError:
-        raise UsageError(f"sources is {type(sources).__name__}, not a sequence of strings") from None
+    sources = _str_list(sources, "sources", "source", ", one per unit", allow_none=True)
     if len(sources) != n:
         raise UsageError(f"{len(sources)} sources for {n} units: give one source per unit (None for a unit without one)")
-    for i, s in enumerate(sources):
-        if s is not None and not isinstance(s, str):
-            raise UsageError(f"source {i} is {type(s).__name__}, not str")
     if not any(sources):
         return None
     return [s or None for s in sources]
 
 
-def _str_list(values, name: str, item: str, hint: str = "") -> list[str]:
-    """``values`` as a list of str, or a :class:`UsageError` naming what is wrong (``name``, ``item`` i)."""
+def _str_list(values, name: str, item: str, hint: str = "", allow_none: bool = False) -> list:
+    """``values`` as a list of str (and ``None`` with ``allow_none``), or a :class:`UsageError` naming what is wrong (``name``, ``item`` i)."""
     if isinstance(values, (str, bytes, bytearray)):
         raise UsageError(f"{name} is {type(values).__name__}: pass a list of strings{hint}")
     try:
@@ -374,7 +366,7 @@ def _str_list(values, name: str, item: str, hint: str = "") -> list[str]:
     except TypeError:
         raise UsageError(f"{name} is {type(values).__name__}, not a sequence of strings") from None
     for i, v in enumerate(values):
-        if not isinstance(v, str):
+        if not isinstance(v, str) and not (allow_none and v is None):
             raise UsageError(f"{item} {i} is {type(v).__name__}, not str")
     return values
 

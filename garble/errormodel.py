@@ -183,16 +183,11 @@ def extract(lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progr
 
 def extract_all(eval_dir: Path, out: Path, model: Optional[str] = None, dtype: str = "bfloat16", per_kind: int = 70, seed: int = 0, log=print) -> None:
     """Score the MQM talks and the synthetic pairs once, hidden states kept (``out/mqm.*``, ``out/synth.*``)."""
-    from .evaluate import read_annotated, read_clean, synthetic_sources
     from .lm import LanguageModel
-    from .synth import ALL_TYPES
 
     lm = LanguageModel(model, dtype=dtype, tagger=False)
     log(f"model {lm.name} ({lm.dtype})")
-    mqm = mqm_streams(read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl"))
-    rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")
-    clean = read_clean(eval_dir / "clean_en.tsv") if (eval_dir / "clean_en.tsv").is_file() else []
-    synth = synthetic_streams(synthetic_sources(rows, clean), ALL_TYPES, {"train": per_kind, "test": max(1, per_kind * 2 // 5)}, seed=seed)
+    mqm, synth = load_streams(eval_dir, per_kind, seed)
     log(f"{len(mqm)} MQM documents, {len(synth)} synthetic streams")
     extract(lm, synth, out / "synth", batch_docs=64, progress=lambda i, n: log(f"synthetic {i}/{n}") if i % 640 == 0 or i == n else None)
     extract(lm, mqm, out / "mqm", batch_docs=4, progress=lambda i, n: log(f"mqm {i}/{n}"))
@@ -231,12 +226,9 @@ class TokenData:
         """The head's input (:func:`garble.tagger.token_matrix`) for every token, stream by stream."""
         import numpy as np
 
-        from .tagger import token_matrix
+        from .tagger import stream_matrix
 
-        parts = []
-        for i, (a, b) in enumerate(self.bounds()):
-            e = self.end[i]
-            parts.append(token_matrix(np.append(self.surprisal[a:b], e[0]), np.append(self.entropy[a:b], e[1]), np.append(self.rank[a:b], e[2]), self.hidden[a:b]))
+        parts = [stream_matrix(st, self.hidden[a:b]) for st, (a, b) in zip(self.streams(), self.bounds())]
         return np.concatenate(parts).astype(np.float32)
 
     def streams(self, p=None):
@@ -389,7 +381,7 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
 
 
 def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[list[Stream], list[Stream]]:
-    """The (MQM, synthetic) streams :func:`extract_all` scored, rebuilt (deterministic)."""
+    """The (MQM, synthetic) streams :func:`extract_all` scores (deterministic: rebuilt the same for training)."""
     from .evaluate import read_annotated, read_clean, synthetic_sources
     from .synth import ALL_TYPES
 

@@ -44,7 +44,7 @@ import math
 import os
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
@@ -366,9 +366,9 @@ class CachedLM:
             st = got[t]
             p = None
             if self.tagger is not None:
-                import numpy as np
+                from .tagger import stream_matrix
 
-                p = self.tagger.predict_tokens(np.append(st.surprisal, st.end_surprisal), np.append(st.entropy, st.end_entropy), np.append(st.rank, st.end_rank), st.hidden)
+                p = self.tagger.predict(stream_matrix(st))
             out.append(dataclasses.replace(st, p_error=p, hidden=st.hidden if keep_hidden else None))
         return out
 

@@ -62,6 +62,19 @@ def token_matrix(surprisal, entropy, rank, hidden=None):
     return x
 
 
+def stream_matrix(stream, hidden=None):
+    """:func:`token_matrix` of a :class:`garble.lm.TokenStream` (its newline's readings appended; ``hidden``
+    instead of ``stream.hidden`` when given)."""
+    import numpy as np
+
+    return token_matrix(
+        np.append(stream.surprisal, stream.end_surprisal),
+        np.append(stream.entropy, stream.end_entropy),
+        np.append(stream.rank, stream.end_rank),
+        stream.hidden if hidden is None else hidden,
+    )
+
+
 @dataclass
 class Tagger:
     """A trained head: ``p = sigmoid(MLP((x - mean) / std))`` over :func:`token_matrix` rows."""
