@@ -296,6 +296,9 @@ class LanguageModel:
     head (:mod:`garble.tagger`): ``None`` for the packaged one of this model
     (a warning and none when there is none), ``False`` for none, a path or a
     :class:`garble.tagger.Tagger`.
+    ``native``: load a local Llama-architecture model (the default one among
+    them) with :mod:`garble.llama`, plain torch, which starts seconds sooner
+    than transformers; ``False``, or any other model, loads it with transformers.
     ``batch_tokens``: padded tokens per batch (bounds memory).
     ``head_rows``: positions the output layer scores at a time (its logits
     are the largest tensor: ``head_rows`` x vocabulary; 256 x 49,152 float32
@@ -323,6 +326,7 @@ class LanguageModel:
         window: int = 512,
         overlap: int = 128,
         tagger: Union[None, bool, str, Path, Any] = None,
+        native: bool = True,
     ):
         if not (isinstance(window, int) and isinstance(overlap, int) and 0 <= overlap < window // 2 and window >= 8):
             raise UsageError(f"window ({window!r}) and overlap ({overlap!r}) must be integers with 0 <= overlap < window / 2")
@@ -335,20 +339,17 @@ class LanguageModel:
             raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}")
         try:
             import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
         except ImportError as e:
-            raise ModelError(f"the language model needs torch and transformers ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
-        hf_logging.disable_progress_bar()
+            raise ModelError(f"the language model needs torch ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
         self._torch = torch
         self.name = model or DEFAULT_MODEL
         self.device = _pick_device(device)  # bad options fail before a model is converted or loaded
         self.dtype = _pick_dtype(dtype, self.device)
         name, gguf = resolve_model(model)
-        kw = {"gguf_file": gguf} if gguf else {}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(name, **kw)
-            self.model = AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw)
+            loaded = self._load_native(name) if native and gguf is None else None
+            self.native = loaded is not None
+            self.model, self.tokenizer = loaded or self._load_transformers(name, gguf)
         except GarbleError:
             raise
         except Exception as e:  # OSError, ValueError, and whatever a broken checkpoint raises
@@ -380,6 +381,23 @@ class LanguageModel:
 
         self.tagger = load_tagger(tagger, self)
         log.info("language model %s ready (%s, %s) in %.1f s", self.name, str(self.dtype).replace("torch.", ""), self.device, time.monotonic() - t0, extra={"transient": True})
+
+    def _load_native(self, name: str):
+        if not Path(name).is_dir() or importlib.util.find_spec("tokenizers") is None:
+            return None
+        from . import llama
+
+        return llama.load(name, self.dtype)
+
+    def _load_transformers(self, name: str, gguf: Optional[str]):
+        try:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+        except ImportError as e:
+            raise ModelError(f"the language model needs transformers ({e}): {install_hint(self.name == DEFAULT_MODEL)}") from e
+        hf_logging.disable_progress_bar()
+        kw = {"gguf_file": gguf} if gguf else {}
+        return AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw), AutoTokenizer.from_pretrained(name, **kw)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.lm
 
 
 def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False)
+    assert not lm.native
     texts = ["A short one.", "A somewhat longer sentence with several more words in it.", "Mid length text here."]
     out = lm.score(texts)
     for t, s in zip(texts, out):
@@ -25,6 +26,52 @@ def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
     again = lm.score(texts[::-1])[::-1]
     for a, b in zip(out, again):
         assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
+
+
+def _same_streams(a, b, tol):
+    import numpy as np
+
+    texts = ["A short one.", "Ein Satz, with some English after it, and numbers: 3.5 %.", "word " * 300]  # the last: windows
+    for x, y in zip(a.score_stream(texts, keep_hidden=True), b.score_stream(texts, keep_hidden=True)):
+        assert x.offsets == y.offsets
+        assert np.abs(np.asarray(x.surprisal) - np.asarray(y.surprisal)).max() <= tol
+        assert np.abs(np.asarray(x.entropy) - np.asarray(y.entropy)).max() <= tol
+        assert np.abs(x.hidden - y.hidden).max() <= tol
+        assert abs(x.end_surprisal - y.end_surprisal) <= tol
+
+
+def test_native_llama_equals_transformers(tiny_model_dir):
+    native = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16)
+    hf = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16, native=False)
+    assert native.native and not hf.native
+    assert type(native.model).__module__ == "garble.llama"
+    _same_streams(native, hf, 1e-5)
+    texts = ["A short one.", "Mid length text here, with a comma."]
+    for x, y in zip(native.score(texts, ["Context first.", None]), hf.score(texts, ["Context first.", None])):
+        assert x.offsets == y.offsets and x.surprisals == pytest.approx(y.surprisals, abs=1e-5)
+
+
+def test_the_default_model_loads_natively_and_reads_as_transformers_does(smollm):
+    assert smollm.native
+    native = LanguageModel(dtype="float32")
+    hf = LanguageModel(dtype="float32", native=False)
+    _same_streams(native, hf, 1e-4)
+
+
+def test_a_llama_the_native_path_does_not_cover_loads_with_transformers(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    d = tmp_path / "scaled-rope"
+    shutil.copytree(tiny_model_dir, d)
+    cfg = json.loads((d / "config.json").read_text())
+    cfg.pop("rope_parameters", None)
+    cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0}
+    cfg["rope_theta"] = 10000.0
+    (d / "config.json").write_text(json.dumps(cfg))
+    lm = LanguageModel(str(d), device="cpu", dtype="float32")
+    assert not lm.native
+    assert lm.score(["A short one."])[0].n_tokens > 0
 
 
 def test_small_batches_give_the_same_scores(tiny_model_dir):
