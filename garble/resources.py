@@ -1,4 +1,4 @@
-"""Access to the project's data files (top-level ``data/``, installed as ``garble.data``)."""
+"""Access to the project's data files (top-level ``data/``, installed as ``garble.data``) and page templates."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ def load_tsv(name: str) -> tuple[dict[str, str], ...]:
 def load_lines(name: str) -> tuple[str, ...]:
     """Non-empty, non-comment lines of a data file."""
     return tuple(ln.strip() for ln in read_text(name).splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
+
+
+@lru_cache(maxsize=None)
+def read_template(name: str) -> str:
+    """Text of the template ``name`` in ``garble/templates/`` (the HTML report's page, CSS and script)."""
+    return resources.files("garble.templates").joinpath(name).read_text(encoding="utf-8")

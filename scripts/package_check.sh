@@ -34,6 +34,9 @@ for pkg in "$wheel" "$sdist"; do
   out=$("$venv/bin/garble" rank "$SEED" --no-lm --top 3 -f jsonl)
   [[ $(wc -l <<<"$out") -eq 3 ]] && grep -q '"detector": "repetition"' <<<"$out"
   "$venv/bin/python" -c 'import garble, garble.data, importlib.resources as r; assert r.files("garble.data").joinpath("scorer.json").is_file()'
+  "$venv/bin/garble" report "$SEED" --no-lm --quiet -o "$tmp/report.html"  # the page's templates (garble.templates)
+  grep -q 'id="garble-data"' "$tmp/report.html"
+  grep -q 'setAttribute("data-ready", "1")' "$tmp/report.html"
   cd "$ROOT"
   echo "package_check: $(basename "$pkg") installs and runs (garble $version, --no-lm)"
 done

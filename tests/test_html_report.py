@@ -10,6 +10,8 @@ Playwright or /usr/bin/chromium is missing:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import importlib.util
 import json
@@ -21,6 +23,7 @@ import pytest
 
 import garble
 from garble.html import PAGE_SIZE, build_data, highlight_segments, render_report, script_json
+from garble.resources import read_template
 from garble.types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, assign_ranks
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "article.txt"
@@ -98,6 +101,26 @@ def test_injected_markup_is_escaped(seed_results):
     assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; @@DATA@@" in outside  # title escaped, not expanded
     data = json.loads(block)
     assert INJECTED in [d["text"] for d in data["docs"]]  # the text round-trips through the escaping
+
+
+def test_csp_hash_is_the_hash_of_the_page_script(seed_results):
+    page = render_report(seed_results)
+    outside, _ = split_page(page)
+    scripts = re.findall(r"<script>(.*?)</script>", outside, re.S)
+    assert len(scripts) == 1 and scripts[0].strip() == read_template("report.js").strip()
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode("ascii")
+    csp = html.unescape(re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1))
+    assert re.findall(r"'sha256-([^']*)'", csp) == [digest]
+    assert f"script-src 'sha256-{digest}';" in csp
+    styles = re.findall(r"<style>(.*?)</style>", outside, re.S)
+    assert len(styles) == 1 and read_template("report.css") in styles[0]
+
+
+def test_template_fields_in_values_are_not_expanded(seed_results):
+    page = render_report(seed_results, title="$data ${script} $$ $title")
+    assert page.count("<title>$data ${script} $$ $title</title>") == 1
+    outside, _ = split_page(page)
+    assert outside.count('id="garble-data"') == 1 and outside.count("<script>") == 1
 
 
 def test_script_json_cannot_close_the_block():
