@@ -23,12 +23,12 @@ the 49k-word output layer runs only where needed.
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 import threading
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from .cpus import available_cpus
 from .errors import ModelError
 from .lm import DEFAULT_MODEL, TokenScores, default_gguf_path
 
@@ -84,7 +84,7 @@ class LlamaCppModel:
         longest = 1 + max_tokens + max_tokens // 2  # BOS + context cut + text
         self.batch_tokens = max(batch_tokens, longest, _MIN_BATCH)
         self.max_seqs = max_seqs
-        threads = n_threads or os.cpu_count() or 1
+        threads = n_threads or available_cpus()
         _quiet(lc)
         lc.llama_backend_init()
         mp = lc.llama_model_default_params()

@@ -341,6 +341,9 @@ class LanguageModel:
             import torch
         except ImportError as e:
             raise ModelError(f"the language model needs torch ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
+        from .cpus import torch_threads
+
+        torch_threads(torch)  # the cgroup's CPUs, not the host's
         self._torch = torch
         self.name = model or DEFAULT_MODEL
         self.device = _pick_device(device)  # bad options fail before a model is converted or loaded
