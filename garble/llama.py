@@ -16,6 +16,7 @@ architecture, rope scaling, biases, a GGUF file, no ``tokenizer.json``);
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Optional
@@ -229,8 +230,36 @@ class Tokenizer:
         return {k: v[0] for k, v in out.items()} if single else out
 
 
-def load(directory: str, dtype) -> Optional[tuple[Llama, Tokenizer]]:
-    """``(model, tokenizer)`` for a local Llama directory this module covers, else ``None``."""
+def _weights(path: Path, dtype, cache: Optional[Path]) -> dict:
+    """The checkpoint's tensors in ``dtype``; with ``cache``, converted once and kept beside it.
+
+    Converting 135M float32 weights to bfloat16 costs about a second at every
+    start; the cached copy (written atomically) loads as fast as the original.
+    """
+    from safetensors.torch import load_file, save_file
+
+    name = str(dtype).replace("torch.", "")
+    copy = cache / f"model.{name}.safetensors" if cache is not None else None
+    if copy is not None and copy.is_file() and copy.stat().st_mtime >= path.stat().st_mtime:
+        return load_file(str(copy))
+    original = load_file(str(path))
+    state = {k: v.to(dtype) for k, v in original.items()}
+    if copy is not None and any(v.dtype != dtype for v in original.values()):
+        tmp = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+        try:
+            save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+            os.replace(tmp, copy)
+        except OSError:  # a read-only cache: convert at every start
+            tmp.unlink(missing_ok=True)
+    return state
+
+
+def load(directory: str, dtype, cache: bool = False) -> Optional[tuple[Llama, Tokenizer]]:
+    """``(model, tokenizer)`` for a local Llama directory this module covers, else ``None``.
+
+    ``cache``: the directory is garble's own (the default model's): keep the
+    weights converted to ``dtype`` there.
+    """
     d = Path(directory)
     files = [d / "config.json", d / "model.safetensors", d / "tokenizer.json"]
     if not all(f.is_file() for f in files):
@@ -238,16 +267,11 @@ def load(directory: str, dtype) -> Optional[tuple[Llama, Tokenizer]]:
     config = json.loads(files[0].read_text(encoding="utf-8"))
     if not supported(config):
         return None
-    from safetensors.torch import load_file
-
-    state = load_file(str(files[1]))
     model = Llama(config)  # parameters on the meta device until the weights are assigned
-    if "lm_head.weight" not in state:
-        if not model.config.tie_word_embeddings:
-            return None
-        state["lm_head.weight"] = state["model.embed_tokens.weight"]
-    state = {k: v.to(dtype) for k, v in state.items()}
-    if config.get("tie_word_embeddings", False):
+    state = _weights(files[1], dtype, d if cache else None)
+    if "lm_head.weight" not in state and not model.config.tie_word_embeddings:
+        return None
+    if model.config.tie_word_embeddings:
         state["lm_head.weight"] = state["model.embed_tokens.weight"]  # one tensor, as transformers ties them
     model.load_state_dict(state, strict=True, assign=True)
     return model.eval(), Tokenizer(d)

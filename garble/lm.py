@@ -390,7 +390,8 @@ class LanguageModel:
             return None
         from . import llama
 
-        return llama.load(name, self.dtype)
+        own = Path(name).resolve().is_relative_to((cache_dir() / "models").resolve())
+        return llama.load(name, self.dtype, cache=own)
 
     def _load_transformers(self, name: str, gguf: Optional[str]):
         try:

@@ -368,3 +368,26 @@ def test_score_segments_batches_the_lm_and_equals_one_document_per_segment(tiny_
     for t, g in zip(texts, got):
         want = s.score_units([t]).units[0]
         assert g.score == pytest.approx(want.score, abs=1e-6) and g.lm.mean_surprisal == pytest.approx(want.lm.mean_surprisal, abs=1e-5)
+
+
+def test_converted_weights_are_kept_in_garbles_own_cache_only(tiny_model_dir, tmp_path):
+    import shutil
+
+    import torch
+
+    from garble import llama
+
+    d = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, d)
+    first, _ = llama.load(str(d), torch.bfloat16, cache=True)
+    assert (d / "model.bfloat16.safetensors").is_file()
+    again, _ = llama.load(str(d), torch.bfloat16, cache=True)  # from the copy
+    for (n, a), (_, b) in zip(first.state_dict().items(), again.state_dict().items()):
+        assert a.dtype == torch.bfloat16 and torch.equal(a, b), n
+    assert again.lm_head.weight is again.model.embed_tokens.weight or not again.config.tie_word_embeddings
+    llama.load(str(d), torch.float32, cache=True)  # the checkpoint's own dtype: nothing to keep
+    assert not (d / "model.float32.safetensors").exists()
+    other = tmp_path / "users-model"
+    shutil.copytree(tiny_model_dir, other)
+    llama.load(str(other), torch.bfloat16)  # a user's directory is never written to
+    assert sorted(p.name for p in other.iterdir()) == sorted(p.name for p in tiny_model_dir.iterdir())
