@@ -379,6 +379,8 @@ class LanguageModel:
         nl = tok("\n", add_special_tokens=False)["input_ids"]
         self.end_id = nl[0] if len(nl) == 1 else (tok.eos_token_id if tok.eos_token_id is not None else self.prefix_id)
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
+        if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
+            self._use_rows, self._decoder, self._head = True, self.model.get_decoder(), self.model.get_output_embeddings()
         self._lock = threading.Lock()
         from .tagger import load_tagger
 

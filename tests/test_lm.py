@@ -190,8 +190,8 @@ def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
 def test_a_model_that_reshapes_its_logits_keeps_the_full_path(tiny_model_dir):
     """A model whose logits are not decoder x head (Cohere's logit_scale, Gemma-2's soft-capping)."""
     text = ["A sentence to score, with a few more words."]
-    plain = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(text)[0]
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    plain = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False).score(text)[0]
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False)  # a model transformers loads
     forward = lm.model.forward
 
     def scaled(*a, **k):
