@@ -44,7 +44,7 @@ DET_L2 = 30.0
 
 
 def det_prior(name: str) -> float:
-    """The prior weight of detector ``name``: its declared ``prior``, :data:`DET_PRIOR_DEFAULT` if it is not registered."""
+    """The prior weight of detector ``name``: its ``prior``, :data:`DET_PRIOR_DEFAULT` if it is not registered."""
     from .detectors import registry
 
     cls = registry().get(name)

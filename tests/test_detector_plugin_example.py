@@ -181,7 +181,8 @@ def test_a_broken_plugin_is_a_one_line_warning(clean_registry, monkeypatch, caps
     sys.modules["garble_fake_plugin"].not_a_detector = 42
     # a class that declares its name, colour and prior itself (not registered): a name garble has
     sys.modules["garble_fake_plugin"].Clash = type("Clash", (Detector,), {
-        "__doc__": "x", "name": "repetition", "colour": ("#000000", "#ffffff"), "prior": 1.0, "detect": lambda self, doc: iter(()),
+        "__doc__": "x", "name": "repetition", "colour": ("#000000", "#ffffff"), "prior": 1.0,
+        "detect": lambda self, doc: iter(()),
     })
     fake_entry_points(
         monkeypatch,

@@ -62,7 +62,7 @@ _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class Detector:
-    """Base class of all detectors: :func:`register` declares the three class attributes; subclasses implement ``detect``."""
+    """Base class of all detectors: :func:`register` sets the class attributes, subclasses implement ``detect``."""
 
     #: the findings' ``detector`` and the key of its weight in the weights files (lowercase, digits, ``_``)
     name: ClassVar[str] = ""
@@ -95,7 +95,8 @@ def _check(cls: object) -> None:
     name, colour, prior = cls.name, getattr(cls, "colour", None), getattr(cls, "prior", None)
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         raise TypeError(f"{cls.__qualname__}: name {name!r} must be lowercase letters, digits and _")
-    if not (isinstance(colour, tuple) and len(colour) == 2 and all(isinstance(c, str) and _HEX_COLOUR.fullmatch(c) for c in colour)):
+    pair = colour if isinstance(colour, tuple) and len(colour) == 2 else ()
+    if not (pair and all(isinstance(c, str) and _HEX_COLOUR.fullmatch(c) for c in pair)):
         raise TypeError(f"{cls.__qualname__}: colour {colour!r} must be a (background, border) pair of #rrggbb")
     if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not (math.isfinite(prior) and prior >= 0):
         raise TypeError(f"{cls.__qualname__}: prior {prior!r} must be a finite number >= 0")
@@ -109,7 +110,8 @@ def _add(cls: type[Detector]) -> None:
     old = _REGISTRY.get(cls.name)
     # the same class again, or its module's reloaded copy, replaces it
     if old is not None and old is not cls and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
-        raise ValueError(f"two detectors named {cls.name!r}: {old.__module__}.{old.__qualname__} and {cls.__module__}.{cls.__qualname__}")
+        where = [f"{c.__module__}.{c.__qualname__}" for c in (old, cls)]
+        raise ValueError(f"two detectors named {cls.name!r}: {where[0]} and {where[1]}")
     _REGISTRY[cls.name] = cls
 
 
@@ -176,4 +178,6 @@ def run_detectors(detectors: Sequence[Detector], doc: Document) -> list[Finding]
     return out
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "register", "registry", "run_detectors"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "register", "registry", "run_detectors",
+]
