@@ -37,14 +37,18 @@ from typing import Optional, Sequence
 CONT = ("log_chars", "lm_mean", "lm_total", "lm_max", "lm_end", "lm_slor", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
 ERR = ("err_mean", "err_max", "err_top", "err_sum")
 
-# Prior weight of each detector's finding (logit units per unit of finding weight): the hand-set
-# weights of garble 0.1, which order artifacts by how easily they slip past a reader (a
-# contradicted place, a garbled name or a repeated phrase most; page furniture, fragments and
-# punctuation least). The data pulls each weight from its prior; a detector that rarely fires in
-# the training data (boilerplate and mojibake do not occur in TED talks) keeps its prior.
-DET_PRIOR = {"places": 7.0, "names": 5.5, "repetition": 5.5, "language": 4.0, "encoding": 3.5, "fragments": 3.0, "mt_noise": 3.0, "punctuation": 2.5, "boilerplate": 2.5}
+#: the prior weight of a detector that is not registered (each registered one declares its
+#: ``prior``: garble.detectors.Detector.prior)
 DET_PRIOR_DEFAULT = 4.0
 DET_L2 = 30.0
+
+
+def det_prior(name: str) -> float:
+    """The prior weight of detector ``name``: its ``prior``, :data:`DET_PRIOR_DEFAULT` if it is not registered."""
+    from .detectors import registry
+
+    cls = registry().get(name)
+    return float(cls.prior) if cls is not None else DET_PRIOR_DEFAULT
 
 
 def FrozenLM(streams: dict, name: str = "frozen", tagger=None):  # noqa: N802 - reads like the class it returns
@@ -217,7 +221,7 @@ def fit_ranker(xs: Sequence[dict], pairs: dict, weights: dict, det_names: Sequen
     ws = np.concatenate([W, W]) / 2
     nd = len(design.det)
     l2 = np.array([DET_L2] * nd + [1.0 / C] * len(design.cont))
-    prior = np.array([DET_PRIOR.get(d, DET_PRIOR_DEFAULT) for d in design.det] + [0.0] * len(design.cont))
+    prior = np.array([det_prior(d) for d in design.det] + [0.0] * len(design.cont))
     # monotone: every feature but length is oriented so that more of it is more error-like (surprisal,
     # entropy excess, end surprisal, error probabilities), so none may lower the score (see MONOTONE)
     lower = np.array([0.0] * nd + [0.0 if monotone and k in MONOTONE else -np.inf for k in design.cont])

@@ -37,6 +37,7 @@ from html import escape as _escape
 from string import Template
 from typing import Optional, Sequence
 
+from .detectors import registry
 from .report import merged_spans, reasons
 from .resources import read_template
 from .types import DocumentResult, Finding, UnitResult
@@ -45,16 +46,9 @@ FLAG_SCORE = 0.5  # a unit is "flagged" when it scores this much or has a findin
 PAGE_SIZE = 200  # queue rows per page
 LM_DETECTOR = "lm"  # pseudo-detector: the LM's most surprising word of a flagged unit without findings
 
-# (background, border) per known detector; others take the next of _PALETTE
+# (background, border) of the pseudo-detectors; a registered detector's are its ``colour``; others
+# take the next of _PALETTE
 _COLORS = {
-    "names": ("#d6e6ff", "#2f6fd6"),
-    "repetition": ("#ffe2bd", "#d9822b"),
-    "fragments": ("#eadfff", "#7d4fd1"),
-    "encoding": ("#ffd6d6", "#c93c3c"),
-    "boilerplate": ("#d3f1d3", "#2e9b46"),
-    "mt_noise": ("#cdeef0", "#168a8f"),
-    "places": ("#ffd9ee", "#c2407f"),
-    "punctuation": ("#fff1a8", "#a48a00"),
     "tagger": ("#f7e1d7", "#b4451f"),
     LM_DETECTOR: ("#e6e6e6", "#777777"),
 }
@@ -194,13 +188,14 @@ def build_data(results: Sequence[DocumentResult], *, min_score: float = 0.0, tit
     classes: list[str] = []
     detectors = []
     extra = 0
+    colours = {**{k: c.colour for k, c in registry().items()}, **_COLORS}
     for n in names:
         cls = _css_ident(n)
         while cls in classes:
             cls += "_"
         classes.append(cls)
-        if n in _COLORS:
-            bg, fg = _COLORS[n]
+        if n in colours:
+            bg, fg = colours[n]
         else:
             bg, fg = _PALETTE[extra % len(_PALETTE)]
             extra += 1

@@ -25,7 +25,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from garble.detectors.encoding import Encoding, Untranslated
+from garble.detectors.encoding import Encoding
+from garble.detectors.language import ForeignLanguage
 from garble.detectors.mt_noise import MTNoise
 from garble.document import Document
 from garble.segment import segment
@@ -63,7 +64,7 @@ def main() -> None:
     ap.add_argument("--show", type=int, default=20, help="flagged clean units to print per detector")
     args = ap.parse_args()
     ev = Path(args.eval)
-    detectors = [Encoding(), Untranslated(), MTNoise()]
+    detectors = [Encoding(), ForeignLanguage(), MTNoise()]
 
     # ---- clean text ---------------------------------------------------------------
     clean = read_tsv(ev / "clean_en.tsv")

@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     from garble.detectors import all_detectors
 
     seen = sorted({k[4:] for s in segs_src for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
-    # every registered detector gets a weight: one that never fires in the training data keeps its prior (DET_PRIOR)
+    # every registered detector gets a weight: one that never fires in the training data keeps its prior
     dets = sorted({d.name for d in all_detectors()} | set(seen))
     log(f"detectors: {dets}; seen firing in the training data: {seen}")
 

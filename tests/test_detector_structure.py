@@ -1,11 +1,11 @@
-"""Placeholders and structure marks present on one side of a translation pair only."""
+"""Structure marks present on one side of a translation pair only."""
 
 from __future__ import annotations
 
 import pytest
 
 from garble.detectors import registry
-from garble.detectors.structure import Placeholders, Structure, placeholders
+from garble.detectors.structure import Structure
 from garble.document import Document
 from garble.segment import segment
 
@@ -13,28 +13,7 @@ from source_helpers import found
 
 
 def test_registered():
-    assert registry()["placeholders"] is Placeholders and registry()["structure"] is Structure
-
-
-def test_placeholder_syntax():
-    got = [m.group() for m in placeholders('{0} {name} {{user}} %s %1$s %.2f %(count)d ${x} <b> </b> <x id="1"/> &amp; 50% off')]
-    assert got == ["{0}", "{name}", "{{user}}", "%s", "%1$s", "%.2f", "%(count)d", "${x}", "<b>", "</b>", '<x id="1"/>', "&amp;"]
-
-
-@pytest.mark.parametrize(
-    "source, target, expected",
-    [
-        ("已删除 %(count)s 个文件", "Deleted %(count) files", [("missing", "src:%(count)s")]),
-        ("你好，{name}", "Hello, {nom}", [("changed", "{nom}")]),
-        ("<b>警告</b>：磁盘已满", "<b>Warning: the disk is full", [("missing", "src:</b>")]),
-        ("{0}：已完成", "Done", [("missing", "src:{0}")]),
-        ("已完成", "Done %s", [("extra", "%s")]),
-        ("%1$s 和 %2$s", "%2$s and %1$s", []),  # reordered: fine
-        ("共 ${total} 项", "${total} items in all", []),
-    ],
-)
-def test_placeholders(source, target, expected):
-    assert found(Placeholders(), source, target) == expected
+    assert registry()["structure"] is Structure
 
 
 @pytest.mark.parametrize(
@@ -64,7 +43,6 @@ def test_structure(source, target, kind):
 )
 def test_clean_pairs_are_quiet(source, target):
     assert found(Structure(), source, target) == []
-    assert found(Placeholders(), source, target) == []
 
 
 def test_structure_weights_are_constructor_args():
@@ -77,4 +55,4 @@ def test_structure_weights_are_constructor_args():
 def test_no_sources_no_findings():
     text = "Deleted %(count) files"
     doc = Document(text, segment(text))
-    assert list(Placeholders().detect(doc)) == [] and list(Structure().detect(doc)) == []
+    assert list(Structure().detect(doc)) == []

@@ -1,30 +1,79 @@
-"""Artifact detectors.
+"""Artifact detectors and their registry.
 
-A detector is a small stateless class: a ``name``, a docstring that says what
-artifact it catches with one example, thresholds as constructor arguments, and
-one method, :meth:`Detector.detect`, that reads a :class:`~garble.document.Document`
-and yields :class:`~garble.types.Finding` objects with document offsets.
+A detector is a small stateless class in a module of its own: registered with
+its name, its colour in the HTML report and its prior weight; a docstring that
+says what artifact it catches, with a ``>>>`` example; thresholds as
+constructor arguments (dataclass fields; the docstring says where their
+defaults come from); and one method, :meth:`Detector.detect`, that reads a
+:class:`~garble.document.Document` and yields :class:`~garble.types.Finding`
+objects with document offsets::
 
-Every module in this package is imported by :func:`all_detectors`; every
-concrete :class:`Detector` subclass it defines is registered under its
-``name``. Adding a detector is adding a module: nothing else changes (the
-scorer gives a detector without a learned weight the default weight).
+    @register("shouting", colour=("#fde2e1", "#a12622"), prior=4.0)
+    @dataclass(eq=False)
+    class Shouting(Detector):
+        \"\"\"A word in capitals.
+
+        >>> "A LOUD line."   # "LOUD" flagged
+        \"\"\"
+
+        weight: float = 0.5
+
+        def detect(self, doc):
+            for t in doc.tokens:
+                if len(t.text) > 3 and t.text.isupper():
+                    yield self.finding("caps", t.start, t.end, self.weight, "a word in capitals")
+
+:func:`register` adds the class to the default set (:func:`registry`, what a
+default :class:`garble.Scorer` runs); a subclass that is not registered runs
+only where it is passed explicitly (``Scorer(detectors=[...])``). Every module
+of this package is imported, so adding a built-in detector is adding a module
+(and its test). Another package adds one without touching garble through the
+entry-point group ``garble.detectors``, naming a module whose classes use
+:func:`register` or a class (registered, or declaring ``name``, ``colour`` and
+``prior`` as class attributes)::
+
+    [project.entry-points."garble.detectors"]
+    shouting = "garble_shouting:Shouting"
+
+A plugin that fails to load is skipped with a one-line warning. The scorer
+gives a detector its weights file does not name ``default_detector_weight``,
+so a new one counts without a refit; a refit starts it from its ``prior``.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
-from typing import ClassVar, Iterable, Iterator, Optional, Sequence
+import re
+import sys
+from importlib import metadata
+from types import ModuleType
+from typing import Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from ..document import Document
 from ..types import Finding
 
+#: the entry-point group of detector plugins
+ENTRY_POINT_GROUP = "garble.detectors"
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
 
 class Detector:
-    """Base class of all detectors. Subclasses set ``name`` and implement ``detect``."""
+    """Base class of all detectors: :func:`register` sets the class attributes, subclasses implement ``detect``."""
 
+    #: the findings' ``detector`` and the key of its weight in the weights files (lowercase, digits, ``_``)
     name: ClassVar[str] = ""
+    #: (background, border) of its flagged spans in the HTML report, ``#rrggbb``
+    colour: ClassVar[tuple[str, str]]
+    #: prior weight of its findings when the combiner is refitted (logit units per unit of finding
+    #: weight, >= 0): the hand-set weights of garble 0.1, which order artifacts by how easily they
+    #: slip past a reader (a contradicted place, a garbled name or a repeated phrase most; page
+    #: furniture, fragments and punctuation least). The data pulls each weight from its prior; a
+    #: detector that rarely fires in the training data keeps it.
+    prior: ClassVar[float]
 
     def detect(self, doc: Document) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -33,28 +82,77 @@ class Detector:
         """A finding of this detector (weight clipped to [0, 1]); ``source_span``: offsets into the unit's source."""
         return Finding(self.name, kind, start, end, max(0.0, min(1.0, float(weight))), message, source_span)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+
+D = TypeVar("D", bound=Detector)
+_REGISTRY: dict[str, type[Detector]] = {}
+_plugins_loaded = False
 
 
-def _subclasses(cls: type) -> Iterator[type]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
+def _check(cls: object) -> None:
+    """Raise ``TypeError`` unless ``cls`` is a complete Detector class."""
+    if not (isinstance(cls, type) and issubclass(cls, Detector)):
+        raise TypeError(f"{cls!r} is not a Detector subclass")
+    name, colour, prior = cls.name, getattr(cls, "colour", None), getattr(cls, "prior", None)
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        raise TypeError(f"{cls.__qualname__}: name {name!r} must be lowercase letters, digits and _")
+    pair = colour if isinstance(colour, tuple) and len(colour) == 2 else ()
+    if not (pair and all(isinstance(c, str) and _HEX_COLOUR.fullmatch(c) for c in pair)):
+        raise TypeError(f"{cls.__qualname__}: colour {colour!r} must be a (background, border) pair of #rrggbb")
+    if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not (math.isfinite(prior) and prior >= 0):
+        raise TypeError(f"{cls.__qualname__}: prior {prior!r} must be a finite number >= 0")
+    if cls.detect is Detector.detect:
+        raise TypeError(f"{cls.__qualname__}: no detect() method")
+
+
+def _add(cls: type[Detector]) -> None:
+    """Register ``cls`` under its ``name`` (checked); another class under a taken name is a ``ValueError``."""
+    _check(cls)
+    old = _REGISTRY.get(cls.name)
+    # the same class again, or its module's reloaded copy, replaces it
+    if old is not None and old is not cls and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        where = [f"{c.__module__}.{c.__qualname__}" for c in (old, cls)]
+        raise ValueError(f"two detectors named {cls.name!r}: {where[0]} and {where[1]}")
+    _REGISTRY[cls.name] = cls
+
+
+def register(name: str, *, colour: tuple[str, str], prior: float) -> Callable[[type[D]], type[D]]:
+    """Class decorator: a detector's ``name``, ``colour`` and ``prior`` (see :class:`Detector`), and its place
+    in the default set. Bad declarations raise ``TypeError``, a taken name ``ValueError``."""
+
+    def add(cls: type[D]) -> type[D]:
+        cls.name, cls.colour, cls.prior = name, colour, prior
+        _add(cls)
+        return cls
+
+    return add
+
+
+def _load_plugins() -> None:
+    """Register the detectors of the ``garble.detectors`` entry points (once per process)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            if isinstance(obj, type):
+                if _REGISTRY.get(getattr(obj, "name", None)) is not obj:
+                    _add(obj)
+            elif not isinstance(obj, ModuleType):
+                raise TypeError(f"{obj!r} is neither a Detector class nor a module")
+        except Exception as e:  # noqa: BLE001 - a broken plugin must not stop garble
+            why = " ".join(f"{type(e).__name__}: {e}".split())
+            sys.stderr.write(f"garble: warning: detector plugin {ep.name!r} ({ep.value}) not loaded: {why}\n")
 
 
 def registry() -> dict[str, type[Detector]]:
-    """All detector classes by name (imports every module of this package)."""
+    """The registered detector classes by name, sorted: this package's modules (all imported) and plugins."""
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
-    found: dict[str, type[Detector]] = {}
-    for cls in _subclasses(Detector):
-        if cls.name and not getattr(cls, "abstract", False):
-            if cls.name in found and found[cls.name] is not cls:
-                raise RuntimeError(f"two detectors named {cls.name!r}: {found[cls.name]} and {cls}")
-            found[cls.name] = cls
-    return dict(sorted(found.items()))
+    _load_plugins()
+    return dict(sorted(_REGISTRY.items()))
 
 
 def all_detectors(only: Optional[Iterable[str]] = None, exclude: Iterable[str] = ()) -> list[Detector]:
@@ -80,4 +178,6 @@ def run_detectors(detectors: Sequence[Detector], doc: Document) -> list[Finding]
     return out
 
 
-__all__ = ["Detector", "Document", "Finding", "all_detectors", "registry", "run_detectors"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "register", "registry", "run_detectors",
+]

@@ -11,8 +11,9 @@ from typing import Iterator, Optional
 from ..document import Document
 from ..resources import load_tsv
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 from ._literals import StringFinder, fold, required_strings
+from ._text import paragraph_spans
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+@register("boilerplate", colour=("#d3f1d3", "#2e9b46"), prior=2.5)
+@dataclass(eq=False)
 class Boilerplate(Detector):
     """Web page furniture scraped along with an article and translated with it.
 
@@ -73,12 +76,12 @@ class Boilerplate(Detector):
     credits ("Patch by ...").
     """
 
-    name = "boilerplate"
+    patterns_file: str = "boilerplate.tsv"
+    min_repeat_words: int = 5
+    repeat_weight: float = 0.3
 
-    def __init__(self, patterns_file: str = "boilerplate.tsv", min_repeat_words: int = 5, repeat_weight: float = 0.3):
-        self.patterns = load_patterns(patterns_file)
-        self.min_repeat_words = min_repeat_words
-        self.repeat_weight = repeat_weight
+    def __post_init__(self):
+        self.patterns = load_patterns(self.patterns_file)
         # required string -> the patterns that need it; patterns without one always run
         triggers: dict[str, list[int]] = defaultdict(list)
         for i, pat in enumerate(self.patterns):
@@ -96,12 +99,8 @@ class Boilerplate(Detector):
         return [self.patterns[i] for i in sorted(todo)]
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        paras: dict[int, list] = defaultdict(list)
-        for u in doc.units:
-            paras[u.paragraph].append(u)
         found: list[Finding] = []
-        for p in sorted(paras):
-            start, end = paras[p][0].start, paras[p][-1].end
+        for start, end in paragraph_spans(doc):
             text = doc.text[start:end]
             hits: list[Finding] = []
             for pat in self._candidates(text):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
 from ..document import Document, Token
 from ..types import Finding, Unit
-from . import Detector
+from . import Detector, register
+from ._text import norm_word, paragraphs
 
 # --- a small project-written English lexicon (no tagger) --------------------------------------
 
@@ -159,10 +160,6 @@ _LOWER_OK_FIRST = frozenset(
 )
 
 
-def _norm(word: str) -> str:
-    return word.lower().replace("’", "'")
-
-
 def _is_verb_form(words: Sequence[str], i: int, first_is_lower_slot: bool = True) -> bool:
     """Does ``words[i]`` (lowercased) look like a verb in this position?"""
     w = words[i]
@@ -208,7 +205,7 @@ def has_verb(tokens: Sequence[Token], strict: bool = False) -> bool:
     that are nouns as often as verbs; used for a short unit that opens with a
     preposition, where the words after it form a noun phrase.
     """
-    words = [_norm(t.text) for t in tokens]
+    words = [norm_word(t.text) for t in tokens]
     for i, tok in enumerate(tokens):
         if i > 0 and tok.is_capitalized and words[i] not in _AUX and words[i] != "i" and "'" not in words[i]:
             continue
@@ -229,6 +226,8 @@ def _strip_stock(text: str) -> str:
     return re.sub(r"[^\w\s']", "", text.lower().replace("’", "'")).strip()
 
 
+@register("fragments", colour=("#eadfff", "#7d4fd1"), prior=3.0)
+@dataclass(eq=False)
 class Fragment(Detector):
     """A sentence fragment: a unit that is not a sentence where a sentence belongs.
 
@@ -277,32 +276,17 @@ class Fragment(Detector):
     titles, captions or lists.
     """
 
-    name = "fragments"
-
-    def __init__(
-        self,
-        pp_weight: float = 0.85,
-        stray_weight: float = 0.7,
-        verbless_weight: float = 0.45,
-        alone_weight: float = 0.2,
-        lowercase_weight: float = 0.75,
-        quote_weight: float = 0.8,
-        max_words: int = 12,
-    ):
-        self.pp_weight = pp_weight
-        self.stray_weight = stray_weight
-        self.verbless_weight = verbless_weight
-        self.alone_weight = alone_weight
-        self.lowercase_weight = lowercase_weight
-        self.quote_weight = quote_weight
-        self.max_words = max_words
+    pp_weight: float = 0.85
+    stray_weight: float = 0.7
+    verbless_weight: float = 0.45
+    alone_weight: float = 0.2
+    lowercase_weight: float = 0.75
+    quote_weight: float = 0.8
+    max_words: int = 12
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        by_para: dict[int, list[Unit]] = defaultdict(list)
-        pos_in_para: dict[int, int] = {}
-        for u in doc.units:
-            pos_in_para[u.index] = len(by_para[u.paragraph])
-            by_para[u.paragraph].append(u)
+        by_para = paragraphs(doc)
+        pos_in_para = {u.index: i for units in by_para.values() for i, u in enumerate(units)}
         prev: Optional[Unit] = None
         for unit in doc.units:
             f = self._check(doc, unit, prev, by_para[unit.paragraph], pos_in_para[unit.index])
@@ -346,14 +330,14 @@ class Fragment(Detector):
             return None  # headings (no full stop), questions, exclamations, "..."
         if len(words) > self.max_words or _strip_stock(text) in _STOCK:
             return None
-        first = _norm(words[0].text)
+        first = norm_word(words[0].text)
         pp = first in _PREPS
         strict = pp and len(words) <= 8 and "," not in text
         if has_verb(toks, strict=strict):
             return None
         if text[0] in "“\"" and text.rstrip(".")[-1:] in "”\"":
             alone = True  # a whole quoted utterance ("“Any time. Anywhere.”"): speech, not a leftover
-        name_like = len(words) <= 6 and all(t.is_capitalized or _norm(t.text) in _NAME_GLUE for t in words) and any(t.is_capitalized for t in words)
+        name_like = len(words) <= 6 and all(t.is_capitalized or norm_word(t.text) in _NAME_GLUE for t in words) and any(t.is_capitalized for t in words)
         if alone:
             if pp or len(words) >= 2:
                 return self.finding("pp_fragment" if pp else "verbless", unit.start, unit.end, self.alone_weight,
@@ -381,7 +365,7 @@ class Fragment(Detector):
         if first is None or first.start != unit.start + m.end():
             return None
         ftext = first.text
-        if any(c.isupper() for c in ftext[1:]) or _norm(ftext) in _LOWER_OK_FIRST or "." in ftext:
+        if any(c.isupper() for c in ftext[1:]) or norm_word(ftext) in _LOWER_OK_FIRST or "." in ftext:
             return None  # "iPhone", "eBay", "de Gaulle", "e.g"
         if re.match(r"[^\s]*[/=_@\\]|www\.|https?:|[\w-]+\.[\w]", rest):
             return None  # a path, identifier, e-mail or URL ("config/file.cfg", "root=x", "os.path")

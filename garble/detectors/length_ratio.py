@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 from functools import lru_cache
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 from ..document import Document
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 
 #: packaged priors, per language pair: median and quartiles of the log length ratio per source-length bin
 PRIOR_FILE = "source_length.json"
@@ -20,7 +21,7 @@ BINS = (0, 10, 20, 40, 80)
 def chars(s: str) -> int:
     """Letters and digits of ``s`` outside placeholders and inline tags (``{0}``, ``<b>``: they are copied, not translated)."""
     if "{" in s or "%" in s or "<" in s or "&" in s or "$" in s:
-        from .structure import PLACEHOLDER_RE
+        from .placeholders import PLACEHOLDER_RE
 
         s = PLACEHOLDER_RE.sub(" ", s)
     return sum(1 for c in s if c.isalnum())
@@ -78,6 +79,8 @@ def z_of(source: str, target: str, pair: str = "zh-en") -> Optional[float]:
     return (log_ratio(target, source) - b["median"]) / (max(b["q3"] - b["q1"], 1e-3) / 1.349)
 
 
+@register("length_ratio", colour=("#dfe3ea", "#4a5a78"), prior=4.0)
+@dataclass(eq=False)
 class LengthRatio(Detector):
     """A translation too short or too long for its source (needs the source text).
 
@@ -108,13 +111,10 @@ class LengthRatio(Detector):
     ``min_doc_units=30``: enough units for a median and quartiles.
     """
 
-    name = "length_ratio"
-
-    def __init__(self, z: float = 2.0, min_source_chars: int = 4, min_doc_units: int = 30, target_lang: str = "en"):
-        self.z = z
-        self.min_source_chars = min_source_chars
-        self.min_doc_units = min_doc_units
-        self.target_lang = target_lang
+    z: float = 2.0
+    min_source_chars: int = 4
+    min_doc_units: int = 30
+    target_lang: str = "en"
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         if not doc.has_sources:

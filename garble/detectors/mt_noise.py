@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html.entities
 import re
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
 from ..types import Finding, Unit
 from ..lexicon import zipf
-from . import Detector
+from . import Detector, register
 from ._literals import fold, required_strings
 
 # ---------------------------------------------------------------------------
@@ -28,10 +28,6 @@ _URLISH_NEEDS = required_strings(_URLISH.pattern, _URLISH.flags)
 # (a capital between lowercase letters) contains: cheap tests that a unit has none
 _GLUED_PUNCT_HINT = re.compile(r"[.!?;,][”’\"')\]]?[^\W\d_]{2}")
 _CAMEL_HINT = re.compile(r"[A-Z](?<=[a-z][A-Z])[a-z]")
-
-
-def _zipf(word: str) -> float:
-    return zipf(word, "en")
 
 
 # ---------------------------------------------------------------------------
@@ -111,8 +107,14 @@ def _list_marker(text: str, unit_start: int, pos: int) -> bool:
     return not any(c.isalnum() for c in text[unit_start:pos])
 
 
+@register("mt_noise", colour=("#cdeef0", "#168a8f"), prior=3.0)
+@dataclass(eq=False)
 class MTNoise(Detector):
     """Noise left by the MT pipeline rather than by the translation itself.
+
+    >>> "The mayor spoke in the cityThe council agreed."   # "cityThe" flagged: glued_words
+    >>> "Click %s to continue."                           # "%s" flagged: printf
+    >>> "He said that the"                                # "the" flagged: truncated
 
     Catches
 
@@ -169,27 +171,14 @@ class MTNoise(Detector):
     “with”, which ordinary sentences and headlines end on too).
     """
 
-    name = "mt_noise"
-
-    def __init__(
-        self,
-        min_left_zipf: float = 3.0,
-        punct_left_zipf: float = 1.0,
-        brand_zipf: float = 1.5,
-        min_words: int = 3,
-        glued_weight: float = 0.8,
-        placeholder_weight: float = 0.9,
-        truncated_weight: float = 0.7,
-        stranded_weight: float = 0.4,
-    ):
-        self.min_left_zipf = min_left_zipf
-        self.punct_left_zipf = punct_left_zipf
-        self.brand_zipf = brand_zipf
-        self.min_words = min_words
-        self.glued_weight = glued_weight
-        self.placeholder_weight = placeholder_weight
-        self.truncated_weight = truncated_weight
-        self.stranded_weight = stranded_weight
+    min_left_zipf: float = 3.0
+    punct_left_zipf: float = 1.0
+    brand_zipf: float = 1.5
+    min_words: int = 3
+    glued_weight: float = 0.8
+    placeholder_weight: float = 0.9
+    truncated_weight: float = 0.7
+    stranded_weight: float = 0.4
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         units = list(doc.units)
@@ -209,7 +198,7 @@ class MTNoise(Detector):
         if left.isdigit():
             return sep in ".,;"  # "2024.Photo"; not "3!" (factorial) glued to anything
         if left.islower():
-            return left.isalpha() and len(left) >= 2 and _zipf(left) >= self.punct_left_zipf
+            return left.isalpha() and len(left) >= 2 and zipf(left) >= self.punct_left_zipf
         if sep in ".!?" and left.isalpha() and len(left) >= 2 and left.lower() not in _ABBREVIATIONS:
             # a name or acronym ending a sentence: "in Liverpool.The", "USA.The";
             # not a title or abbreviation ("Mr.Smith", "St.Petersburg", "Gov.Polis")
@@ -248,11 +237,11 @@ class MTNoise(Detector):
                 yield self.finding("glued_words", s, e, self.glued_weight, f"two words run together: “{left} {right}”")
 
     def _camel_glued(self, left: str, right: str) -> bool:
-        if _zipf(left) < self.min_left_zipf or _zipf(right.lower()) < self.min_left_zipf:
+        if zipf(left) < self.min_left_zipf or zipf(right.lower()) < self.min_left_zipf:
             return False
-        joined = _zipf((left + right).lower())
+        joined = zipf((left + right).lower())
         # known as one word: a brand (easyJet, macBook) unless it is a common typo join ("ofThe")
-        if joined >= self.brand_zipf and not (_zipf(left) >= 6.0 and _zipf(right.lower()) >= 6.0):
+        if joined >= self.brand_zipf and not (zipf(left) >= 6.0 and zipf(right.lower()) >= 6.0):
             return False
         return True
 

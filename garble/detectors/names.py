@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 from ..document import Document
 from ..types import Finding
 from ..lexicon import frequency_table, zipf
-from . import Detector
+from . import Detector, register
 
 # endings that turn one form of a name into another ordinary form of it:
 # plurals ("Americans"), demonyms ("Russia"/"Russian", "Israel"/"Israeli",
@@ -33,14 +33,6 @@ _SUFFIXES = tuple(
 _POSSESSIVE = re.compile(r"['’](?:s|S)?$")
 _LETTERS = re.compile(r"^[^\W\d_]+(?:'[^\W\d_]+)?$", re.UNICODE)
 _OPENERS = "“‘\"'([«"
-
-
-def _zipf(word: str) -> float:
-    return _zipf_cached(word.lower())
-
-
-def _zipf_cached(word: str) -> float:
-    return zipf(word, "en")
 
 
 _PLURAL_ENDS = frozenset({"s", "es", "ns", "ans", "ians"})
@@ -99,6 +91,8 @@ class _Form:
         return len(self.spans)
 
 
+@register("names", colour=("#d6e6ff", "#2f6fd6"), prior=5.5)
+@dataclass(eq=False)
 class NameConsistency(Detector):
     """A proper name spelled differently in one place: MT transliterating a name anew.
 
@@ -161,37 +155,22 @@ class NameConsistency(Detector):
     11 (5.5 per 1,000, over budget) and the lexicon takes about 10 s to load.
     """
 
-    name = "names"
+    min_len: int = 5
+    max_edits: int = 1
+    long_max_edits: int = 2
+    long_len: int = 8
+    rare_zipf: float = 3.0
+    unknown_zipf: float = 1.0
+    lexicon_zipf: float = 2.0
+    lexicon_min_len: int = 6
+    max_unknown_mentions: int = 2
+    majority: float = 2.0
+    same_initial: bool = True
+    use_lexicon: bool = True
+    lexicon_languages: tuple[str, ...] = ("en",)
 
-    def __init__(
-        self,
-        min_len: int = 5,
-        max_edits: int = 1,
-        long_max_edits: int = 2,
-        long_len: int = 8,
-        rare_zipf: float = 3.0,
-        unknown_zipf: float = 1.0,
-        lexicon_zipf: float = 2.0,
-        lexicon_min_len: int = 6,
-        max_unknown_mentions: int = 2,
-        majority: float = 2.0,
-        same_initial: bool = True,
-        use_lexicon: bool = True,
-        lexicon_languages: tuple[str, ...] = ("en",),
-    ):
-        self.min_len = min_len
-        self.max_edits = max_edits
-        self.long_max_edits = long_max_edits
-        self.long_len = long_len
-        self.rare_zipf = rare_zipf
-        self.unknown_zipf = unknown_zipf
-        self.lexicon_zipf = lexicon_zipf
-        self.lexicon_min_len = lexicon_min_len
-        self.same_initial = same_initial
-        self.max_unknown_mentions = max_unknown_mentions
-        self.majority = majority
-        self.use_lexicon = use_lexicon
-        self.lexicon_languages = tuple(lexicon_languages)
+    def __post_init__(self):
+        self.lexicon_languages = tuple(self.lexicon_languages)
 
     # -- candidates ---------------------------------------------------------
 
@@ -245,7 +224,7 @@ class NameConsistency(Detector):
         if not forms:
             return
         ranked = sorted(forms.values(), key=lambda f: (-f.count, f.text))
-        zipfs = {f.text: _zipf(f.text) for f in ranked}
+        zipfs = {f.text: zipf(f.text) for f in ranked}
         flagged: set[str] = set()
         for v in ranked:
             zv = zipfs[v.text]
@@ -290,7 +269,7 @@ class NameConsistency(Detector):
                 continue
             if v.count > self.max_unknown_mentions:
                 continue  # spelled the same way again and again: a name of its own
-            if _zipf(v.text) >= self.unknown_zipf:
+            if zipf(v.text) >= self.unknown_zipf:
                 continue
             hit = self._lexicon_neighbour(v.text.lower())
             if hit is None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 from ._numbers import cardinal_word, same_number, source_numbers, target_numbers
 
 
+@register("numbers", colour=("#f3e0ff", "#9a3fc4"), prior=4.0)
+@dataclass(eq=False)
 class Numbers(Detector):
     """A number that does not survive translation (needs the source text).
 
@@ -35,12 +38,9 @@ class Numbers(Detector):
     them (scripts/eval_source.py).
     """
 
-    name = "numbers"
-
-    def __init__(self, changed_weight: float = 0.9, missing_weight: float = 0.7, extra_weight: float = 0.6):
-        self.changed_weight = changed_weight
-        self.missing_weight = missing_weight
-        self.extra_weight = extra_weight
+    changed_weight: float = 0.9
+    missing_weight: float = 0.7
+    extra_weight: float = 0.6
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit, src in doc.source_pairs():

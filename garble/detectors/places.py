@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import lru_cache
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..document import Document
 from ..resources import load_tsv
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 from ._literals import fold, required_strings
 
 # Nouns for things that belong to the country they stand in: a city on Russian
@@ -90,6 +91,8 @@ def _tables(table: str):
     return freeze(dem), freeze(country_names), freeze(places)
 
 
+@register("places", colour=("#ffd9ee", "#c2407f"), prior=7.0)
+@dataclass(eq=False)
 class PlaceContradiction(Detector):
     """A nationality adjective on something the same phrase puts in another country.
 
@@ -141,23 +144,16 @@ class PlaceContradiction(Detector):
     ("Pakistani drones hit targets on Indian soil" is not flagged).
     """
 
-    name = "places"
+    table: str = "places.tsv"
+    located_in: bool = False
+    located_in_weight: float = 0.3
+    max_modifiers: int = 2
 
-    def __init__(
-        self,
-        table: str = "places.tsv",
-        located_in: bool = False,
-        located_in_weight: float = 0.3,
-        max_modifiers: int = 2,
-    ):
-        self.table = table
-        self.located_in = located_in
-        self.located_in_weight = located_in_weight
-        self.max_modifiers = max_modifiers
-        self._dem, self._countries, self._places = _tables(table)
+    def __post_init__(self):
+        self._dem, self._countries, self._places = _tables(self.table)
         dem = _alt(self._dem)
         country = _alt(self._countries)
-        mods = rf"(?P<mods>(?:(?i:{_alt(_MODIFIERS)})\s+){{0,{max_modifiers}}})"
+        mods = rf"(?P<mods>(?:(?i:{_alt(_MODIFIERS)})\s+){{0,{self.max_modifiers}}})"
         head = rf"(?<![\w'’.-])(?P<x>{dem})\s+{mods}"
         prep = r"(?i:on|in|inside|within|across|deep\s+(?:in|inside|into|within))"
         located = r"(?:(?i:located|situated|lying)\s+)?"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..document import Document
 from ..types import Finding
 from ..lexicon import zipf
-from . import Detector
+from . import Detector, register
+from ._text import paragraph_spans
 
 # --- missing space after punctuation ----------------------------------------------------------
 # a full stop / ! / ? between a letter or digit and a letter: "2024.Photo", "said.and"
@@ -128,6 +129,8 @@ def _straight_scan(text: str) -> tuple[list[tuple[str, int]], Optional[int]]:
     return unpaired, open_at
 
 
+@register("punctuation", colour=("#fff1a8", "#a48a00"), prior=2.5)
+@dataclass(eq=False)
 class Punctuation(Detector):
     """Broken punctuation: quotes and brackets that do not pair up, glued or detached marks.
 
@@ -170,19 +173,13 @@ class Punctuation(Detector):
     (``" black holes "``: 19 MT segments, no clean one, a minor error).
     """
 
-    name = "punctuation"
-
-    def __init__(self, weight: float = 0.5, glued_weight: float = 0.7, nested_weight: float = 0.6, loose_weight: float = 0.4):
-        self.weight = weight
-        self.loose_weight = loose_weight
-        self.glued_weight = glued_weight
-        self.nested_weight = nested_weight
+    weight: float = 0.5
+    glued_weight: float = 0.7
+    nested_weight: float = 0.6
+    loose_weight: float = 0.4
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        paras: dict[int, list] = defaultdict(list)
-        for u in doc.units:
-            paras[u.paragraph].append(u)
-        spans = [(paras[p][0].start, paras[p][-1].end) for p in sorted(paras)]
+        spans = paragraph_spans(doc)
         texts = [doc.text[a:b] for a, b in spans]
         for k, (start, _end) in enumerate(spans):
             text = texts[k]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 
 # function words whose doubling is ordinary English ("that that", "had had")
 _OK_DOUBLES = frozenset({"that", "had", "is", "do", "very", "so", "bye", "no", "yes", "ha", "knock", "well", "really", "many", "far", "more", "again", "over", "round", "on", "by", "out", "little", "step", "side", "one", "two", "day", "year", "time", "bit", "now"})
@@ -16,10 +17,6 @@ _OK_DOUBLES = frozenset({"that", "had", "is", "do", "very", "so", "bye", "no", "
 # "ding, ding, ding", "if it were empty, if it were empty" (epizeuxis, anaphora), "Thank you.
 # Thank you all.", "the matter (matter also means ...)"
 _PAUSES = frozenset(",;:—–-.!?()[]\"“”")
-
-
-def _norm(word: str) -> str:
-    return word.lower().replace("’", "'")
 
 
 def _idiomatic_pair(word: str, connective: str) -> bool:
@@ -49,6 +46,8 @@ def _comparative(word: str) -> bool:
     return any(zipf(s) >= 3.5 and zipf(s) > z for s in stems if len(s) > 1)
 
 
+@register("repetition", colour=("#ffe2bd", "#d9822b"), prior=5.5)
+@dataclass(eq=False)
 class Repetition(Detector):
     """A phrase repeated back to back, the MT artifact of a decoder that lost its place.
 
@@ -79,18 +78,15 @@ class Repetition(Detector):
     hits there from 32 error-free and 11 fluency-major segments to 1 and 2.
     """
 
-    name = "repetition"
-
-    def __init__(self, max_n: int = 6, connectives: tuple[str, ...] = ("and", "or"), weight: float = 0.9, pause_weight: float = 0.3):
-        self.max_n = max_n
-        self.connectives = frozenset(connectives)
-        self.weight = weight
-        self.pause_weight = pause_weight
+    max_n: int = 6
+    connectives: tuple[str, ...] = ("and", "or")
+    weight: float = 0.9
+    pause_weight: float = 0.3
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit in doc.units:
             toks = doc.unit_tokens(unit)
-            words = [t.text.lower().replace("’", "'") for t in toks]  # _norm, inlined (every token)
+            words = [t.text.lower().replace("’", "'") for t in toks]  # norm_word, inlined (every token)
             n_words = len(words)
             if len(set(words)) == n_words:
                 continue  # no word occurs twice: nothing repeats

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
 from ..langid import main_script
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 
 _URL = r"(?:https?://|www\.)[^\s<>\"'“”「」（）()，。、]+"
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -35,6 +36,8 @@ def _present(token: str, target_fold: str) -> bool:
     return len(squeeze) >= 4 and squeeze in re.sub(r"[\s\-_.]", "", target_fold)
 
 
+@register("source_tokens", colour=("#fde4cf", "#b8560f"), prior=4.0)
+@dataclass(eq=False)
 class SourceTokens(Detector):
     """A token that should pass through translation unchanged but is missing from it (needs the source).
 
@@ -58,12 +61,9 @@ class SourceTokens(Detector):
     names, "Londres" -> "London", are ordinary) and ``weight=0.8`` for the rest.
     """
 
-    name = "source_tokens"
-
-    def __init__(self, min_chars: int = 2, weight: float = 0.8, name_weight: float = 0.5):
-        self.min_chars = min_chars
-        self.weight = weight
-        self.name_weight = name_weight
+    min_chars: int = 2
+    weight: float = 0.8
+    name_weight: float = 0.5
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit, src in doc.source_pairs():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
 from ..langid import char_script, main_script
 from ..types import Finding
-from . import Detector
+from . import Detector, register
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _LATIN_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
@@ -18,6 +19,8 @@ def _norm(s: str) -> str:
     return _NON_WORD.sub(" ", s.casefold()).strip()
 
 
+@register("untranslated", colour=("#eef5d0", "#6b7d12"), prior=4.0)
+@dataclass(eq=False)
 class Untranslated(Detector):
     """Source text left in the English translation (needs the source text).
 
@@ -43,13 +46,10 @@ class Untranslated(Detector):
     (scripts/eval_source.py).
     """
 
-    name = "untranslated"
-
-    def __init__(self, min_script_chars: int = 2, min_words: int = 3, english_zipf: float = 3.0, weight: float = 0.9):
-        self.min_script_chars = min_script_chars
-        self.min_words = min_words
-        self.english_zipf = english_zipf
-        self.weight = weight
+    min_script_chars: int = 2
+    min_words: int = 3
+    english_zipf: float = 3.0
+    weight: float = 0.9
 
     def detect(self, doc: Document) -> Iterator[Finding]:
         for unit, src in doc.source_pairs():
