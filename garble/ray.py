@@ -19,7 +19,7 @@ The input is read once, on the driver, with garble's own readers (or, for
 :func:`score_dataset`, by iterating the dataset in order), so every input line
 gives exactly one record, error records included, numbered as the local path
 numbers them. The records are then cut into chunks exactly as the local path
-cuts them (:func:`garble.corpus._chunks`): whole documents (consecutive
+cuts them (:func:`garble.corpus.chunking.chunk_records`): whole documents (consecutive
 records of one file with the same ``doc_field`` value, in parts of at most
 ``max_doc_units``), at least ``batch_size`` records a chunk. Each chunk
 becomes **one row** of the Ray dataset, so a Ray batch, however Ray sizes or
@@ -62,18 +62,7 @@ from . import errors as _errors
 from .corpus import (
     INPUT_FORMATS,
     CorpusSummary,
-    PathLike,
     Record,
-    _chunk_bytes,
-    _chunks,
-    _compressor,
-    _default_warn,
-    _fsync,
-    _isatty,
-    _jsonl_to_parquet,
-    _lock,
-    _positioned,
-    _remove,
     expand_inputs,
     output_format,
     parquet_schema,
@@ -82,6 +71,17 @@ from .corpus import (
     score_chunk,
     state_path,
 )
+from .corpus.chunking import chunk_records as _chunks
+from .corpus.inputs import PathLike
+from .corpus.output import _lock
+from .corpus.output import compressor as _compressor
+from .corpus.output import fsync as _fsync
+from .corpus.output import jsonl_to_parquet as _jsonl_to_parquet
+from .corpus.output import remove as _remove
+from .corpus.progress import isatty as _isatty
+from .corpus.readers import default_warn as _default_warn
+from .corpus.readers import positioned as _positioned
+from .corpus.scoring import chunk_bytes as _chunk_bytes
 from .errors import GarbleError, InputError, OutputError, UsageError
 
 Warn = Callable[[str], None]
