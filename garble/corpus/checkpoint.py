@@ -37,7 +37,7 @@ class State(NamedTuple):
     nbytes: int = 0  # bytes of the partial output they take
     position: tuple[int, int] = (0, 0)  # input position after them: (file index, records done in that file)
 
-    def after(self, records: int, errors: int, nbytes: int, position: tuple[int, int]) -> "State":
+    def after(self, records: int, errors: int, nbytes: int, position: tuple[int, int]) -> State:
         """This state advanced by one more chunk."""
         return State(self.records + records, self.errors + errors, self.nbytes + nbytes, position)
 

@@ -20,7 +20,17 @@ from .checkpoint import Checkpoint, State, fingerprint
 from .chunking import Chunk, chunk_records
 from .executors import Executor, PoolExecutor, SerialExecutor
 from .inputs import PathLike, check_input_format, expand_inputs, strip_compression
-from .output import PARQUET_ROW_GROUP, cannot_write, check_output, open_output, output_format, partial_path, state_path
+from .output import (
+    PARQUET_ROW_GROUP,
+    PartialOutput,
+    StdoutOutput,
+    cannot_write,
+    check_output,
+    open_output,
+    output_format,
+    partial_path,
+    state_path,
+)
 from .progress import Progress
 from .readers import Warn, positioned
 
@@ -120,6 +130,9 @@ def plan(
     return Job(files, out, fmt, input_fmt, field, id_field, doc_field, batch_size, max_doc_units)
 
 
+Sink = Union[PartialOutput, StdoutOutput]
+
+
 class _Run:
     """One run of :func:`run`: its output, checkpoint and progress, and what is written so far.
 
@@ -127,7 +140,7 @@ class _Run:
     the state in the checkpoint file.
     """
 
-    def __init__(self, job: Job, out: Any, checkpoint: Optional[Checkpoint], progress: Progress):
+    def __init__(self, job: Job, out: Sink, checkpoint: Optional[Checkpoint], progress: Progress):
         self.job = job
         self.out = out
         self.checkpoint = checkpoint
@@ -177,6 +190,7 @@ class _Run:
         return state
 
     def save(self, final: bool = False) -> None:
+        """Checkpoint what is committed (``final``: everything)."""
         assert self.checkpoint is not None
         self.checkpoint.save(self.committed, final)
         self.saved = self.committed

@@ -204,7 +204,7 @@ class StdoutOutput(_Sink):
         self.fh = sys.stdout.buffer
         self.path = output
 
-    def __enter__(self) -> "StdoutOutput":
+    def __enter__(self) -> StdoutOutput:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -246,7 +246,7 @@ class PartialOutput(_Sink):
             self.fh.close()
             raise
 
-    def __enter__(self) -> "PartialOutput":
+    def __enter__(self) -> PartialOutput:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -289,6 +289,6 @@ class PartialOutput(_Sink):
         remove(self.path)
 
 
-def open_output(output: str, fmt: str, keep: bool = True) -> "PartialOutput | StdoutOutput":
+def open_output(output: str, fmt: str, keep: bool = True) -> PartialOutput | StdoutOutput:
     """The sink of ``output``: standard output for ``-``, else its :class:`PartialOutput` (opened and locked)."""
     return StdoutOutput(output, fmt) if output == "-" else PartialOutput(output, fmt, keep)
