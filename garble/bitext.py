@@ -274,28 +274,28 @@ def read_records(path: str, fmt: str, *, field: str = "text", source_field: str 
     not a JSON object is an :class:`~garble.errors.InputError` naming the
     line; a missing or null source is a pair scored without its source.
     """
-    from .corpus import _MISSING, _Decoder, _clean, _default_warn, _get, _parquet_file, _raw_lines
+    from .corpus.readers import MISSING, Decoder, clean, default_warn, get_field, parquet_file, raw_lines
 
     segs: list[Segment] = []
 
     def add(obj: dict, line: int) -> None:
-        t = _get(obj, field)
-        if t is _MISSING or not isinstance(t, str):
-            what = "no field" if t is _MISSING else ("null" if t is None else f"{type(t).__name__}, not a string:")
-            raise InputError(f"{what} {field!r}" if t is _MISSING else f"field {field!r} is {what}".rstrip(":"), path=path, line=line)
-        s = _get(obj, source_field)
-        if s is _MISSING or s is None:
+        t = get_field(obj, field)
+        if t is MISSING or not isinstance(t, str):
+            what = "no field" if t is MISSING else ("null" if t is None else f"{type(t).__name__}, not a string:")
+            raise InputError(f"{what} {field!r}" if t is MISSING else f"field {field!r} is {what}".rstrip(":"), path=path, line=line)
+        s = get_field(obj, source_field)
+        if s is MISSING or s is None:
             s = ""
         elif not isinstance(s, str):
             raise InputError(f"source field {source_field!r} is {type(s).__name__}, not a string", path=path, line=line)
         rid = f"{path}:{line}"
         if id_field is not None:
-            v = _get(obj, id_field)
-            rid = rid if v is _MISSING or v is None else str(v)
-        segs.append(Segment(rid, _clean(s), _clean(t), line))
+            v = get_field(obj, id_field)
+            rid = rid if v is MISSING or v is None else str(v)
+        segs.append(Segment(rid, clean(s), clean(t), line))
 
     if fmt == "parquet":
-        pf = _parquet_file(path)
+        pf = parquet_file(path)
         names = set(pf.schema_arrow.names)
         for col in (field, source_field, id_field):
             if col is not None and col != source_field and col not in names:
@@ -304,8 +304,8 @@ def read_records(path: str, fmt: str, *, field: str = "text", source_field: str 
         for i, row in enumerate(pf.read(columns=cols).to_pylist(), 1):
             add(row, i)
     else:
-        decode = _Decoder(path, _default_warn)
-        for n, raw in _raw_lines(path):
+        decode = Decoder(path, default_warn)
+        for n, raw in raw_lines(path):
             text = decode(raw, n)
             if not text.strip():
                 continue

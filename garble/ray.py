@@ -1,9 +1,9 @@
 """Corpus scoring on a Ray cluster: a pool of Scorer actors mapped over the input with Ray Data.
 
-Ray is an optional extra (``pip install "ray[data]>=2.9"``, or ``pip install "./[ray]"`` from a checkout); ``import garble``
-never imports it, and this module imports it only when one of its functions
-runs (without it, they raise a :class:`~garble.errors.UsageError` saying what
-to install).
+Ray is an optional extra (``pip install "ray[data]>=2.9"``, or
+``pip install "./[ray]"`` from a checkout); ``import garble`` never imports it,
+and this module imports it only when one of its functions runs (without it,
+they raise a :class:`~garble.errors.UsageError` saying what to install).
 
 * :func:`score_files` is the Ray counterpart of
   :func:`garble.corpus.score_corpus`: the same inputs (text, JSONL, Parquet,
@@ -19,7 +19,7 @@ The input is read once, on the driver, with garble's own readers (or, for
 :func:`score_dataset`, by iterating the dataset in order), so every input line
 gives exactly one record, error records included, numbered as the local path
 numbers them. The records are then cut into chunks exactly as the local path
-cuts them (:func:`garble.corpus._chunks`): whole documents (consecutive
+cuts them (:func:`garble.corpus.chunking.chunk_records`): whole documents (consecutive
 records of one file with the same ``doc_field`` value, in parts of at most
 ``max_doc_units``), at least ``batch_size`` records a chunk. Each chunk
 becomes **one row** of the Ray dataset, so a Ray batch, however Ray sizes or
@@ -36,7 +36,8 @@ output records equal the local path's (byte for byte in JSONL, for the same
 ``batch_size``). Results come back in input order (Ray Data's
 ``preserve_order``, and a check of the chunk numbers); the driver writes them
 to ``OUT.garble-partial`` and renames it into place when everything is written,
-as the local path does.
+as the local path does: :class:`RayExecutor` is one of the executors of
+:func:`garble.corpus.driver.run`, the local path's loop.
 
 GPUs: when the cluster has GPUs and the scorer has a language model, each
 actor gets one GPU (``num_gpus_per_actor``) and the scorer's device ``auto``
@@ -53,38 +54,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from . import errors as _errors
-from .corpus import (
-    INPUT_FORMATS,
-    CorpusSummary,
-    PathLike,
-    Record,
-    _chunk_bytes,
-    _chunks,
-    _compressor,
-    _default_warn,
-    _fsync,
-    _isatty,
-    _jsonl_to_parquet,
-    _lock,
-    _positioned,
-    _remove,
-    expand_inputs,
-    output_format,
-    parquet_schema,
-    partial_path,
-    record_of,
-    score_chunk,
-    state_path,
-)
-from .errors import GarbleError, InputError, OutputError, UsageError
-
-Warn = Callable[[str], None]
+from .corpus import CorpusSummary, Record, parquet_schema, record_of, score_chunk
+from .corpus.chunking import chunk_records
+from .corpus.driver import at_least_one, plan, run
+from .corpus.executors import Scored
+from .corpus.inputs import PathLike
+from .corpus.output import state_path
+from .corpus.progress import Progress, isatty
+from .corpus.readers import Warn, default_warn
+from .corpus.scoring import chunk_bytes
+from .errors import GarbleError, InputError, UsageError
 
 INSTALL_HINT = 'pip install "ray[data]>=2.9" (the ray extra; from a checkout: pip install "./[ray]")'
 #: records per Ray block (the unit of work an actor takes at a time)
@@ -141,7 +126,8 @@ def _ensure_ray():
 
 
 def _error_payload(e: GarbleError) -> str:
-    return json.dumps({"type": type(e).__name__, "message": e.args[0] if e.args else str(e), "path": e.path, "line": e.line})
+    message = e.args[0] if e.args else str(e)
+    return json.dumps({"type": type(e).__name__, "message": message, "path": e.path, "line": e.line})
 
 
 def _raise_payload(payload: str) -> None:
@@ -181,7 +167,7 @@ class _ScorerActor:
                 _raise_payload(self.fail)
             out: list[dict] = []
             for r in rows:
-                out.extend(score_chunk(self.scorer, _decode_groups(r["groups"]), self.grouped, _default_warn))
+                out.extend(score_chunk(self.scorer, _decode_groups(r["groups"]), self.grouped, default_warn))
             return pa.Table.from_pylist(out, schema=parquet_schema())
         cols: dict = {"seq": [], "data": [], "errors": [], "warnings": [], "fail": []}
         for r in rows:
@@ -189,14 +175,21 @@ class _ScorerActor:
             if self.fail is not None:
                 data, errs = b"", 0
             else:
-                data, errs = _chunk_bytes(self.scorer, _decode_groups(r["groups"]), self.grouped, warnings.append)
+                data, errs = chunk_bytes(self.scorer, _decode_groups(r["groups"]), self.grouped, warnings.append)
             cols["seq"].append(r["seq"])
             cols["data"].append(data)
             cols["errors"].append(errs)
             cols["warnings"].append(json.dumps(warnings))
             cols["fail"].append(self.fail)
-        schema = pa.schema([("seq", pa.int64()), ("data", pa.large_binary()), ("errors", pa.int64()), ("warnings", pa.string()), ("fail", pa.string())])
-        return pa.Table.from_pydict(cols, schema=schema)
+        return pa.Table.from_pydict(cols, schema=_bytes_schema())
+
+
+def _bytes_schema():
+    """The rows of ``mode="bytes"``: a chunk's number, JSONL bytes, error records, warnings (JSON), failure."""
+    import pyarrow as pa
+
+    columns = [("seq", pa.int64()), ("data", pa.large_binary()), ("errors", pa.int64())]
+    return pa.schema(columns + [("warnings", pa.string()), ("fail", pa.string())])
 
 
 def _encode_groups(groups: list) -> str:
@@ -228,45 +221,61 @@ def _scorer_kwargs(scorer_kwargs: Optional[dict]) -> dict:
     return kw
 
 
-def _check_counts(batch_size: int, max_doc_units: int, block_records: int, num_actors: Optional[int], num_gpus_per_actor: Optional[float]) -> None:
-    for name, v in (("batch size", batch_size), ("max_doc_units", max_doc_units), ("block_records", block_records)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise UsageError(f"{name} must be at least 1, not {v!r}")
-    if num_actors is not None and (not isinstance(num_actors, int) or isinstance(num_actors, bool) or num_actors < 1):
-        raise UsageError(f"the number of Ray actors must be at least 1, not {num_actors!r}")
-    if num_gpus_per_actor is not None and (isinstance(num_gpus_per_actor, bool) or not isinstance(num_gpus_per_actor, (int, float)) or num_gpus_per_actor < 0):
+def _check_counts(
+    batch_size: int,
+    max_doc_units: int,
+    block_records: int,
+    num_actors: Optional[int],
+    num_gpus_per_actor: Optional[float],
+) -> None:
+    at_least_one(("batch size", batch_size), ("max_doc_units", max_doc_units), ("block_records", block_records))
+    if num_actors is not None:
+        at_least_one(("the number of Ray actors", num_actors))
+    gpus = num_gpus_per_actor
+    if gpus is not None and (isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or gpus < 0):
         raise UsageError(f"num_gpus_per_actor must be a number >= 0, not {num_gpus_per_actor!r}")
 
 
-def _put_chunks(ray: Any, chunks: Iterator, block_records: int) -> tuple[list, int]:
-    """Chunks as rows (``seq``, ``groups``) in object-store blocks of about ``block_records`` records."""
+def _block(ray: Any, seqs: list, groups: list) -> Any:
     import pyarrow as pa
 
+    return ray.put(pa.table({"seq": pa.array(seqs, pa.int64()), "groups": pa.array(groups, pa.large_string())}))
+
+
+def _put_chunks(ray: Any, chunks: Iterator, block_records: int) -> tuple[list, list]:
+    """Chunks as rows (``seq``, ``groups``) in object-store blocks of about ``block_records`` records.
+
+    Returns the blocks' references and, per chunk, its records and the input position after it.
+    """
     refs: list = []
+    sizes: list[tuple[int, tuple[int, int]]] = []
     seqs: list[int] = []
     groups: list[str] = []
-    n = rows = 0
-
-    def flush() -> None:
-        nonlocal n
-        refs.append(ray.put(pa.table({"seq": pa.array(seqs, pa.int64()), "groups": pa.array(groups, pa.large_string())})))
-        seqs.clear()
-        groups.clear()
-        n = 0
-
+    n = 0
     for c in chunks:
-        seqs.append(rows)
+        seqs.append(len(sizes))
         groups.append(_encode_groups(c.groups))
-        rows += 1
+        sizes.append((c.n, c.end))
         n += c.n
         if n >= block_records:
-            flush()
+            refs.append(_block(ray, seqs, groups))
+            seqs, groups, n = [], [], 0
     if seqs:
-        flush()
-    return refs, rows
+        refs.append(_block(ray, seqs, groups))
+    return refs, sizes
 
 
-def _map(ray: Any, refs: list, n_chunks: int, kw: dict, grouped: bool, mode: str, num_actors: Optional[int], num_gpus_per_actor: Optional[float], progress: bool):
+def _map(
+    ray: Any,
+    refs: list,
+    n_chunks: int,
+    kw: dict,
+    grouped: bool,
+    mode: str,
+    num_actors: Optional[int],
+    num_gpus_per_actor: Optional[float],
+    progress: bool,
+):
     """The dataset of ``refs`` mapped by a pool of scorer actors (results in input order)."""
     res = ray.cluster_resources()
     uses_lm = kw.get("model", None) is not False
@@ -316,6 +325,72 @@ def _garble_error(e: BaseException) -> Optional[GarbleError]:
     return None
 
 
+def _in_order(ds: Any, n_chunks: int) -> Iterator[dict]:
+    """The result rows of ``ds`` in chunk order, whatever order Ray returns them in; an actor's garble error raised."""
+    pending: dict = {}
+    nxt = 0
+    for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
+        for row in batch.to_pylist():
+            if row["fail"] is not None:
+                _raise_payload(row["fail"])
+            pending[row["seq"]] = row
+            while nxt in pending:
+                yield pending.pop(nxt)
+                nxt += 1
+    if nxt != n_chunks or pending:  # pragma: no cover - Ray lost or duplicated a chunk
+        raise GarbleError(f"the Ray run returned {nxt} of {n_chunks} chunks in order ({len(pending)} left over)")
+
+
+@dataclass
+class RayExecutor:
+    """Scores chunks on a pool of Ray actors, each with its own ``garble.Scorer(**scorer_kwargs)``.
+
+    An executor of :func:`garble.corpus.driver.run`: :meth:`map` connects to
+    Ray (:func:`init`, ``address``), puts every chunk into the object store,
+    and yields the results in input order; :meth:`close` disconnects if
+    :meth:`map` connected. Ray is imported when the executor is made.
+    """
+
+    scorer_kwargs: dict
+    grouped: bool
+    warn: Warn
+    num_actors: Optional[int] = None
+    num_gpus_per_actor: Optional[float] = None
+    block_records: int = BLOCK_RECORDS
+    progress: bool = True
+    address: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self.ray = _import_ray()
+        self.started = False
+
+    def map(self, chunks: Iterator) -> Iterator[Scored]:
+        self.started = init(self.address, quiet=not self.progress)
+        refs, sizes = _put_chunks(self.ray, chunks, self.block_records)
+        if not refs:
+            return
+        progress = self.progress and isatty(sys.stderr)
+        actors = (self.num_actors, self.num_gpus_per_actor)
+        ds = _map(self.ray, refs, len(sizes), self.scorer_kwargs, self.grouped, "bytes", *actors, progress)
+        try:
+            for row in _in_order(ds, len(sizes)):
+                for w in json.loads(row["warnings"]):
+                    self.warn(w)
+                yield Scored(row["data"], row["errors"], *sizes[row["seq"]])
+        except GarbleError:
+            raise
+        except Exception as e:
+            g = _garble_error(e)
+            if g is not None:
+                raise type(g)(g.args[0] if g.args else str(g), path=g.path, line=g.line) from None
+            raise
+
+    def close(self, wait: bool = True) -> None:
+        if self.started:
+            self.started = False
+            self.ray.shutdown()
+
+
 def score_files(
     inputs: Union[PathLike, Iterable[PathLike]],
     output: PathLike,
@@ -323,14 +398,9 @@ def score_files(
     scorer_kwargs: Optional[dict] = None,
     fmt: Optional[str] = None,
     input_fmt: str = "auto",
-    field: str = "text",
-    id_field: Optional[str] = None,
-    doc_field: Optional[str] = None,
-    batch_size: int = 256,
-    max_doc_units: int = 10000,
-    num_actors: Optional[int] = None,
-    num_gpus_per_actor: Optional[float] = None,
-    block_records: int = BLOCK_RECORDS,
+    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
+    batch_size: int = 256, max_doc_units: int = 10000,
+    num_actors: Optional[int] = None, num_gpus_per_actor: Optional[float] = None, block_records: int = BLOCK_RECORDS,
     progress: bool = True,
     warn: Optional[Warn] = None,
     address: Optional[str] = None,
@@ -356,119 +426,28 @@ def score_files(
     checkpoint of an interrupted local run (finish or remove that first).
     """
     t0 = time.monotonic()
-    out_s = str(output)
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
     _check_counts(batch_size, max_doc_units, block_records, num_actors, num_gpus_per_actor)
-    if out_s == "-":
+    if str(output) == "-":
         raise UsageError("the Ray path writes a file (-o FILE), not standard output")
-    fmt = output_format(out_s, fmt)
-    if input_fmt not in INPUT_FORMATS:
-        raise UsageError(f"unknown input format {input_fmt!r}: expected one of {', '.join(INPUT_FORMATS)}")
     kw = _scorer_kwargs(scorer_kwargs)
-    state_p, partial_p = state_path(out_s), partial_path(out_s)
-    files = expand_inputs(inputs, exclude=[out_s, state_p, partial_p])
-    outp = os.path.realpath(out_s)
-    for f in files:
-        if f != "-" and os.path.realpath(f) == outp:
-            raise UsageError("the output file is also an input", path=out_s)
-    if os.path.isdir(out_s):
-        raise OutputError("is a directory", path=out_s)
-    if not os.path.isdir(os.path.dirname(os.path.abspath(out_s))):
-        raise OutputError("output folder does not exist", path=out_s)
-    if os.path.exists(state_p):
-        raise UsageError("the checkpoint of an interrupted run without Ray; finish that run without --ray, or remove the checkpoint", path=state_p)
-    warn = warn or _default_warn
-    grouped = doc_field is not None
-    ray = _import_ray()
-
-    try:  # not truncated before the lock: it may be another run's partial output
-        sink = open(partial_p, "r+b" if os.path.exists(partial_p) else "w+b")
-    except OSError as e:
-        raise OutputError(f"cannot write: {e.strerror or e}", path=partial_p) from None
-    try:
-        _lock(sink)
-    except BaseException:
-        sink.close()
-        raise
-    published = started = False
-    try:
-        try:
-            sink.truncate(0)
-        except OSError as e:
-            raise OutputError(f"cannot write: {e.strerror or e}", path=partial_p) from None
-        started = init(address, quiet=not progress)
-        kwr = dict(fmt=input_fmt, field=field, id_field=id_field, doc_field=doc_field, warn=warn)
-        chunks = _chunks(_positioned(files, (0, 0), **kwr), batch_size, grouped, max_doc_units, warn)
-        refs, n_chunks = _put_chunks(ray, chunks, block_records)
-        compress = _compressor(out_s, fmt)
-        records = errors = 0
-        if refs:
-            ds = _map(ray, refs, n_chunks, kw, grouped, "bytes", num_actors, num_gpus_per_actor, progress and _isatty(sys.stderr))
-            pending: dict = {}
-            nxt = 0
-            try:
-                for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
-                    for row in batch.to_pylist():
-                        if row["fail"] is not None:
-                            _raise_payload(row["fail"])
-                        pending[row["seq"]] = row
-                        while nxt in pending:  # input order, whatever order Ray hands the chunks back in
-                            r = pending.pop(nxt)
-                            for w in json.loads(r["warnings"]):
-                                warn(w)
-                            data = compress(r["data"])
-                            try:
-                                sink.write(data)
-                            except OSError as e:
-                                raise OutputError(f"cannot write: {e.strerror or e}", path=partial_p) from None
-                            records += r["data"].count(b"\n")
-                            errors += r["errors"]
-                            nxt += 1
-            except GarbleError:
-                raise
-            except Exception as e:
-                g = _garble_error(e)
-                if g is not None:
-                    raise type(g)(g.args[0] if g.args else str(g), path=g.path, line=g.line) from None
-                raise
-            if nxt != n_chunks or pending:  # pragma: no cover - Ray lost or duplicated a chunk
-                raise GarbleError(f"the Ray run returned {nxt} of {n_chunks} chunks in order ({len(pending)} left over)")
-        try:
-            _fsync(sink)
-        except OSError as e:
-            raise OutputError(f"cannot write: {e.strerror or e}", path=partial_p) from None
-        sink.close()
-        # -- publish: one rename (Parquet: converted into a temporary file, then renamed)
-        if fmt == "parquet":
-            _jsonl_to_parquet(partial_p, out_s)
-            try:
-                shutil.copymode(partial_p, out_s)
-            except OSError:
-                pass
-            published = True
-            _remove(partial_p)
-        else:
-            try:
-                os.replace(partial_p, out_s)
-            except OSError as e:
-                raise OutputError(f"cannot write: {e.strerror or e}", path=out_s) from None
-            published = True
-        return CorpusSummary(out_s, records, errors, 0, time.monotonic() - t0)
-    finally:
-        if not sink.closed:
-            sink.close()
-        if not published:  # nothing to resume from: leave no partial output behind
-            try:
-                os.unlink(partial_p)
-            except OSError:
-                pass
-        if started:
-            ray.shutdown()
+    read = {"input_fmt": input_fmt, "field": field, "id_field": id_field, "doc_field": doc_field}
+    job = plan(inputs, output, fmt=fmt, batch_size=batch_size, max_doc_units=max_doc_units, **read)
+    if os.path.exists(state_path(job.output)):
+        why = (
+            "the checkpoint of an interrupted run without Ray; "
+            "finish that run without --ray, or remove the checkpoint"
+        )
+        raise UsageError(why, path=state_path(job.output))
+    feedback = Progress(False, warn)  # Ray Data shows its own progress bars
+    pool = (num_actors, num_gpus_per_actor, block_records)
+    executor = RayExecutor(kw, job.grouped, feedback.warn, *pool, progress=progress, address=address)
+    return run(job, executor, feedback, keep_partial=False, started=t0)
 
 
-def _dataset_records(ds: Any, source: str, field: str, id_field: Optional[str], doc_field: Optional[str]) -> Iterator[tuple[tuple[int, int], Record]]:
-    """The rows of ``ds``, in order, as records (positions for :func:`garble.corpus._chunks`)."""
+def _dataset_records(
+    ds: Any, source: str, field: str, id_field: Optional[str], doc_field: Optional[str]
+) -> Iterator[tuple[tuple[int, int], Record]]:
+    """The rows of ``ds``, in order, as records with positions (for :func:`garble.corpus.chunking.chunk_records`)."""
     ctx = ds.context
     before = ctx.execution_options.preserve_order
     ctx.execution_options.preserve_order = True  # row numbers are the dataset's order
@@ -485,16 +464,11 @@ def _dataset_records(ds: Any, source: str, field: str, id_field: Optional[str], 
 def score_dataset(
     ds: Any,
     *,
-    field: str = "text",
-    id_field: Optional[str] = None,
-    doc_field: Optional[str] = None,
+    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
     source: str = "dataset",
     scorer_kwargs: Optional[dict] = None,
-    batch_size: int = 256,
-    max_doc_units: int = 10000,
-    num_actors: Optional[int] = None,
-    num_gpus_per_actor: Optional[float] = None,
-    block_records: int = BLOCK_RECORDS,
+    batch_size: int = 256, max_doc_units: int = 10000,
+    num_actors: Optional[int] = None, num_gpus_per_actor: Optional[float] = None, block_records: int = BLOCK_RECORDS,
     warn: Optional[Warn] = None,
 ):
     """Score the rows of a :class:`ray.data.Dataset`; a Dataset of output records, in row order.
@@ -522,7 +496,7 @@ def score_dataset(
     _check_counts(batch_size, max_doc_units, block_records, num_actors, num_gpus_per_actor)
     kw = _scorer_kwargs(scorer_kwargs)
     ray = _ensure_ray()
-    warn = warn or _default_warn
+    warn = warn or default_warn
     if not isinstance(ds, ray.data.Dataset):
         raise UsageError(f"ds is {type(ds).__name__}, not a ray.data.Dataset")
     schema = ds.schema()
@@ -532,8 +506,9 @@ def score_dataset(
             if col is not None and col not in names and col.split(".")[0] not in names:
                 raise InputError(f"no {role} column {col!r} (columns: {', '.join(names) or 'none'})", path=source)
     grouped = doc_field is not None
-    chunks = _chunks(_dataset_records(ds, source, field, id_field, doc_field), batch_size, grouped, max_doc_units, warn)
-    refs, n_chunks = _put_chunks(ray, chunks, block_records)
+    records = _dataset_records(ds, source, field, id_field, doc_field)
+    chunks = chunk_records(records, batch_size, grouped, max_doc_units, warn)
+    refs, sizes = _put_chunks(ray, chunks, block_records)
     if not refs:
         return ray.data.from_arrow(parquet_schema().empty_table())
-    return _map(ray, refs, n_chunks, kw, grouped, "records", num_actors, num_gpus_per_actor, _isatty(sys.stderr))
+    return _map(ray, refs, len(sizes), kw, grouped, "records", num_actors, num_gpus_per_actor, isatty(sys.stderr))

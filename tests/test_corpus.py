@@ -470,27 +470,27 @@ def test_resume_after_interrupt_is_byte_identical(tmp_path, scorer, out_name, gr
 
 @pytest.mark.parametrize("out_name", ["o.jsonl", "o.parquet"])
 def test_interrupted_while_publishing(tmp_path, scorer, monkeypatch, out_name):
-    import garble.corpus as corpus
+    from garble.corpus import output
+    from garble.corpus.checkpoint import Checkpoint
 
     src = corpus_txt(tmp_path / "a.txt", 30)
     clean = tmp_path / ("clean-" + out_name)
     score_corpus([src], clean, scorer, batch_size=7, progress=False)
     out = tmp_path / out_name
     # killed after the output was renamed into place, before the checkpoint was removed
-    real_remove = corpus._remove
-    monkeypatch.setattr(corpus, "_remove", lambda p: (_ for _ in ()).throw(Interrupt()) if p.endswith(".garble-state.json") else real_remove(p))
+    monkeypatch.setattr(Checkpoint, "remove", lambda self: (_ for _ in ()).throw(Interrupt()))
     with pytest.raises(Interrupt):
         score_corpus([src], out, scorer, batch_size=7, progress=False)
-    monkeypatch.setattr(corpus, "_remove", real_remove)
+    monkeypatch.undo()
     assert out.read_bytes() == clean.read_bytes() and os.path.exists(state_path(out))
     summary = score_corpus([src], out, scorer, batch_size=7, progress=False)
     assert summary.records == 30 and out.read_bytes() == clean.read_bytes() and not os.path.exists(state_path(out))
     out.unlink()
     # killed before the output was published (Parquet: while converting)
     if out_name.endswith(".parquet"):
-        monkeypatch.setattr(corpus, "_jsonl_to_parquet", lambda *a: (_ for _ in ()).throw(Interrupt()))
+        monkeypatch.setattr(output, "jsonl_to_parquet", lambda *a: (_ for _ in ()).throw(Interrupt()))
     else:
-        monkeypatch.setattr(corpus.os, "replace", lambda a, b: (_ for _ in ()).throw(Interrupt()) if a.endswith(".garble-partial") else os.rename(a, b))
+        monkeypatch.setattr(output.os, "replace", lambda a, b: (_ for _ in ()).throw(Interrupt()) if a.endswith(".garble-partial") else os.rename(a, b))
     with pytest.raises(Interrupt):
         score_corpus([src], out, scorer, batch_size=7, progress=False)
     monkeypatch.undo()
@@ -589,20 +589,22 @@ def test_cli_errors_are_one_line_with_exit_codes(tmp_path):
 
 
 def test_first_chunks_ramp_up_and_a_resumed_run_cuts_the_same_chunks(tmp_path):
-    from garble.corpus import FIRST_CHUNK, _chunks, _positioned
+    from garble.corpus import FIRST_CHUNK
+    from garble.corpus.chunking import chunk_records
+    from garble.corpus.readers import positioned
 
     src = corpus_txt(tmp_path / "a.txt", 600)
-    chunks = list(_chunks(_positioned([str(src)], (0, 0)), 256, False, 10000, print))
+    chunks = list(chunk_records(positioned([str(src)], (0, 0)), 256, False, 10000, print))
     sizes = [c.n for c in chunks]
     assert sizes == [FIRST_CHUNK, 16, 32, 64, 128, 256, 600 - 512]
     # resuming after any chunk (as a checkpoint does) gives the rest of the same chunks
     done = 0
     for k, c in enumerate(chunks[:-1]):
         done += c.n
-        rest = list(_chunks(_positioned([str(src)], c.end), 256, False, 10000, print, done=done))
+        rest = list(chunk_records(positioned([str(src)], c.end), 256, False, 10000, print, done=done))
         assert [(r.n, r.end) for r in rest] == [(x.n, x.end) for x in chunks[k + 1 :]]
     # a batch size under the first chunk's is used as it is
-    assert {c.n for c in _chunks(_positioned([str(src)], (0, 0)), 5, False, 10000, print)} == {5}
+    assert {c.n for c in chunk_records(positioned([str(src)], (0, 0)), 5, False, 10000, print)} == {5}
 
 
 def test_a_resumed_run_says_where_it_resumes(tmp_path, scorer, capsys):
@@ -622,12 +624,12 @@ def test_a_resumed_run_says_where_it_resumes(tmp_path, scorer, capsys):
 
 
 def test_the_total_of_small_inputs_is_counted_before_the_bar_starts(tmp_path):
-    from garble.corpus import _Counter
+    from garble.corpus.progress import Counter
 
     src = corpus_txt(tmp_path / "a.txt", 123)
     jl = tmp_path / "b.jsonl"
     write_jsonl(jl, [{"text": "x"}] * 7)
-    c = _Counter([str(src), str(jl)], "auto")
+    c = Counter([str(src), str(jl)], "auto")
     assert c.ready and c.total == 130
 
 

@@ -248,6 +248,7 @@ def test_full_disk_in_garble_score_write(tmp_path, monkeypatch):
     import builtins
 
     import garble.corpus as corpus
+    from garble.corpus import output
 
     (tmp_path / "in.txt").write_text("One line here.\nAnother line.\n", encoding="utf-8")
     real_open = builtins.open
@@ -256,13 +257,15 @@ def test_full_disk_in_garble_score_write(tmp_path, monkeypatch):
         fh = real_open(path, mode, *a, **k)
         return _FullDisk(fh) if str(path).endswith(corpus.PARTIAL_SUFFIX) else fh
 
-    monkeypatch.setattr(corpus, "open", fake_open, raising=False)
+    monkeypatch.setattr(output, "open", fake_open, raising=False)
     with pytest.raises(OutputError, match="No space left on device"):
         corpus.score_corpus([str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False)
     assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
+    import tempfile
+
     import garble.corpus as corpus
 
     (tmp_path / "in.txt").write_text("One line here.\nAnother line.\n", encoding="utf-8")
@@ -270,7 +273,7 @@ def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
     def no_space(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(corpus.tempfile, "mkstemp", no_space)
+    monkeypatch.setattr(tempfile, "mkstemp", no_space)
     with pytest.raises(OutputError, match="No space left on device") as e:
         corpus.score_corpus([str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False)
     assert e.value.path.endswith("out.jsonl.garble-state.json")

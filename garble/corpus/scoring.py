@@ -1,0 +1,164 @@
+"""Scoring one chunk: one language-model call for the whole chunk, then one output record per input record."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Optional, Sequence
+
+from ..errors import GarbleError
+from .readers import Record, Warn, default_warn
+
+
+class _PrefetchedLM:
+    """Stands in for the scorer's LM with results computed for a whole chunk in one call."""
+
+    score_pairs = None  # answer everything from the cache (garble.lm.score_in_context then calls score)
+
+    def __init__(self, lm: Any, cache: dict):
+        self.lm = lm
+        self.cache = cache
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.lm, name)
+
+    def score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]] = None):
+        keys = [(contexts[i] if contexts is not None and contexts[i] else None, t) for i, t in enumerate(texts)]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.cache]
+        if missing:
+            got = self.lm.score([t for _, t in missing], [c for c, _ in missing])
+            self.cache.update(zip(missing, got))
+        return [self.cache[k] for k in keys]
+
+
+def _stream_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
+    """An LM answering from one ``score_stream`` call: one stream per document as
+    :meth:`Scorer.score_units` reads it (its units joined by newlines), or per unit."""
+    from ..readings import PrefetchedStreams
+
+    texts: dict = {}
+    for g in groups:
+        ok = [r.text for r in g if r.error is None]
+        if not ok:
+            continue
+        if getattr(scorer, "context", True):
+            texts["\n".join(ok)] = None
+        else:
+            texts.update(dict.fromkeys(ok))
+    return PrefetchedStreams(scorer.lm, dict(zip(texts, scorer.lm.score_stream(list(texts)))) if texts else {})
+
+
+def _pair_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
+    """An LM answering from one batched call over every text of the chunk, alone and after its predecessor."""
+    keys: dict = {}
+    for g in groups:
+        prev: Optional[str] = None
+        for r in g:
+            if r.error is not None:
+                continue
+            keys[(None, r.text)] = None
+            if getattr(scorer, "context", False) and prev:
+                keys[(prev, r.text)] = None
+            prev = r.text
+    cache: dict = {}
+    pairs = [k for k in keys if k[0] is not None]
+    if pairs and callable(getattr(scorer.lm, "score_pairs", None)):
+        # one pass scores each text after its predecessor and, as a by-product, the predecessor alone
+        after, prev_alone = scorer.lm.score_pairs([t for _, t in pairs], [c for c, _ in pairs])
+        for (c, t), a, p in zip(pairs, after, prev_alone):
+            cache[(c, t)] = a
+            if p is not None:
+                cache.setdefault((None, c), p)
+    todo = [k for k in keys if k not in cache]
+    if todo:
+        got = scorer.lm.score([t for _, t in todo], [c for c, _ in todo])
+        cache.update(zip(todo, got))
+    return _PrefetchedLM(scorer.lm, cache)
+
+
+def _prefetch(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
+    """A shallow copy of ``scorer`` whose LM answers from one batched call over the chunk."""
+    s = copy.copy(scorer)
+    streams = callable(getattr(scorer.lm, "score_stream", None))
+    s.lm = _stream_lm(scorer, groups) if streams else _pair_lm(scorer, groups)
+    return s
+
+
+def _clip(a: int, b: int, n: int) -> tuple[int, int]:
+    a = min(max(a, 0), n)
+    return a, min(max(b, a), n)
+
+
+def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
+    """The output dict of one record and its :class:`~garble.types.UnitResult` (``None``: not scored)."""
+    out = {"source": rec.source, "id": rec.id, "line": rec.line, "doc": rec.doc, "text": rec.text}
+    if unit is None:
+        return {**out, "score": None, "rank": None, "findings": [], "lm": None, "error": rec.error}
+    base, n = unit.unit.start, len(unit.unit.text)
+    findings = []
+    for f in sorted(unit.findings, key=lambda f: (f.start, -f.weight, f.detector, f.kind, f.end, f.message)):
+        d = f.to_dict()
+        d["start"], d["end"] = _clip(f.start - base, f.end - base, n)
+        findings.append(d)
+    lm = None
+    if unit.lm is not None:
+        lm = unit.lm.to_dict()
+        lm["max_span"] = list(_clip(unit.lm.max_span[0] - base, unit.lm.max_span[1] - base, n))
+    return {
+        **out,
+        "score": round(unit.score, 6),
+        "rank": unit.rank if ranked else None,
+        "findings": findings,
+        "lm": lm,
+        "error": None,
+    }
+
+
+def _score_group(scorer: Any, group: Sequence[Record], grouped: bool, warn: Warn) -> list[dict]:
+    idx = [i for i, r in enumerate(group) if r.error is None]
+    outs: dict[int, dict] = {}
+    if idx:
+        texts = [group[i].text for i in idx]
+        ranked = grouped and group[idx[0]].doc is not None
+        doc_id = group[idx[0]].doc if ranked else group[idx[0]].id
+        try:
+            res = scorer.score_units(texts, doc_id=doc_id)
+            for i, u in zip(idx, res.units):
+                outs[i] = output_record(group[i], u, ranked=ranked)
+        except (GarbleError, MemoryError):
+            raise
+        except Exception as e:  # a bug in a detector must not sink a corpus run: isolate the record
+            if len(idx) == 1:
+                r = group[idx[0]]
+                reason = f"internal error while scoring: {type(e).__name__}: {e}"
+                warn(f"{r.source}:{r.line}: {reason}")
+                outs[idx[0]] = output_record(r._replace(error=reason))
+            else:
+                for i in idx:
+                    outs[i] = _score_group(scorer, [group[i]], False, warn)[0]
+    return [outs[i] if i in outs else output_record(r) for i, r in enumerate(group)]
+
+
+def _encode(d: dict) -> bytes:
+    try:
+        return (json.dumps(d, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(d, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def score_chunk(
+    scorer: Any, groups: Sequence[Sequence[Record]], grouped: bool, warn: Optional[Warn] = None
+) -> list[dict]:
+    """Output dicts of every record of ``groups`` (documents, or single records), in order."""
+    warn = warn or default_warn
+    s = _prefetch(scorer, groups) if getattr(scorer, "lm", None) is not None else scorer
+    out: list[dict] = []
+    for g in groups:
+        out.extend(_score_group(s, g, grouped, warn))
+    return out
+
+
+def chunk_bytes(scorer: Any, groups: Sequence[Sequence[Record]], grouped: bool, warn: Warn) -> tuple[bytes, int]:
+    """The JSONL output of ``groups`` (what a run writes) and its number of error records."""
+    recs = score_chunk(scorer, groups, grouped, warn)
+    return b"".join(_encode(d) for d in recs), sum(1 for d in recs if d["error"])
