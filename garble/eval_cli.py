@@ -58,7 +58,7 @@ def eval_cmd(
     """
     from .cli import make_scorer
     from .errors import UsageError
-    from .evaluate import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
+    from .eval import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
     from .io import atomic_output
 
     pairs_mode = str(file) == "pairs" and not file.exists()

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from garble.detectors import registry  # noqa: E402
 from garble.document import Document  # noqa: E402
-from garble.evaluate import split_of  # noqa: E402
+from garble.eval.data import split_of  # noqa: E402
 from garble.synth_source import DETECTOR_OF, KINDS, corruptions  # noqa: E402
 from garble.types import Unit  # noqa: E402
 
@@ -81,7 +81,7 @@ def main() -> int:
         train = [(r["source"], r["text"]) for r in refs if split_of(r["doc"]) == "train"]
         out = {
             "about": "log((letters and digits of target + 1) / (letters and digits of source + 1)), placeholders left out (garble.detectors.length_ratio.log_ratio), of human reference translations, per source-length bin (source letters and digits >= the key); written by scripts/eval_source.py --write-prior",
-            "pairs": {"zh-en": {**measure_prior(train), "measured_on": f"mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.evaluate.split_of), {len(train)} segments"}},
+            "pairs": {"zh-en": {**measure_prior(train), "measured_on": f"mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.eval.data.split_of), {len(train)} segments"}},
         }
         (ROOT / "garble" / "detectors" / PRIOR_FILE).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote garble/detectors/{PRIOR_FILE} ({len(train)} train-talk references)")

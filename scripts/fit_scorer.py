@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from garble.combiner import CONT, ERR, calibrate, check_records, choose_and_fit, fit_intercept, guard_rails, to_weights  # noqa: E402
 from garble.errormodel import frozen_features, out_of_fold_p  # noqa: E402
-from garble.evaluate import evaluation_table, split_of  # noqa: E402
+from garble.eval.data import split_of  # noqa: E402
+from garble.eval.tables import evaluation_table  # noqa: E402
 from garble.lm import DEFAULT_MODEL  # noqa: E402
 from garble.tagger import Tagger  # noqa: E402
 
@@ -157,7 +158,7 @@ def main(argv=None) -> int:
     print("\ntest talks:")
     for n, m in tab["rows"].items():
         print(f"  {n:<22}" + "  ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "n_pairs"))
-    from garble.evaluate import synthetic_rates
+    from garble.eval.synthetic import synthetic_rates
 
     rates = synthetic_rates(test_syn, w)
     print("\nsynthetic test pairs, detection rate per kind:")

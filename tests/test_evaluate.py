@@ -1,4 +1,4 @@
-"""garble.evaluate, garble.synth and garble eval: fast tests, no language model."""
+"""garble.eval, garble.synth and garble eval: fast tests, no language model."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ import math
 import pytest
 
 from garble.errors import InputError
-from garble.evaluate import (
-    CachedLM,
-    Labels,
-    binned_auc,
-    build_documents,
-    evaluation_table,
-    load_segments,
-    pairwise_accuracy,
-    precision_at_k,
-    quantile_bins,
-    read_annotated,
-    read_clean,
-    roc_auc,
-    split_of,
-    synthetic_sources,
-    top_fraction,
-)
+from garble.eval.cache import CachedLM
+from garble.eval.data import build_documents, load_segments, read_annotated, read_clean, split_of
+from garble.eval.metrics import Labels, binned_auc, pairwise_accuracy, precision_at_k, quantile_bins, roc_auc, top_fraction
+from garble.eval.synthetic import synthetic_sources
+from garble.eval.tables import evaluation_table
 from garble.synth import ERROR_TYPES, corrupt, demonyms, make_pairs
 
 HEADER = "system\tdoc\tseg\tis_ref\traters\tmqm\tmajor\tfluency_major\tcategories\ttext"
@@ -246,7 +234,7 @@ def test_cached_lm_memoises_and_persists(tmp_path):
 
 def test_cached_lm_keeps_float32_and_bfloat16_apart(tmp_path):
     pytest.importorskip("torch")
-    from garble.evaluate import make_cached_lm
+    from garble.eval.cache import make_cached_lm
 
     fp32 = make_cached_lm(device="cpu", dtype="float32", cache=tmp_path)
     bf16 = make_cached_lm(device="cpu", dtype="bfloat16", cache=tmp_path)
@@ -323,7 +311,7 @@ def test_synthetic_sources_follow_the_talk_split(tmp_path):
 
 def test_synthetic_rates_with_the_length_feature_held():
     """A corruption that only makes the unit longer is 'detected' by the length term, and not once length is held."""
-    from garble.evaluate import SynthResult, synthetic_rates
+    from garble.eval.synthetic import SynthResult, synthetic_rates
     from garble.scorer import Weights
 
     w = Weights.from_dict({"bias": 0.0, "features": {"log_chars": {"weight": 1.0, "center": 0.0, "scale": 1.0}, "lm_max": {"weight": 1.0, "center": 0.0, "scale": 1.0}}})
@@ -344,7 +332,7 @@ def test_synthetic_rates_with_the_length_feature_held():
 
 def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
     from garble import Scorer
-    from garble.evaluate import format_report, run_evaluation
+    from garble.eval import format_report, run_evaluation
 
     path = write_tsv(tmp_path / "mqm.tsv")
     spans = tmp_path / "mqm_ted_zhen_spans.jsonl"
