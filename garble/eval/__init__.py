@@ -17,17 +17,21 @@ Modules:
 * :mod:`~garble.eval.tables`: score columns and the tables built from them;
 * :mod:`~garble.eval.synthetic`: synthetic errors and their detection rates;
 * :mod:`~garble.eval.report`: the whole evaluation and its text report;
-* :mod:`~garble.eval.pairs`: ``garble eval pairs`` (minimal pairs).
+* :mod:`~garble.eval.pairs`: ``garble eval pairs`` (minimal pairs);
+* :mod:`~garble.eval.false_alarms`: ``garble eval false-alarms`` (detectors on clean text and MT rows).
 """
 
 from .cache import CachedLM, make_cached_lm
 from .data import load_segments, read_annotated, read_clean, split_of
+from .false_alarms import false_alarms, format_false_alarms
 from .pairs import evaluate_pairs, format_pairs_report
 from .report import format_report, run_evaluation
 
 __all__ = [
     "CachedLM",
     "evaluate_pairs",
+    "false_alarms",
+    "format_false_alarms",
     "format_pairs_report",
     "format_report",
     "load_segments",
