@@ -155,7 +155,7 @@ def main(argv=None) -> int:
 
 
 def print_held_out(w, recs, test, test_syn) -> bool:
-    """Print the guard rails, the table of the test talks and the synthetic detection rates; whether every guard rail holds."""
+    """Print the guard rails, the test talks' table and the synthetic detection rates; whether every guard rail holds."""
     gr = guard_rails(w, recs)
     print("\nguard rails (held-out):")
     for data, row in gr["table"].items():

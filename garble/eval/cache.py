@@ -97,7 +97,9 @@ class CachedLM:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write("\n".join(json.dumps({"k": k, "s": list(r.surprisals), "o": [list(o) for o in r.offsets], "t": r.truncated}) for k, r in items) + "\n")
+            for k, r in items:
+                record = {"k": k, "s": list(r.surprisals), "o": [list(o) for o in r.offsets], "t": r.truncated}
+                fh.write(json.dumps(record) + "\n")
 
     # -- one-pass streams (garble.lm.LanguageModel.score_stream) -------------
     @property
@@ -250,24 +252,33 @@ def detector_signature(detectors: Sequence) -> str:
 
 
 def model_key(lm) -> str:
-    """What the feature caches call ``lm``: its ``cache_id`` (model and numerics), else its name; ``no-lm`` for ``None``."""
+    """What the feature caches call ``lm``: its ``cache_id`` (model and numerics), else its name; ``no-lm``."""
     return (getattr(lm, "cache_id", None) or getattr(lm, "name", "lm")) if lm is not None else "no-lm"
 
 
 def features_cache_path(
-    data_hash: str, model_name: str, detectors: Sequence, context: bool, cache: Optional[Path], with_source: bool = False, kind: str = "features"
+    data_hash: str,
+    model_name: str,
+    detectors: Sequence,
+    context: bool,
+    cache: Optional[Path],
+    with_source: bool = False,
+    kind: str = "features",
 ) -> Path:
     """The cache file of the feature vectors of some data (``data_hash``) read by a model and a detector set.
 
     ``kind``: the folder (``features``: an annotated file's segments; ``synth``: synthetic pairs).
     """
     root = Path(cache) if cache else cache_root()
-    name = f"{data_hash[:16]}-{slug(model_name)}-{'ctx' if context else 'noctx'}{'-src' if with_source else ''}-{detector_signature(detectors)}.jsonl"
-    return root / kind / name
+    reading = f"{'ctx' if context else 'noctx'}{'-src' if with_source else ''}"
+    return root / kind / f"{data_hash[:16]}-{slug(model_name)}-{reading}-{detector_signature(detectors)}.jsonl"
 
 
 def read_cached(path: Path, make: Callable[[dict], object], n: int) -> Optional[list]:
-    """``make`` applied to each record of a JSONL cache file; ``None`` when the file is missing, stale, cut short or not ``n`` records long."""
+    """``make`` applied to each record of a JSONL cache file.
+
+    ``None`` when the file is missing, stale, cut short or not ``n`` records long.
+    """
     if not path.is_file():
         return None
     try:

@@ -162,7 +162,8 @@ def read_rows(path: Path) -> Union[list[Row], list[CleanRow]]:
         return _annotated_rows(path, header, raw)
     if all(c in header for c in CLEAN_COLUMNS):
         return _clean_rows(path, header, raw)
-    raise InputError(f"header is neither annotated ({' '.join(ANNOTATED_COLUMNS)}) nor clean text ({' '.join(CLEAN_COLUMNS)}), tab-separated", path=str(path), line=1)
+    expected = f"annotated ({' '.join(ANNOTATED_COLUMNS)}) nor clean text ({' '.join(CLEAN_COLUMNS)})"
+    raise InputError(f"header is neither {expected}, tab-separated", path=str(path), line=1)
 
 
 def file_hash(path: Path) -> str:
@@ -346,7 +347,8 @@ def load_segments(
         return row_order(segs, rows)
     scorer = Scorer(model=lm if lm is not None else False, detectors=dets, context=context)
     segs = score_documents(docs, scorer, progress, sources=sources)
-    write_jsonl(cpath, ({"key": list(s.row.key), "x": s.x, "lm": s.lm, "f": s.findings, "doc": s.doc_index} for s in segs))
+    records = ({"key": list(s.row.key), "x": s.x, "lm": s.lm, "f": s.findings, "doc": s.doc_index} for s in segs)
+    write_jsonl(cpath, records)
     return row_order(segs, rows)
 
 

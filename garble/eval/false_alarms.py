@@ -30,14 +30,22 @@ from ..errors import UsageError
 from .data import Row, build_documents, read_rows
 from .metrics import rounded as _r
 
+Progress = Optional[Callable[[str, int, int], None]]
+
+
+def _has(*names: str) -> Callable[[Row], bool]:
+    """Whether one of a row's categories contains one of ``names``."""
+    return lambda r: any(n in c for c in r.categories for n in names)
+
+
 # MT row groups: key, label, column head, test
 GROUPS: tuple[tuple[str, str, str, Callable[[Row], bool]], ...] = (
     ("all", "rows", "all", lambda r: True),
     ("fluency_major", "fluency_major>0", "flu>0", lambda r: r.fluency_major > 0),
     ("clean", "mqm==0", "mqm==0", lambda r: r.mqm == 0),
     ("error", "mqm>0", "mqm>0", lambda r: r.mqm > 0),
-    ("punctuation", "marked Fluency/Punctuation", "punct", lambda r: any("Fluency/Punctuation" in c for c in r.categories)),
-    ("non_translation", "Non-translation/Untranslated", "non-tr", lambda r: any("Non-translation" in c or "Untranslated" in c for c in r.categories)),
+    ("punctuation", "marked Fluency/Punctuation", "punct", _has("Fluency/Punctuation")),
+    ("non_translation", "Non-translation/Untranslated", "non-tr", _has("Non-translation", "Untranslated")),
 )
 STRONG = 0.5  # a finding this heavy or heavier is "strong"
 
@@ -67,9 +75,14 @@ def _docs(rows: Sequence, para_size: int, key=None) -> list[_Doc]:
 
 
 def false_alarms(
-    paths: Sequence[Path], detectors: Sequence[str], show: int = 0, para_size: int = 1, seed: int = 0, progress: Optional[Callable[[str, int, int], None]] = None
+    paths: Sequence[Path],
+    detectors: Sequence[str],
+    show: int = 0,
+    para_size: int = 1,
+    seed: int = 0,
+    progress: Progress = None,
 ) -> dict:
-    """Run the named detectors on the clean text and the MT rows of ``paths``; a JSON-able dict (see module docstring).
+    """Run the named detectors on the clean text and the MT rows of ``paths``; a JSON-able dict (module docstring).
 
     ``show``: keep up to that many findings per detector on clean text and on MT rows.
     ``para_size``: join that many consecutive segments of a document with a space into one paragraph.
@@ -102,56 +115,70 @@ def false_alarms(
     return out
 
 
-def _clean(sources: list, dets: Sequence, show: int, progress) -> dict:
-    """Per source (and ``all``) and detector: units, findings, strong findings, weighted sum, findings per kind; shown findings."""
+def _clean(sources: list, dets: Sequence, show: int, progress: Progress) -> dict:
+    """Per source (and ``all``) and detector: units, findings (all, strong, weighted, per kind); the first findings."""
     rows: dict = {}
     examples: dict = {d.name: [] for d in dets}
     total = {d.name: Counter() for d in dets}
     n_docs = sum(len(docs) for _, docs in sources)
     done = 0
     for label, docs in sources:
-        units = sum(len(d.doc.units) for d in docs)
         counts = {det.name: Counter() for det in dets}
         for d in docs:
             for det in dets:
                 for f in det.detect(d.doc):
-                    c = counts[det.name]
-                    c["findings"] += 1
-                    c["strong"] += f.weight >= STRONG
-                    c["weighted"] += f.weight
-                    c[f"kind:{f.kind}"] += 1
+                    _count(counts[det.name], f)
                     if len(examples[det.name]) < show:
                         u = d.doc.unit_at(f.start) or d.doc.unit_at(max(0, f.end - 1))
                         examples[det.name].append(_example(f, d, f"{label} {d.id}", u.text if u else ""))
             done += 1
             if progress:
                 progress("clean documents", done, n_docs)
-        rows[label] = {"documents": len(docs), "units": units, "detectors": {n: _rates(c, units) for n, c in counts.items()}}
+        units = sum(len(d.doc.units) for d in docs)
+        rows[label] = _source(len(docs), units, counts)
         for n, c in counts.items():
             total[n].update(c)
-    units = sum(r["units"] for r in rows.values())
-    rows["all"] = {"documents": n_docs, "units": units, "detectors": {n: _rates(c, units) for n, c in total.items()}}
+    rows["all"] = _source(n_docs, sum(r["units"] for r in rows.values()), total)
     return {"sources": rows, "examples": examples}
+
+
+def _source(n_docs: int, units: int, counts: dict) -> dict:
+    return {"documents": n_docs, "units": units, "detectors": {n: _rates(c, units) for n, c in counts.items()}}
+
+
+def _count(c: Counter, f) -> None:
+    c["findings"] += 1
+    c["strong"] += f.weight >= STRONG
+    c["weighted"] += f.weight
+    c[f"kind:{f.kind}"] += 1
 
 
 def _rates(c: Counter, units: int) -> dict:
     per = 1000 / max(1, units)
-    kinds = {k[5:]: v for k, v in sorted(c.items()) if k.startswith("kind:")}
     return {
         "findings": c["findings"],
         "per_1000_units": _r(c["findings"] * per, 2),
         "strong_per_1000_units": _r(c["strong"] * per, 2),
         "weighted_per_1000_units": _r(c["weighted"] * per, 2),
-        "kinds": kinds,
+        "kinds": {k[5:]: v for k, v in sorted(c.items()) if k.startswith("kind:")},
     }
 
 
 def _example(f, d: _Doc, where: str, unit: str, tag: str = "") -> dict:
-    return {"where": where, "detector": f.detector, "kind": f.kind, "weight": round(f.weight, 2), "tag": tag, "span": d.doc.text[f.start : f.end], "message": f.message, "unit": unit}
+    return {
+        "where": where,
+        "detector": f.detector,
+        "kind": f.kind,
+        "weight": round(f.weight, 2),
+        "tag": tag,
+        "span": d.doc.text[f.start : f.end],
+        "message": f.message,
+        "unit": unit,
+    }
 
 
-def _mt(docs: list[_Doc], dets: Sequence, show: int, progress) -> dict:
-    """Per detector: findings per 1000 units, and rows with a finding per row group (also with a strong finding)."""
+def _mt(docs: list[_Doc], dets: Sequence, show: int, progress: Progress) -> dict:
+    """Per detector: findings per 1000 units, and the rows with a finding per row group (also with a strong one)."""
     rows = [r for d in docs for r in d.rows]
     groups = {key: {r.key for r in rows if test(r)} for key, _, _, test in GROUPS}
     fired = {det.name: set() for det in dets}
@@ -181,7 +208,8 @@ def _mt(docs: list[_Doc], dets: Sequence, show: int, progress) -> dict:
         }
         for n in fired
     }
-    return {"documents": len(docs), "units": units, "rows": {key: len(g) for key, g in groups.items()}, "detectors": per_det, "examples": examples}
+    n_rows = {key: len(g) for key, g in groups.items()}
+    return {"documents": len(docs), "units": units, "rows": n_rows, "detectors": per_det, "examples": examples}
 
 
 # ---------------------------------------------------------------------------
@@ -194,37 +222,50 @@ def _share(k: int, n: int) -> str:
 
 def format_false_alarms(res: dict) -> str:
     """The result of :func:`false_alarms` as plain-text tables."""
-    lines = [f"garble eval false-alarms: {', '.join(res['detectors'])} on {', '.join(Path(p).name for p in res['files'])}"]
+    files = ", ".join(Path(p).name for p in res["files"])
+    lines = [f"garble eval false-alarms: {', '.join(res['detectors'])} on {files}"]
     if res["paragraph_size"] > 1:
         lines.append(f"(each {res['paragraph_size']} consecutive segments joined into one paragraph)")
     lines += _clean_lines(res["clean"])
     if "mt" in res:
         lines += _mt_lines(res["mt"])
     if "planted" in res:
-        lines += ["", f"planted in clean paragraphs (one artifact each, seed {res['planted']['seed']}): found = a finding of that detector covers the plant"]
-        lines += [f"  {p['detector']:<12} {p['artifact']:<16} {p['found']}/{p['tried']} = {100 * p['found'] / max(1, p['tried']):.1f}%" for p in res["planted"]["rows"]]
+        lines += ["", f"planted in clean paragraphs (one artifact each, seed {res['planted']['seed']}): "
+                  "found = a finding of that detector covers the plant"]
+        for p in res["planted"]["rows"]:
+            rate = 100 * p["found"] / max(1, p["tried"])
+            lines.append(f"  {p['detector']:<12} {p['artifact']:<16} {p['found']}/{p['tried']} = {rate:.1f}%")
     return "\n".join(lines) + "\n"
+
+
+def _clean_row(label: str, w: int, docs, units, detector: str, findings, per_1000, strong, weighted, kinds: str) -> str:
+    cells = f"{docs:>6}{units:>7}  {detector:<14}{findings:>8}{per_1000:>10}{strong:>8}{weighted:>10}  {kinds}"
+    return (label.ljust(w) + cells).rstrip()
 
 
 def _clean_lines(clean: dict) -> list[str]:
     w = max(len(s) for s in clean["sources"]) + 2
     lines = ["", f"clean text: findings per 1000 units (strong: weight >= {STRONG}; weighted: the sum of the weights)"]
-    lines.append("source".ljust(w) + "docs".rjust(6) + "units".rjust(7) + "  " + "detector".ljust(14) + "findings".rjust(8) + "per 1000".rjust(10) + "strong".rjust(8) + "weighted".rjust(10) + "  kinds")
+    heads = ("docs", "units", "detector", "findings", "per 1000", "strong", "weighted", "kinds")
+    lines.append(_clean_row("source", w, *heads))
     for label, s in clean["sources"].items():
-        for n, m in s["detectors"].items():
+        for name, m in s["detectors"].items():
+            rates = [f"{m[k]:.2f}" for k in ("per_1000_units", "strong_per_1000_units", "weighted_per_1000_units")]
             kinds = ", ".join(f"{k}={v}" for k, v in m["kinds"].items())
-            lines.append(
-                label.ljust(w) + str(s["documents"]).rjust(6) + str(s["units"]).rjust(7) + "  " + n.ljust(14) + str(m["findings"]).rjust(8)
-                + f"{m['per_1000_units']:.2f}".rjust(10) + f"{m['strong_per_1000_units']:.2f}".rjust(8) + f"{m['weighted_per_1000_units']:.2f}".rjust(10) + f"  {kinds}".rstrip()
-            )
+            lines.append(_clean_row(label, w, s["documents"], s["units"], name, m["findings"], *rates, kinds))
     return lines + _example_lines(clean["examples"], "findings on clean text")
 
 
 def _mt_lines(mt: dict) -> list[str]:
     n = mt["rows"]
-    lines = ["", f"MT rows (is_ref=0 of {', '.join(mt['files'])}): {mt['documents']} documents, {mt['units']} units; " + ", ".join(f"{n[key]} {label}" for key, label, _, _ in GROUPS)]
-    lines.append("rows with a finding (share of the group: " + ", ".join(f"{head} = {label}" for _, label, head, _ in GROUPS[1:]) + ")")
-    lines.append(f"ratio = the share of flu>0 rows / the share of mqm==0 rows; strong: a finding with weight >= {STRONG}")
+    groups = ", ".join(f"{n[key]} {label}" for key, label, _, _ in GROUPS)
+    heads = ", ".join(f"{head} = {label}" for _, label, head, _ in GROUPS[1:])
+    lines = [
+        "",
+        f"MT rows (is_ref=0 of {', '.join(mt['files'])}): {mt['documents']} documents, {mt['units']} units; {groups}",
+        f"rows with a finding (share of the group: {heads})",
+        f"ratio = the share of flu>0 rows / the share of mqm==0 rows; strong: a finding with weight >= {STRONG}",
+    ]
     heads = ["findings", "per 1000"] + [head for _, _, head, _ in GROUPS] + ["ratio", "strong flu>0", "strong mqm==0"]
     widths = [10, 10] + [15] * len(GROUPS) + [8, 15, 15]
     lines.append("detector".ljust(14) + "".join(h.rjust(w) for h, w in zip(heads, widths)))
@@ -232,9 +273,11 @@ def _mt_lines(mt: dict) -> list[str]:
         r, s = m["rows"], m["strong_rows"]
         flu, ok = r["fluency_major"] / max(1, n["fluency_major"]), r["clean"] / max(1, n["clean"])
         cells = [str(m["findings"]), f"{m['per_1000_units']:.2f}"] + [_share(r[key], n[key]) for key, _, _, _ in GROUPS]
-        cells += [f"{flu / ok:.2f}" if ok else "—", _share(s["fluency_major"], n["fluency_major"]), _share(s["clean"], n["clean"])]
+        cells += [f"{flu / ok:.2f}" if ok else "—", _share(s["fluency_major"], n["fluency_major"])]
+        cells.append(_share(s["clean"], n["clean"]))
         lines.append(name.ljust(14) + "".join(c.rjust(w) for c, w in zip(cells, widths)))
-    return lines + _example_lines(mt["examples"], "findings on MT rows (BAD: fluency_major>0, ok: mqm==0, err: other errors)")
+    title = "findings on MT rows (BAD: fluency_major>0, ok: mqm==0, err: other errors)"
+    return lines + _example_lines(mt["examples"], title)
 
 
 def _example_lines(examples: dict, title: str) -> list[str]:
@@ -244,6 +287,7 @@ def _example_lines(examples: dict, title: str) -> list[str]:
     for items in examples.values():
         for e in items:
             tag = f"{e['tag']} " if e["tag"] else ""
-            lines.append(f"  [{e['detector']}/{e['kind']} {e['weight']:.2f}] {tag}{e['where']}: {e['span'][:80]!r}: {e['message']}")
+            head = f"[{e['detector']}/{e['kind']} {e['weight']:.2f}] {tag}{e['where']}"
+            lines.append(f"  {head}: {e['span'][:80]!r}: {e['message']}")
             lines.append(f"        {e['unit'][:200]}")
     return lines

@@ -108,8 +108,9 @@ def planted_recall(paragraphs: Sequence[str], detectors: Sequence, seed: int = 0
                 continue
             t, pos = got
             tried += 1
-            if name in by_name and any(f.start <= pos < max(f.end, f.start + 1) for f in by_name[name].detect(Document(t, segment(t)))):
-                found += 1
+            if name in by_name:
+                findings = by_name[name].detect(Document(t, segment(t)))
+                found += any(f.start <= pos < max(f.end, f.start + 1) for f in findings)
         if name in by_name:
             out.append({"detector": name, "artifact": label, "tried": tried, "found": found})
     return out

@@ -52,7 +52,10 @@ def run_evaluation(
     clean-English TSV) of the same split and report detection rates per type.
     """
     rows = read_annotated(path)
-    segs = load_segments(path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache, progress=_stage(progress, "documents"))
+    segs = load_segments(
+        path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache,
+        progress=_stage(progress, "documents"),
+    )
     sel = select_split(segs, split)
     if not sel:
         raise InputError(f"no segments in split {split!r} (talks: {', '.join(sorted({r.doc for r in rows}))})", path=str(path))
@@ -87,7 +90,7 @@ def _categories(score, segs: Sequence[Segment]) -> dict:
 
 
 def _summary(path: Path, split: str, scorer, sel: Sequence[Segment], seed: int) -> dict:
-    """What every evaluation reports: the file, model and weights, the table of score columns, recall per category, features alone."""
+    """What every evaluation reports: the file, model and weights, the score columns, recall per category, features."""
     w = scorer.weights
     lm = scorer.lm
     table = evaluation_table(sel, w, seed)
@@ -107,15 +110,18 @@ def _summary(path: Path, split: str, scorer, sel: Sequence[Segment], seed: int) 
     return out
 
 
-def _with_source(path: Path, rows, scorer, split: str, sel: Sequence[Segment], seed: int, spans_path, cache, progress: Progress) -> dict:
-    """Every segment scored with its source (from the spans file): the table, omissions, recall per category, what fired."""
+def _with_source(
+    path: Path, rows, scorer, split: str, sel: Sequence[Segment], seed: int, spans_path, cache, progress: Progress
+) -> dict:
+    """Every segment scored with its source (from the spans file): the table, omissions, recall per category, fires."""
     if not (spans_path and Path(spans_path).is_file()):
         raise InputError("--with-source needs the spans file with the sources (mqm_ted_zhen_spans.jsonl beside the TSV, or --spans)", path=str(spans_path))
     span_rows = read_spans(Path(spans_path))
     srcs = {(r.system, r.doc, r.seg): r.source for r in span_rows}
     omission = {(r.system, r.doc, r.seg) for r in span_rows if any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)}
     ssegs = load_segments(
-        path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache, sources=srcs, progress=_stage(progress, "documents with sources")
+        path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache, sources=srcs,
+        progress=_stage(progress, "documents with sources"),
     )
     ssel = select_split(ssegs, split)
     w = scorer.weights
@@ -139,8 +145,11 @@ def _omission_auc(segs: Sequence[Segment], omission: set, value: Callable[[Segme
     return roc_auc([value(s) for s in om], [s.row.key in omission for s in om])
 
 
-def _synthetic(rows, clean: Optional[Path], split: str, per_kind: int, seed: int, scorer, sel: Sequence[Segment], cache, progress: Progress) -> dict:
-    """``synthetic``: detection rates of synthetic errors made from the split's clean documents; with an LM also ``guard_rails``."""
+def _synthetic(
+    rows, clean: Optional[Path], split: str, per_kind: int, seed: int, scorer, sel: Sequence[Segment], cache,
+    progress: Progress,
+) -> dict:
+    """``synthetic``: detection rates of synthetic errors in the split's clean documents; with an LM, ``guard_rails``."""
     from ..synth import ALL_TYPES, make_pairs
 
     w = scorer.weights
@@ -183,7 +192,8 @@ def _metric_cells(m: dict) -> str:
 
 def _table(first: str, rows: dict, w0: int) -> list[str]:
     """A header line (``first`` over the row names, then the metrics) and one line per row."""
-    return [first.ljust(w0) + "".join(h.rjust(14) for h in _HEADS)] + [n.ljust(w0) + _metric_cells(m) for n, m in rows.items()]
+    head = first.ljust(w0) + "".join(h.rjust(14) for h in _HEADS)
+    return [head] + [n.ljust(w0) + _metric_cells(m) for n, m in rows.items()]
 
 
 def _or_dash(v) -> str:

@@ -1,4 +1,4 @@
-"""Synthetic errors for ``garble eval --synthetic``: clean documents corrupted (:mod:`garble.synth`), scored in context, and detection rates."""
+"""Synthetic errors for ``garble eval --synthetic``: clean documents corrupted (:mod:`garble.synth`), scored, rated."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class SynthResult:
 
 
 def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None) -> list[SynthResult]:
-    """Score every pair's clean and corrupted unit with ``scorer`` (features cached like :func:`garble.eval.data.load_segments`).
+    """Score every pair's clean and corrupted unit with ``scorer`` (features cached as by :func:`.data.load_segments`).
 
     A pair is read the way :func:`garble.synth.pair_in_context` says: after
     the unit before it (the LM reads ``[previous unit, unit]`` as one short
@@ -92,7 +92,8 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
     h = hashlib.sha256()
     for p in pairs:
         h.update(json.dumps([p.doc_id, p.index, p.corruption.kind, list(p.corruption.units), len(p.texts)]).encode())
-    cpath = features_cache_path(h.hexdigest(), model_key(scorer.lm), scorer.detectors, scorer.context, cache, kind="synth")
+    lm_key = model_key(scorer.lm)
+    cpath = features_cache_path(h.hexdigest(), lm_key, scorer.detectors, scorer.context, cache, kind="synth")
     if cache is not False:
         got = read_cached(cpath, lambda d: SynthResult(**d), len(pairs))
         if got is not None:

@@ -1,4 +1,4 @@
-"""Score columns and the tables of ``garble eval``: the combined score against its baselines, its features alone, ablations, misses."""
+"""Score columns and the tables of ``garble eval``: the score and its baselines, features alone, ablations, misses."""
 
 from __future__ import annotations
 
