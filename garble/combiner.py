@@ -127,7 +127,7 @@ def fit_logistic(X, y, sw, l2, prior, lower, upper=None):
 
 def mqm_pairs(segs, rng: random.Random, n_per_pos: int = 4) -> dict:
     """``{"mt": [...], "bin": [...], "doc": [...]}``: (worse index, better index) pairs of MQM segments (indices into ``segs``)."""
-    from .evaluate import quantile_bins
+    from .eval.metrics import quantile_bins
 
     out = {"mt": [], "bin": [], "doc": []}
     by_seg = defaultdict(list)
@@ -299,7 +299,7 @@ def evaluate_fit(logit_fn, data: Data) -> dict:
     """Accuracy on each pair source (higher logit for the worse unit), and P@5/doc on the MQM segments."""
     import numpy as np
 
-    from .evaluate import precision_at_k
+    from .eval.metrics import precision_at_k
 
     z = np.asarray([logit_fn(x) for x in data.xs])
     out = {k: pair_accuracy(z, data.pairs.get(k, [])) for k in SOURCES}
@@ -326,7 +326,7 @@ def choose_and_fit(segs, synth, synth_splits, det_names, cont=CONT, log=print, m
     before the guard rails; it may adjust the fit in place (returns a bool).
     Returns ``(fit, chosen config, cv table)``.
     """
-    from .evaluate import split_of
+    from .eval.data import split_of
 
     train_segs = [s for s in segs if split_of(s.row.doc) == "train"]
     train_syn = [r for r, sp in zip(synth, synth_splits) if sp == "train"]
@@ -446,7 +446,7 @@ def guard_rails(weights, records: dict) -> dict:
     """
     import numpy as np
 
-    from .evaluate import binned_auc, pairwise_accuracy, precision_at_k, quantile_bins
+    from .eval.metrics import binned_auc, pairwise_accuracy, precision_at_k, quantile_bins
 
     cols = {"garble": weights.score, **BASELINES}
     table: dict = {}

@@ -23,44 +23,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .errors import InputError
-from .evaluate import split_of
-
-
-@dataclass
-class SpanSegment:
-    system: str
-    doc: str
-    seg: int
-    is_ref: bool
-    text: str
-    source: str
-    errors: list  # (start, end, severity 1|2, category)
-    line: int
-
-
-def read_spans(path: Path) -> list[SpanSegment]:
-    """Records of ``mqm_ted_zhen_spans.jsonl``; a bad line is an :class:`InputError` naming it."""
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for no, ln in enumerate(fh, 1):
-            if not ln.strip():
-                continue
-            try:
-                d = json.loads(ln)
-                errs = []
-                for r in d.get("ratings", []):
-                    for e in r.get("errors", []):
-                        sev = 2 if e.get("severity") == "Major" else 1
-                        if e.get("start") is not None and e.get("end") is not None:
-                            errs.append((int(e["start"]), int(e["end"]), sev, e.get("category", "")))
-                        else:
-                            errs.append((None, None, sev, e.get("category", "")))
-                # the source still holds the raters' <v>...</v> span markers: not part of the text
-                source = str(d.get("source", "")).replace("<v>", "").replace("</v>", "")
-                out.append(SpanSegment(str(d["system"]), str(d["doc"]), int(d["seg"]), bool(d.get("is_ref")), str(d["text"]), source, errs, no))
-            except (ValueError, KeyError, TypeError) as e:
-                raise InputError(f"line {no}: not a spans record ({type(e).__name__}: {e})", path=str(path)) from None
-    return out
+from .eval.data import SpanSegment, read_spans, split_of
 
 
 @dataclass
@@ -315,7 +278,7 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
 
     import numpy as np
 
-    from .evaluate import roc_auc
+    from .eval.metrics import roc_auc
     from .lm import DEFAULT_MODEL
 
     mqm, syn = TokenData.load(out / "mqm"), TokenData.load(out / "synth")
@@ -357,7 +320,7 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
         "architecture": "logistic regression" if not hidden_units else f"MLP, one hidden layer of {hidden_units} ReLU units",
         "inputs": "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state",
         "training_data": {
-            "mqm": "mqm_ted_zhen_spans.jsonl, train talks only (garble.evaluate.split_of): Major spans weight 1, Minor 0.3; each (system, talk) one document",
+            "mqm": "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, Minor 0.3; each (system, talk) one document",
             "synthetic": "garble.synth corruptions (all ALL_TYPES kinds) of the human references and clean_en.tsv, train split; token labels from garble.synth.error_spans",
             "tokens": {"mqm_train": int(tm.sum()), "synthetic_train": int(ts.sum())},
         },
@@ -382,7 +345,8 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
 
 def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[list[Stream], list[Stream]]:
     """The (MQM, synthetic) streams :func:`extract_all` scores (deterministic: rebuilt the same for training)."""
-    from .evaluate import read_annotated, read_clean, synthetic_sources
+    from .eval.data import read_annotated, read_clean
+    from .eval.synthetic import synthetic_sources
     from .synth import ALL_TYPES
 
     mqm = mqm_streams(read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl"))
@@ -435,12 +399,13 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
     probabilities per data set instead, see :func:`out_of_fold_p`), so the features are
     exactly those garble computes (``with_sources``: the MQM segments are
     scored with their sources, so the source-aware detectors run); MQM segments come out as
-    :func:`garble.evaluate.load_segments` gives them, synthetic pairs as
-    :func:`garble.evaluate.score_synthetic` does.
+    :func:`garble.eval.data.load_segments` gives them, synthetic pairs as
+    :func:`garble.eval.synthetic.score_synthetic` does.
     """
     from .api import Scorer
     from .combiner import FrozenLM
-    from .evaluate import _row_order, build_documents, read_annotated, score_documents, score_synthetic
+    from .eval.data import build_documents, read_annotated, row_order, score_documents
+    from .eval.synthetic import score_synthetic
 
     mqm_s, syn_s = load_streams(eval_dir, per_kind, seed)
     streams = {}
@@ -456,7 +421,7 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
     scorer = Scorer(model=FrozenLM(streams, tagger=head))
     rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")
     srcs = {(r.system, r.doc, r.seg): r.source for r in read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl")} if with_sources else None
-    segs = _row_order(score_documents(build_documents(rows), scorer, sources=srcs), rows)
+    segs = row_order(score_documents(build_documents(rows), scorer, sources=srcs), rows)
     log(f"{len(segs)} MQM segments scored")
     pairs = [st.pair for st in syn_s if not st.kind.startswith("clean:")]
     split_of_pair = {id(st.pair): st.split for st in syn_s if not st.kind.startswith("clean:")}
@@ -471,14 +436,15 @@ def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5
 
     Precision: share of the error model's finding spans that overlap a
     rater's error span; recall: share of Major spans overlapped
-    (:func:`garble.evaluate.span_metrics`). ``p_mqm``: the token
+    (:func:`garble.eval.metrics.span_metrics`). ``p_mqm``: the token
     probabilities to use (out-of-fold ones, :func:`out_of_fold_p`: a head's
     probabilities on the tokens it was fitted on run high, and a threshold
     chosen on them flags almost nothing on new text). Test talks are not looked at.
     """
     from .api import Scorer
     from .combiner import FrozenLM
-    from .evaluate import build_documents, read_annotated, read_span_index, score_documents, span_metrics, split_of
+    from .eval.data import build_documents, read_annotated, read_span_index, score_documents
+    from .eval.metrics import span_metrics
 
     streams = mqm_streams(read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl"))
     data = TokenData.load(out / "mqm")
@@ -503,7 +469,7 @@ def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5
 
 
 def seed_stream_cache(eval_dir: Path, out: Path, cached_lm, per_kind: int = 70, seed: int = 0) -> int:
-    """Put every extracted stream into a :class:`garble.evaluate.CachedLM`'s stream cache (hidden states included).
+    """Put every extracted stream into a :class:`garble.eval.cache.CachedLM`'s stream cache (hidden states included).
 
     ``garble eval`` then reads the MQM talks and the test-split synthetic
     pairs without running the LM again. Returns the number of streams stored.

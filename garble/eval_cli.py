@@ -12,7 +12,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -28,16 +28,36 @@ class EvalSplit(str, Enum):
     all = "all"
 
 
+_FILE_HELP = (
+    "Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv; "
+    "or the word `pairs` followed by a minimal-pairs JSONL; or the word `false-alarms` followed by TSVs."
+)
+_MORE_HELP = (
+    "With `garble eval pairs FILE`: JSONL of {good, bad, type}; each sentence is scored alone. "
+    "With `garble eval false-alarms FILE...`: annotated TSVs (their references are clean text, their MT rows "
+    "MT output) or clean-English TSVs (corpus doc seg text)."
+)
+_SHOW_HELP = (
+    "List the N largest misses and false alarms (false-alarms: the first N findings per detector on clean text "
+    "and on MT rows)."
+)
+_SEED_HELP = "Seed of the synthetic errors and the random baseline (false-alarms: of the planted artifacts)."
+_DETECTOR_HELP = "With false-alarms: a detector to measure (repeat the option, or give a comma-separated list)."
+_PARAGRAPH_HELP = (
+    "With false-alarms: join N consecutive segments of a document into one paragraph (default 1: each segment its own)."
+)
+
+
 def eval_cmd(
-    file: Path = typer.Argument(..., help="Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv; or the word `pairs` followed by a minimal-pairs JSONL.", show_default=False),
-    pairs_file: Optional[Path] = typer.Argument(None, help="With `garble eval pairs FILE`: JSONL of {good, bad, type}; each sentence is scored alone.", show_default=False),
+    file: Path = typer.Argument(..., help=_FILE_HELP, show_default=False),
+    more: Optional[List[Path]] = typer.Argument(None, metavar="FILE...", help=_MORE_HELP, show_default=False),
     fmt: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="table (text) or json."),
     split: EvalSplit = typer.Option(EvalSplit.test, "--split", help="test: the held-out talks the packaged weights were not fitted on; all: every row (the README baselines); train."),
     synthetic: bool = typer.Option(False, "--synthetic", help="Also corrupt the human references (and --clean) with synthetic MT errors and report the detection rate per error type."),
     clean: Optional[Path] = typer.Option(None, "--clean", help="Clean-English TSV (corpus doc seg text) for --synthetic (default: clean_en.tsv beside FILE, if present)."),
     per_kind: int = typer.Option(28, "--per-kind", min=1, help="Synthetic pairs per error type (28: the test-split pairs that scripts/train_tagger.py extracts, so their LM reads are cached)."),
-    show: int = typer.Option(20, "--show", min=0, help="List the N largest misses and false alarms."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic errors and the random baseline."),
+    show: int = typer.Option(20, "--show", min=0, help=_SHOW_HELP),
+    seed: int = typer.Option(0, "--seed", help=_SEED_HELP),
     output: str = typer.Option("-", "--output", "-o", metavar="FILE", help="Output file (default: standard output)."),
     no_lm: bool = typer.Option(False, "--no-lm", help="Run the detectors alone (no language model, no torch)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", metavar="NAME|PATH", help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct)."),
@@ -46,6 +66,8 @@ def eval_cmd(
     weights: Optional[Path] = typer.Option(None, "--weights", help="Scorer weights JSON (default: the packaged data/scorer.json)."),
     detectors: Optional[str] = typer.Option(None, "--detectors", metavar="NAMES", help="Comma-separated detector names to run (default: all)."),
     exclude: Optional[str] = typer.Option(None, "--exclude", metavar="NAMES", help="Comma-separated detector names to leave out."),
+    detector: Optional[List[str]] = typer.Option(None, "--detector", metavar="NAME", help=_DETECTOR_HELP),
+    paragraph_size: int = typer.Option(1, "--paragraph-size", min=1, metavar="N", help=_PARAGRAPH_HELP),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for features and LM surprisals (default: $GARBLE_CACHE/eval, else out/cache)."),
     with_source: bool = typer.Option(False, "--with-source", help="Also score each segment with its source (from mqm_ted_zhen_spans.jsonl beside FILE) and report the table and the recall per category with the source-aware detectors."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
@@ -55,26 +77,80 @@ def eval_cmd(
     Each (system, doc) is scored as one document; features are cached, so a
     second run (another --weights) takes seconds. The first LM pass over
     the 7,935 segments of mqm_ted_zhen.tsv takes tens of minutes on a laptop CPU.
+    `garble eval false-alarms FILE... --detector NAME` runs detectors alone on
+    clean text and MT rows (findings per 1000 units, rows flagged per error group).
     """
     from .cli import make_scorer
-    from .errors import UsageError
-    from .evaluate import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
+    from .eval import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
     from .io import atomic_output
 
-    pairs_mode = str(file) == "pairs" and not file.exists()
-    if pairs_mode and pairs_file is None:
+    mode = _mode(file, more or [])
+    progress = _progress(quiet)
+    if mode == "false-alarms":
+        res, text = _false_alarms(more, detector, detectors, exclude, show, paragraph_size, seed, progress)
+    else:
+        scorer = make_scorer(True, None, device, "sentence", weights, detectors, exclude, context=True, dtype=dtype)
+        if not no_lm:
+            # loaded only if some text is missing from the cache
+            scorer.lm = make_cached_lm(model, device=device, dtype=dtype, cache=cache)
+        if synthetic and clean is None:
+            guess = file.parent / "clean_en.tsv"
+            clean = guess if guess.is_file() else None
+        if mode == "pairs":
+            res = evaluate_pairs(more[0], scorer, progress=progress)
+            text = format_pairs_report(res)
+        else:
+            res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress, with_source=with_source)
+            text = format_report(res)
+    with atomic_output(output) as out:
+        if fmt is EvalFormat.json:
+            out.write(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+        else:
+            out.write(text)
+
+
+def _mode(file: Path, more: List[Path]) -> str:
+    """``eval``, ``pairs`` or ``false-alarms`` (the first argument, when it names no file).
+
+    A :class:`UsageError` for missing or extra files.
+    """
+    from .errors import UsageError
+
+    mode = str(file) if str(file) in ("pairs", "false-alarms") and not file.exists() else "eval"
+    if mode == "pairs" and not more:
         raise UsageError("garble eval pairs needs a file: garble eval pairs FILE.jsonl")
-    if not pairs_mode and pairs_file is not None:
-        raise UsageError(f"unexpected extra argument {str(pairs_file)!r} (did you mean: garble eval pairs {pairs_file}?)")
+    if mode == "pairs" and len(more) > 1:
+        raise UsageError(f"unexpected extra argument {str(more[1])!r} (garble eval pairs takes one file)")
+    if mode == "false-alarms" and not more:
+        raise UsageError("garble eval false-alarms needs a file: garble eval false-alarms FILE.tsv... --detector NAME")
+    if mode == "eval" and more:
+        raise UsageError(f"unexpected extra argument {str(more[0])!r} (did you mean: garble eval pairs {more[0]}?)")
+    return mode
 
-    scorer = make_scorer(True, None, device, "sentence", weights, detectors, exclude, context=True, dtype=dtype)
-    if not no_lm:
-        # loaded only if some text is missing from the cache
-        scorer.lm = make_cached_lm(model, device=device, dtype=dtype, cache=cache)
-    if synthetic and clean is None:
-        guess = file.parent / "clean_en.tsv"
-        clean = guess if guess.is_file() else None
 
+def _false_alarms(
+    files: List[Path], detector: Optional[List[str]], detectors: Optional[str], exclude: Optional[str], show: int,
+    paragraph_size: int, seed: int, progress,
+):
+    """``garble eval false-alarms``: the result and its report (``--detector``, ``--detectors``, less ``--exclude``)."""
+    from .errors import UsageError
+    from .eval import false_alarms, format_false_alarms
+
+    names = _names(",".join(detector or [])) + _names(detectors)
+    if not names:
+        raise UsageError("garble eval false-alarms needs a detector: --detector NAME (repeat it for more)")
+    excl = set(_names(exclude))
+    names = [n for n in dict.fromkeys(names) if n not in excl]
+    res = false_alarms(files, names, show=show, para_size=paragraph_size, seed=seed, progress=progress)
+    return res, format_false_alarms(res)
+
+
+def _names(value: Optional[str]) -> List[str]:
+    return [d.strip() for d in (value or "").split(",") if d.strip()]
+
+
+def _progress(quiet: bool):
+    """A progress callback ``(what, i, n)``: about 20 lines per stage on standard error (none when ``quiet``)."""
     last = {"k": None}
 
     def progress(what: str, i: int, n: int) -> None:
@@ -85,14 +161,4 @@ def eval_cmd(
             sys.stderr.write(f"garble eval: {what} {i}/{n}\n")
             last["k"] = what
 
-    if pairs_mode:
-        res = evaluate_pairs(pairs_file, scorer, progress=progress)
-        text = format_pairs_report(res)
-    else:
-        res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress, with_source=with_source)
-        text = format_report(res)
-    with atomic_output(output) as out:
-        if fmt is EvalFormat.json:
-            out.write(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
-        else:
-            out.write(text)
+    return progress

@@ -49,14 +49,19 @@ def open_binary(path: PathLike) -> IO[bytes]:
                 raise InputError("reading .zst needs the zstandard package (pip install zstandard)", path=p) from None
             return zstandard.ZstdDecompressor().stream_reader(open(p, "rb"), closefd=True)
         return open(p, "rb")
-    except FileNotFoundError:
-        raise InputError("no such file", path=p) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", path=p) from None
-    except PermissionError:
-        raise InputError("permission denied", path=p) from None
     except OSError as e:
-        raise InputError(f"cannot open: {e.strerror or e}", path=p) from None
+        raise input_error(e, p) from None
+
+
+def input_error(e: OSError, path: str, verb: str = "open") -> InputError:
+    """The :class:`InputError` for ``e``, met opening (``verb``: or reading) ``path``."""
+    if isinstance(e, FileNotFoundError):
+        return InputError("no such file", path=path)
+    if isinstance(e, IsADirectoryError):
+        return InputError("is a directory, not a file", path=path)
+    if isinstance(e, PermissionError):
+        return InputError("permission denied", path=path)
+    return InputError(f"cannot {verb}: {e.strerror or e}", path=path)
 
 
 def decode(data: bytes, path: str) -> tuple[str, list[str]]:

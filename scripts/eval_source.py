@@ -16,7 +16,7 @@ detector fires on. Each pair is scored as a one-unit document (as
 Scorer.score_segments does), source language given as zh.
 
 The source column of that file still holds the raters' ``<v>...</v>`` span
-markers; they are removed here (they are annotation, not text).
+markers; garble.eval.data.read_spans removes them (they are annotation, not text).
 
 --write-prior: measure the zh-en length prior on the train talks' references
 and write garble/detectors/source_length.json.
@@ -35,32 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from garble.detectors import registry  # noqa: E402
 from garble.document import Document  # noqa: E402
-from garble.evaluate import split_of  # noqa: E402
+from garble.eval.data import read_spans, split_of  # noqa: E402
 from garble.synth_source import DETECTOR_OF, KINDS, corruptions  # noqa: E402
 from garble.types import Unit  # noqa: E402
 
 SOURCE_DETECTORS = ("numbers", "placeholders", "untranslated", "source_tokens", "structure", "length_ratio")
-
-
-def load_rows(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            r["source"] = r["source"].replace("<v>", "").replace("</v>", "")
-            rows.append(r)
-    return rows
-
-
-def load_refs(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            if r["is_ref"]:
-                r["source"] = r["source"].replace("<v>", "").replace("</v>", "")
-                rows.append(r)
-    return rows
 
 
 def findings(dets, source: str, target: str, lang: str = "zh") -> list:
@@ -74,26 +53,26 @@ def main() -> int:
     ap.add_argument("--write-prior", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    refs = load_refs(args.spans)
+    refs = [r for r in read_spans(args.spans) if r.is_ref]
     if args.write_prior:
         from garble.detectors.length_ratio import PRIOR_FILE, measure_prior
 
-        train = [(r["source"], r["text"]) for r in refs if split_of(r["doc"]) == "train"]
+        train = [(r.source, r.text) for r in refs if split_of(r.doc) == "train"]
         out = {
             "about": "log((letters and digits of target + 1) / (letters and digits of source + 1)), placeholders left out (garble.detectors.length_ratio.log_ratio), of human reference translations, per source-length bin (source letters and digits >= the key); written by scripts/eval_source.py --write-prior",
-            "pairs": {"zh-en": {**measure_prior(train), "measured_on": f"mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.evaluate.split_of), {len(train)} segments"}},
+            "pairs": {"zh-en": {**measure_prior(train), "measured_on": f"mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.eval.data.split_of), {len(train)} segments"}},
         }
         (ROOT / "garble" / "detectors" / PRIOR_FILE).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote garble/detectors/{PRIOR_FILE} ({len(train)} train-talk references)")
     reg = registry()
     dets = {n: reg[n]() for n in SOURCE_DETECTORS}
 
-    test = [r for r in refs if split_of(r["doc"]) == "test"]
+    test = [r for r in refs if split_of(r.doc) == "test"]
     print(f"## False alarms on human references (is_ref=1 with source): {len(refs)} segments, {len(test)} of them in test talks\n")
     print("| detector | fires on (all) | fires on (test talks) | kinds (all) |")
     print("|---|---|---|---|")
-    per = {n: [findings([d], r["source"], r["text"]) for r in refs] for n, d in dets.items()}
-    is_test = [split_of(r["doc"]) == "test" for r in refs]
+    per = {n: [findings([d], r.source, r.text) for r in refs] for n, d in dets.items()}
+    is_test = [split_of(r.doc) == "test" for r in refs]
     for n in SOURCE_DETECTORS:
         fired = [bool(fs) for fs in per[n]]
         ft = [f for f, t in zip(fired, is_test) if t]
@@ -105,7 +84,7 @@ def main() -> int:
     print(f"\n## Synthetic source-aware corruptions of the same references (seed {args.seed})\n")
     print("| corruption | pairs | own detector | caught by it | caught by any source-aware detector | its detector on the clean pairs |")
     print("|---|---|---|---|---|---|")
-    allc = corruptions([(r["source"], r["text"]) for r in refs], KINDS, seed=args.seed)
+    allc = corruptions([(r.source, r.text) for r in refs], KINDS, seed=args.seed)
     all_dets = list(dets.values())
     for kind in KINDS:
         cs = allc[kind]
@@ -128,18 +107,18 @@ def mt_table(path: Path, dets: dict) -> None:
 
     from garble.detectors.length_ratio import z_of
 
-    rows = [r for r in load_rows(path) if not r["is_ref"] and split_of(r["doc"]) == "test"]
+    rows = [r for r in read_spans(path) if not r.is_ref and split_of(r.doc) == "test"]
 
     def majors(r):
-        return {e["category"] for rt in r["ratings"] for e in rt["errors"] if e["severity"] == "Major"}
+        return {cat for _, _, sev, cat in r.errors if sev == 2}
 
     def clean(r):
-        return not any(rt["errors"] for rt in r["ratings"])
+        return not r.errors
 
     groups = {"error-free": [r for r in rows if clean(r)]}
     for g in GROUPS:
         groups[f"Major {g}{'*' if g.endswith('/') else ''}"] = [r for r in rows if any(c.startswith(g) for c in majors(r))]
-    fired = {id(r): {n: bool(findings([d], r["source"], r["text"])) for n, d in dets.items()} for r in rows}
+    fired = {id(r): {n: bool(findings([d], r.source, r.text)) for n, d in dets.items()} for r in rows}
     print(f"\n## MT output of the test talks (is_ref=0, {len(rows)} segments): share of segments each detector fires on, by MQM Major category\n")
     print("| segments | n | " + " | ".join(SOURCE_DETECTORS) + " |")
     print("|---|---|" + "---|" * len(SOURCE_DETECTORS))
@@ -149,7 +128,7 @@ def mt_table(path: Path, dets: dict) -> None:
     om = [r for r in groups["Major Accuracy/Omission"]]
     neg = groups["error-free"]
     if om and neg:
-        auc = roc_auc_score([1] * len(om) + [0] * len(neg), [-z_of(r["source"], r["text"]) for r in om + neg])
+        auc = roc_auc_score([1] * len(om) + [0] * len(neg), [-z_of(r.source, r.text) for r in om + neg])
         print(f"\nAUC of the length z alone (shorter = more suspect), Major Accuracy/Omission vs error-free: {auc:.3f}")
 
 

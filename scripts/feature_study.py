@@ -31,7 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from garble.evaluate import Labels, load_segments, make_cached_lm, metric_row, read_annotated, select_split  # noqa: E402
+from garble.eval.cache import make_cached_lm  # noqa: E402
+from garble.eval.data import load_segments, read_annotated, select_split  # noqa: E402
+from garble.eval.metrics import Labels, metric_row  # noqa: E402
 from garble.scorer import unigram_surprisal  # noqa: E402
 
 

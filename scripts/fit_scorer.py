@@ -33,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from garble.combiner import CONT, ERR, calibrate, check_records, choose_and_fit, fit_intercept, guard_rails, to_weights  # noqa: E402
 from garble.errormodel import frozen_features, out_of_fold_p  # noqa: E402
-from garble.evaluate import evaluation_table, split_of  # noqa: E402
+from garble.eval.data import select_split  # noqa: E402
+from garble.eval.synthetic import synthetic_rates  # noqa: E402
+from garble.eval.tables import evaluation_table  # noqa: E402
 from garble.lm import DEFAULT_MODEL  # noqa: E402
 from garble.tagger import Tagger  # noqa: E402
 
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
         y2 = [type(r)(**{**vars(r), "clean_x": tf(r.clean_x), "corrupt_xs": [tf(x) for x in r.corrupt_xs]}) for r in synth]
         fit, cfg, table = choose_and_fit(fit_segs, y2, splits, dets, cont=cont, log=log, accept=accept)
         cfg["unseen_detector_factor"] = state["factor"]
-        train = [s for s in fit_segs if split_of(s.row.doc) == "train"]
+        train = select_split(fit_segs, "train")
         z = fit.logits([s.x for s in train])
         a, b = calibrate(z, [s.row.major > 0 for s in train])
         # without the LM: the same detector and length terms, its own intercept
@@ -129,7 +131,7 @@ def main(argv=None) -> int:
     date = datetime.date.today().isoformat()
     src = (
         f"fitted {date} by `python scripts/fit_scorer.py` (garble.combiner) on the TRAIN talks of mqm_ted_zhen "
-        f"({', '.join(sorted({s.row.doc for s in segs if split_of(s.row.doc) == 'train'}))}; each segment scored with its source, so the "
+        f"({', '.join(sorted({s.row.doc for s in select_split(segs, 'train')}))}; each segment scored with its source, so the "
         "source-aware detectors' weights are learned) and train-split synthetic pairs "
         "(garble.synth, every kind; half read after the unit before them, half alone); pair sources mixed with weights "
         "chosen by 3-fold cross-validation on the train split; calibrated on P(Major error) on the train talks; "
@@ -142,11 +144,18 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scorer.json").write_text(json.dumps(w.to_dict(), indent=2) + "\n", encoding="utf-8")
 
-    test = [s for s in s2 if split_of(s.row.doc) == "test"]
+    test = select_split(s2, "test")
     test_syn = [r for r, sp in zip(y2, splits) if sp == "test"]
     recs = check_records(test, test_syn)
     with gzip.open(args.out / "scorer_check.json.gz", "wt", encoding="utf-8") as fh:
         json.dump({"about": "held-out features (test talks of mqm_ted_zhen, test-split synthetic pairs) for tests/test_guard_rails.py; written by scripts/fit_scorer.py", **recs}, fh)
+    ok = print_held_out(w, recs, test, test_syn)
+    print(f"\nwrote {args.out / 'scorer.json'} and {args.out / 'scorer_check.json.gz'}")
+    return 0 if ok else 1
+
+
+def print_held_out(w, recs, test, test_syn) -> bool:
+    """Print the guard rails, the test talks' table and the synthetic detection rates; whether every guard rail holds."""
     gr = guard_rails(w, recs)
     print("\nguard rails (held-out):")
     for data, row in gr["table"].items():
@@ -157,14 +166,11 @@ def main(argv=None) -> int:
     print("\ntest talks:")
     for n, m in tab["rows"].items():
         print(f"  {n:<22}" + "  ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "n_pairs"))
-    from garble.evaluate import synthetic_rates
-
     rates = synthetic_rates(test_syn, w)
     print("\nsynthetic test pairs, detection rate per kind:")
     for k, v in sorted(rates.items()):
         print(f"  {k:<24}{v['rate']:.3f}  (n={v['n']})")
-    print(f"\nwrote {args.out / 'scorer.json'} and {args.out / 'scorer_check.json.gz'}")
-    return 0 if gr["ok"] else 1
+    return gr["ok"]
 
 
 if __name__ == "__main__":

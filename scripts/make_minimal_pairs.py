@@ -5,7 +5,7 @@
     garble eval pairs out/minimal_pairs.jsonl
 
 Sources: the human reference translations of mqm_ted_zhen.tsv and clean_en.tsv
-(garble.evaluate.synthetic_sources), the TEST split only by default, so the
+(garble.eval.synthetic.synthetic_sources), the TEST split only by default, so the
 pairs are held out from everything the shipped weights were fitted on.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from garble.evaluate import read_annotated, read_clean, synthetic_sources  # noqa: E402
+from garble.eval.data import read_annotated, read_clean  # noqa: E402
+from garble.eval.synthetic import synthetic_sources  # noqa: E402
 from garble.segment import segment  # noqa: E402
 from garble.synth import ALL_TYPES, minimal_pairs  # noqa: E402
 

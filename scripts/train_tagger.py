@@ -8,7 +8,7 @@
 
 ``--model`` trains a head for another Hugging Face causal LM (its hidden
 states); the head is written as ``out/tagger/tagger_<model name>.npz`` with
-its card. Test talks (garble.evaluate.split_of) and test-split synthetic
+its card. Test talks (garble.eval.data.split_of) and test-split synthetic
 pairs are never used for fitting; they give the card's metrics.
 """
 
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         print(f"finding threshold {thr} written to {path.with_suffix('.json')}")
     if args.stage == "seed-cache":
         from garble.errormodel import seed_stream_cache
-        from garble.evaluate import make_cached_lm
+        from garble.eval.cache import make_cached_lm
 
         lm = make_cached_lm(args.model, dtype=args.dtype)
         print(f"stored {seed_stream_cache(args.eval_dir, args.out, lm, per_kind=args.per_kind)} streams under {lm.path.parent / 'streams'}")

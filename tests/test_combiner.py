@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from garble.combiner import CONT, calibrate, fit_intercept, fit_ranker, guard_rails, synthetic_xs
-from garble.evaluate import SynthResult
+from garble.eval.synthetic import SynthResult
 from garble.scorer import Weights
 
 

@@ -1,4 +1,4 @@
-"""garble.evaluate, garble.synth and garble eval: fast tests, no language model."""
+"""garble.eval, garble.synth and garble eval: fast tests, no language model."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ import math
 import pytest
 
 from garble.errors import InputError
-from garble.evaluate import (
-    CachedLM,
-    Labels,
-    binned_auc,
-    build_documents,
-    evaluation_table,
-    load_segments,
-    pairwise_accuracy,
-    precision_at_k,
-    quantile_bins,
-    read_annotated,
-    read_clean,
-    roc_auc,
-    split_of,
-    synthetic_sources,
-    top_fraction,
-)
+from garble.eval.cache import CachedLM
+from garble.eval.data import build_documents, load_segments, read_annotated, read_clean, split_of
+from garble.eval.metrics import Labels, binned_auc, pairwise_accuracy, precision_at_k, quantile_bins, roc_auc, top_fraction
+from garble.eval.synthetic import synthetic_sources
+from garble.eval.tables import evaluation_table
 from garble.synth import ERROR_TYPES, corrupt, demonyms, make_pairs
 
 HEADER = "system\tdoc\tseg\tis_ref\traters\tmqm\tmajor\tfluency_major\tcategories\ttext"
@@ -213,6 +201,64 @@ def test_eval_command_no_lm(tmp_path):
     assert "len-ctrl AUC" in r.stdout and "largest misses" in r.stdout
 
 
+# -- garble eval false-alarms ---------------------------------------------------
+
+CLEAN_TSV = (
+    "corpus\tdoc\tseg\ttext\n"
+    "news\td1\t2\tThe party said it would appeal the decision.\n"
+    'news\td1\t1\tHe was selected to fight Sheffield Hallam in 2017"s snap general election.\n'
+    "news\td2\t1\tThe weather was calm all day over the hills.\n"
+)
+
+
+def test_false_alarms_counts_findings_per_detector(tmp_path, capsys):
+    from garble.cli import main
+
+    clean = tmp_path / "clean.tsv"
+    clean.write_text(CLEAN_TSV, encoding="utf-8")
+    args = ["eval", "false-alarms", str(clean), "--detector", "punctuation", "--detector", "encoding", "-q"]
+    assert main([*args, "-f", "json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    everything = res["clean"]["sources"]["all"]
+    assert (everything["documents"], everything["units"]) == (2, 3)
+    punct, enc = everything["detectors"]["punctuation"], everything["detectors"]["encoding"]
+    assert (punct["findings"], punct["per_1000_units"], punct["kinds"]) == (1, 333.33, {"unmatched_quote": 1})  # 2017"s
+    assert (enc["findings"], enc["per_1000_units"], enc["kinds"]) == (0, 0.0, {})
+    assert "mt" not in res  # a clean-English file has no MT rows
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[:7] for ln in lines if ln.startswith("all ")] == [
+        ["all", "2", "3", "punctuation", "1", "333.33", "333.33"],
+        ["all", "2", "3", "encoding", "0", "0.00", "0.00"],
+    ]
+
+
+def test_false_alarms_on_mt_rows(tmp_path):
+    from garble.eval import false_alarms, format_false_alarms
+
+    res = false_alarms([write_tsv(tmp_path / "a.tsv")], ["repetition", "encoding"], show=5)
+    assert res["clean"]["sources"]["a.tsv references"]["units"] == 3
+    mt = res["mt"]
+    assert mt["rows"]["all"] == 8 and mt["rows"]["fluency_major"] == 2 and mt["rows"]["clean"] == 4
+    # "it was fine and it was fine" and "the the": both fluency-major rows, no error-free one
+    assert mt["detectors"]["repetition"]["rows"] == {"all": 2, "fluency_major": 2, "clean": 0, "error": 2, "punctuation": 0, "non_translation": 0}
+    assert mt["detectors"]["encoding"]["rows"]["all"] == 0
+    text = format_false_alarms(res)
+    assert "BAD A/talk.1:2 mqm=5: 'It was fine and it was fine'" in text
+
+
+def test_false_alarms_unknown_detector_is_one_error_line(tmp_path, capsys):
+    from garble.cli import main
+
+    clean = tmp_path / "clean.tsv"
+    clean.write_text(CLEAN_TSV, encoding="utf-8")
+    assert main(["eval", "false-alarms", str(clean), "--detector", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()] and err.startswith("garble: error: unknown detector 'nope'; known: ")
+    assert main(["eval", "false-alarms", str(clean)]) == 2
+    assert capsys.readouterr().err.strip() == "garble: error: garble eval false-alarms needs a detector: --detector NAME (repeat it for more)"
+
+
 # -- CachedLM --------------------------------------------------------------------
 
 
@@ -246,7 +292,7 @@ def test_cached_lm_memoises_and_persists(tmp_path):
 
 def test_cached_lm_keeps_float32_and_bfloat16_apart(tmp_path):
     pytest.importorskip("torch")
-    from garble.evaluate import make_cached_lm
+    from garble.eval.cache import make_cached_lm
 
     fp32 = make_cached_lm(device="cpu", dtype="float32", cache=tmp_path)
     bf16 = make_cached_lm(device="cpu", dtype="bfloat16", cache=tmp_path)
@@ -323,7 +369,7 @@ def test_synthetic_sources_follow_the_talk_split(tmp_path):
 
 def test_synthetic_rates_with_the_length_feature_held():
     """A corruption that only makes the unit longer is 'detected' by the length term, and not once length is held."""
-    from garble.evaluate import SynthResult, synthetic_rates
+    from garble.eval.synthetic import SynthResult, synthetic_rates
     from garble.scorer import Weights
 
     w = Weights.from_dict({"bias": 0.0, "features": {"log_chars": {"weight": 1.0, "center": 0.0, "scale": 1.0}, "lm_max": {"weight": 1.0, "center": 0.0, "scale": 1.0}}})
@@ -344,7 +390,7 @@ def test_synthetic_rates_with_the_length_feature_held():
 
 def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
     from garble import Scorer
-    from garble.evaluate import format_report, run_evaluation
+    from garble.eval import format_report, run_evaluation
 
     path = write_tsv(tmp_path / "mqm.tsv")
     spans = tmp_path / "mqm_ted_zhen_spans.jsonl"

@@ -256,13 +256,14 @@ class Fragment(Detector):
     so it gets a low weight. A unit after an unfinished one (no final
     punctuation: a hard-wrapped line) is a continuation, not a fragment.
 
-    Measured with ``scripts/false_alarms_fragments_punct_boiler.py`` (clean =
-    clean_en.tsv, 867 units, plus the TED reference translations, 1,128 units):
+    Measured with ``garble eval false-alarms clean_en.tsv mqm_ted_zhen.tsv
+    --detector fragments`` (clean = clean_en.tsv, 867 units, plus the TED
+    reference translations, 1,128 units):
 
     * clean text: 3.5 findings per 1000 units, none with weight >= 0.5 (they
       are real spoken fragments: "Highly significant relationship."); 2.7 per
-      1000 when the TED references are joined five segments to a paragraph,
-      which exercises the mid-paragraph rules;
+      1000 when the TED references are joined five segments to a paragraph
+      (``--paragraph-size 5``), which exercises the mid-paragraph rules;
     * TED zh-en MT rows: fires on 0.45% of segments with a major fluency error
       vs 0.08% of error-free ones (5.6x). TED has one sentence per segment, so
       the segmentation leftovers this detector is for are rare there.

@@ -131,8 +131,8 @@ class PlaceContradiction(Detector):
     ("pro-Russian", "Russian-held", "Latin American") and when the place
     word carries a hyphen ("Russian-occupied territory").
 
-    Defaults measured with ``scripts/false_alarms_names_places.py`` on clean
-    human English (1,995 units: ``clean_en.tsv`` plus the human references of
+    Defaults measured with ``garble eval false-alarms clean_en.tsv
+    mqm_ted_zhen.tsv --detector places`` on clean human English (1,995 units: ``clean_en.tsv`` plus the human references of
     ``mqm_ted_zhen.tsv``): 0 findings with ``located_in`` off or on (budget:
     fewer than 1 per 1,000 units), and 0 on the 7,412 MT units of
     ``mqm_ted_zhen.tsv``. That sample holds only 71 demonyms and 3 demonyms

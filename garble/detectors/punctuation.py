@@ -158,8 +158,8 @@ class Punctuation(Detector):
     and lowercase pairs ("os.path") unless the left one is a common English
     word (wordfreq Zipf >= 3) and the right one starts a clause ("said.and").
 
-    Measured with ``scripts/false_alarms_fragments_punct_boiler.py``: on clean
-    human text 3.0 findings per 1000 units (6 in 1,995 units; 0 on the TED
+    Measured with ``garble eval false-alarms clean_en.tsv mqm_ted_zhen.tsv
+    --detector punctuation``: on clean human text 3.0 findings per 1000 units (6 in 1,995 units; 0 on the TED
     references, 6.9 per 1000 on the WMT23 news sources, every one a real slip
     in the source: ``workers" compensation``, ``2017"s``, ``Twitter."That``).
     On TED zh-en MT rows it fires on 3.0% of the segments whose raters marked a
