@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import lru_cache
+from types import SimpleNamespace
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -91,6 +92,39 @@ def _tables(table: str):
     return freeze(dem), freeze(country_names), freeze(places)
 
 
+@lru_cache(maxsize=4)
+def _patterns(table: str, max_modifiers: int) -> SimpleNamespace:
+    """The tables and compiled patterns of one configuration, built on first use (about 0.15 s) and shared."""
+    dem_of, countries_of, places_of = _tables(table)
+    dem = _alt(dem_of)
+    country = _alt(countries_of)
+    mods = rf"(?P<mods>(?:(?i:{_alt(_MODIFIERS)})\s+){{0,{max_modifiers}}})"
+    head = rf"(?<![\w'’.-])(?P<x>{dem})\s+{mods}"
+    prep = r"(?i:on|in|inside|within|across|deep\s+(?:in|inside|into|within))"
+    located = r"(?:(?i:located|situated|lying)\s+)?"
+    nouns = _alt(_PLACED_NOUNS)
+    place_word = _alt(_PLACE_WORDS)
+    soil_re = re.compile(
+        rf"{head}(?P<noun>(?i:{nouns}))\s+{located}(?P<prep>{prep})\s+(?:(?i:the)\s+)?"
+        rf"(?:(?P<y>{dem})|(?P<yc>{country})['’]s)\s+(?P<pw>(?i:{place_word}))(?![\w-])"
+    )
+    territory_of_re = re.compile(
+        rf"{head}(?P<noun>(?i:{nouns}))\s+{located}(?P<prep>{prep})\s+(?i:the)\s+"
+        rf"(?P<pw>(?i:territory|soil|land|lands|territories))\s+(?i:of)\s+(?:(?i:the)\s+)?"
+        rf"(?P<yc>{country})(?![\w'’-])"
+    )
+    in_re = re.compile(
+        rf"{head}(?P<noun>(?i:{_alt(_IN_COUNTRY_NOUNS)}))\s+{located}(?P<prep>(?i:in|inside|within|deep\s+inside))\s+"
+        rf"(?:(?i:the)\s+)?(?P<yp>{_alt(places_of)})(?![\w'’-])"
+    )
+    # strings one of which a unit must contain for each pattern to match ("soil", "city", ...)
+    needs = {rx.pattern: required_strings(rx.pattern, rx.flags) for rx in (soil_re, territory_of_re, in_re)}
+    return SimpleNamespace(
+        dem=dem_of, countries=countries_of, places=places_of, soil_re=soil_re, territory_of_re=territory_of_re,
+        in_re=in_re, needs=needs,
+    )
+
+
 @register("places", colour=("#ffd9ee", "#c2407f"), prior=7.0)
 @dataclass(eq=False)
 class PlaceContradiction(Detector):
@@ -149,40 +183,19 @@ class PlaceContradiction(Detector):
     located_in_weight: float = 0.3
     max_modifiers: int = 2
 
-    def __post_init__(self):
-        self._dem, self._countries, self._places = _tables(self.table)
-        dem = _alt(self._dem)
-        country = _alt(self._countries)
-        mods = rf"(?P<mods>(?:(?i:{_alt(_MODIFIERS)})\s+){{0,{self.max_modifiers}}})"
-        head = rf"(?<![\w'’.-])(?P<x>{dem})\s+{mods}"
-        prep = r"(?i:on|in|inside|within|across|deep\s+(?:in|inside|into|within))"
-        located = r"(?:(?i:located|situated|lying)\s+)?"
-        nouns = _alt(_PLACED_NOUNS)
-        place_word = _alt(_PLACE_WORDS)
-        self._soil_re = re.compile(
-            rf"{head}(?P<noun>(?i:{nouns}))\s+{located}(?P<prep>{prep})\s+(?:(?i:the)\s+)?"
-            rf"(?:(?P<y>{dem})|(?P<yc>{country})['’]s)\s+(?P<pw>(?i:{place_word}))(?![\w-])"
-        )
-        self._territory_of_re = re.compile(
-            rf"{head}(?P<noun>(?i:{nouns}))\s+{located}(?P<prep>{prep})\s+(?i:the)\s+"
-            rf"(?P<pw>(?i:territory|soil|land|lands|territories))\s+(?i:of)\s+(?:(?i:the)\s+)?"
-            rf"(?P<yc>{country})(?![\w'’-])"
-        )
-        self._in_re = re.compile(
-            rf"{head}(?P<noun>(?i:{_alt(_IN_COUNTRY_NOUNS)}))\s+{located}(?P<prep>(?i:in|inside|within|deep\s+inside))\s+"
-            rf"(?:(?i:the)\s+)?(?P<yp>{_alt(self._places)})(?![\w'’-])"
-        )
-        # strings one of which a unit must contain for each pattern to match ("soil", "city", ...)
-        self._needs = {rx.pattern: required_strings(rx.pattern, rx.flags) for rx in (self._soil_re, self._territory_of_re, self._in_re)}
+    @property
+    def _p(self) -> SimpleNamespace:
+        return _patterns(self.table, self.max_modifiers)
 
     def _countries_of(self, m: re.Match) -> tuple[frozenset, frozenset, str]:
-        x = self._dem[_norm(m.group("x"))]
+        p = self._p
+        x = p.dem[_norm(m.group("x"))]
         gd = m.groupdict()
         if gd.get("y"):
-            return x, self._dem[_norm(gd["y"])], gd["y"]
+            return x, p.dem[_norm(gd["y"])], gd["y"]
         if gd.get("yc"):
-            return x, self._countries[_norm(gd["yc"])], gd["yc"]
-        return x, self._places[_norm(gd["yp"])], gd["yp"]
+            return x, p.countries[_norm(gd["yc"])], gd["yc"]
+        return x, p.places[_norm(gd["yp"])], gd["yp"]
 
     @staticmethod
     def _shifted(text: str, start: int) -> bool:
@@ -197,15 +210,16 @@ class PlaceContradiction(Detector):
         return word[:1].isupper() and word.lower() not in _CAPITAL_OK and before.endswith(word)
 
     def detect(self, doc: Document) -> Iterator[Finding]:
-        patterns = [("foreign_soil", self._soil_re), ("foreign_soil", self._territory_of_re)]
+        p = self._p
+        patterns = [("foreign_soil", p.soil_re), ("foreign_soil", p.territory_of_re)]
         if self.located_in:
-            patterns.append(("located_in", self._in_re))
+            patterns.append(("located_in", p.in_re))
         for unit in doc.units:
             text = unit.text
             folded = fold(text)
             taken: list[tuple[int, int]] = []
             for kind, rx in patterns:
-                needs = self._needs[rx.pattern]
+                needs = p.needs[rx.pattern]
                 if needs is not None and not any(s in folded for s in needs):
                     continue
                 for m in rx.finditer(text):
