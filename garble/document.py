@@ -224,27 +224,25 @@ class NFCMap:
 
     def to_original(self, offset: int, side: str = "start") -> int:
         """The original offset of NFC offset ``offset``."""
-        k = bisect.bisect_right(self._nfc_starts, offset) - 1
-        if k < 0:
-            return offset
-        os_, oe, ns, ne = self.chunks[k]
-        if offset == ns:
-            return os_
-        if offset >= ne:
-            return offset - ne + oe
-        return os_ if side == "start" else oe
+        return self._map(offset, side, self._nfc_starts, to_original=True)
 
     def to_nfc(self, offset: int, side: str = "start") -> int:
         """The NFC offset of original offset ``offset``."""
-        k = bisect.bisect_right(self._orig_starts, offset) - 1
+        return self._map(offset, side, self._orig_starts, to_original=False)
+
+    def _map(self, offset: int, side: str, starts: list, to_original: bool) -> int:
+        """``offset`` carried across the changed chunks: unchanged before the first, shifted after one, and
+        inside one to the other side's chunk start or end (``side``)."""
+        k = bisect.bisect_right(starts, offset) - 1
         if k < 0:
             return offset
         os_, oe, ns, ne = self.chunks[k]
-        if offset == os_:
-            return ns
-        if offset >= oe:
-            return offset - oe + ne
-        return ns if side == "start" else ne
+        (fs, fe), (ts, te) = ((ns, ne), (os_, oe)) if to_original else ((os_, oe), (ns, ne))
+        if offset == fs:
+            return ts
+        if offset >= fe:
+            return offset - fe + te
+        return ts if side == "start" else te
 
     def inside_chunk(self, offset: int, original: bool = False) -> bool:
         """Whether ``offset`` (NFC; ``original``: in the original) falls strictly inside a changed chunk."""
