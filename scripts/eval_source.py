@@ -18,6 +18,9 @@ source language given as zh. The measuring is garble.eval.source's.
 
 --write-prior: measure the zh-en length prior on the train talks' references
 and write garble/detectors/source_length.json.
+--trade-off: table 4, dropped clauses caught against false alarms for
+settings of length_ratio and clauses, train and test talks apart (the
+thresholds are chosen on the train talks).
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from garble.detectors import registry  # noqa: E402
 from garble.eval.data import read_spans, split_of  # noqa: E402
 from garble.eval.source import (  # noqa: E402
-    SOURCE_DETECTORS, alarm_table, corruption_rates, corruption_table, mt_rates, mt_table, reference_alarms,
-    write_length_prior,
+    SOURCE_DETECTORS, alarm_table, corruption_rates, corruption_table, length_tradeoff, mt_rates, mt_table,
+    reference_alarms, tradeoff_table, write_length_prior,
 )
 
 
@@ -42,6 +45,7 @@ def main() -> int:
     ap.add_argument("--spans", type=Path, default=ROOT.parent / "shared" / "eval" / "mqm_ted_zhen_spans.jsonl")
     ap.add_argument("--write-prior", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--trade-off", action="store_true", help="also the dropped-clause trade-off table (about a minute)")
     args = ap.parse_args()
     rows = read_spans(args.spans)
     refs = [r for r in rows if r.is_ref]
@@ -58,6 +62,9 @@ def main() -> int:
     mt = [r for r in rows if not r.is_ref and split_of(r.doc) == "test"]
     print()
     print("\n".join(mt_table(mt_rates(mt, dets))))
+    if args.trade_off:
+        print()
+        print("\n".join(tradeoff_table(length_tradeoff(rows, seed=args.seed))))
     return 0
 
 

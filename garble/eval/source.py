@@ -28,7 +28,7 @@ from ..types import Finding, Unit
 from .data import SpanSegment, split_of
 
 #: the detectors that need the source (they find nothing without one), in table order
-SOURCE_DETECTORS = ("numbers", "placeholders", "untranslated", "source_tokens", "structure", "length_ratio")
+SOURCE_DETECTORS = ("numbers", "placeholders", "untranslated", "source_tokens", "structure", "length_ratio", "clauses")
 #: MQM category prefixes of the MT table (a prefix ending in "/" is a whole branch)
 GROUPS = ("Accuracy/Omission", "Accuracy/Addition", "Accuracy/Mistranslation", "Accuracy/Untranslated text", "Fluency/")
 #: missed corruptions kept per kind as examples
@@ -94,6 +94,10 @@ def corruption_rates(
     return out
 
 
+def _major_omission(r: SpanSegment) -> bool:
+    return any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)
+
+
 def _fires(dets: Sequence, source: str, target: str, lang: Optional[str]) -> bool:
     return bool(pair_findings(dets, source, target, lang))
 
@@ -138,8 +142,60 @@ def mt_rates(rows: Sequence[SpanSegment], dets: Mapping, lang: Optional[str] = "
     return {"n": len(rows), "groups": table, "auc_omission": auc}
 
 
+#: settings of :func:`length_tradeoff`: (length_ratio's measures, its z, clauses' z or None: not run)
+TRADEOFF = (
+    *((("chars",), z, None) for z in (1.5, 2.0, 2.5, 3.0)),
+    *((("chars", "words"), z, None) for z in (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0)),
+    *((("chars", "words"), 2.0, cz) for cz in (0.5, 0.75, 1.0, 1.25, 1.5)),
+    (("chars", "words"), 1.5, 1.0),
+)
+
+
+def length_tradeoff(rows: Sequence[SpanSegment], settings=TRADEOFF, seed: int = 0) -> list[dict]:
+    """Dropped clauses against false alarms, per setting of length_ratio and clauses (:data:`TRADEOFF`):
+    the share of references (train talks, test talks) either fires on, of the clauses dropped from them
+    caught, of the clean pairs, and of the MT segments with a Major omission and error-free ones."""
+    from ..detectors.clauses import Clauses
+    from ..detectors.length_ratio import LengthRatio
+
+    refs = [r for r in rows if r.is_ref]
+    drops = corruptions([(r.source, r.text) for r in refs], ["drop_clause"], seed=seed)["drop_clause"]
+    talk = {r.text: r.doc for r in refs}
+    groups: dict = {}
+    for sp in ("train", "test"):
+        mt = [r for r in rows if not r.is_ref and split_of(r.doc) == sp]
+        groups[sp] = {
+            "refs": [(r.source, r.text) for r in refs if split_of(r.doc) == sp],
+            "dropped": [(c.source, c.target) for c in drops if split_of(talk[c.clean_target]) == sp],
+            "clean pairs": [(c.clean_source, c.clean_target) for c in drops if split_of(talk[c.clean_target]) == sp],
+            "MT omission": [(r.source, r.text) for r in mt if _major_omission(r)],
+            "MT error-free": [(r.source, r.text) for r in mt if not r.errors],
+        }
+    out = []
+    for measures, z, cz in settings:
+        dets = [LengthRatio(z=z, measures=measures)] + ([Clauses(z=cz)] if cz is not None else [])
+        row = {"measures": "+".join(measures), "z": z, "clauses_z": cz}
+        for sp, g in groups.items():
+            row[sp] = {k: _share(sum(_fires(dets, s, t, "zh") for s, t in v), len(v)) for k, v in g.items()}
+        out.append(row)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # markdown tables (scripts/eval_source.py)
+
+
+def tradeoff_table(rows: list[dict]) -> list[str]:
+    """:func:`length_tradeoff` as a markdown section."""
+    keys = ("refs", "dropped", "clean pairs", "MT omission", "MT error-free")
+    lines = ["## Dropped clauses against false alarms: length_ratio (its measures, z) and clauses (z), either firing\n"]
+    heads = ["length measures", "z", "clauses z"] + [f"{k} ({sp})" for sp in ("train", "test") for k in keys]
+    lines += ["| " + " | ".join(heads) + " |", "|---" * len(heads) + "|"]
+    for r in rows:
+        cells = [r["measures"], f"{r['z']:g}", "—" if r["clauses_z"] is None else f"{r['clauses_z']:g}"]
+        cells += [f"{r[sp][k]:.1%}" for sp in ("train", "test") for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def alarm_table(a: dict) -> list[str]:
@@ -196,7 +252,8 @@ def write_length_prior(refs: Sequence[SpanSegment], path: Path) -> int:
     about = (
         "log((letters and digits of target + 1) / (letters and digits of source + 1)), placeholders left out "
         "(garble.detectors.length_ratio.log_ratio), of human reference translations, per source-length bin "
-        "(source letters and digits >= the key); written by scripts/eval_source.py --write-prior"
+        "(source letters and digits >= the key); under 'words' the same of log((words of target + 1) / (letters "
+        "and digits of source + 1)) (log_word_ratio); written by scripts/eval_source.py --write-prior"
     )
     where = "mqm_ted_zhen_spans.jsonl is_ref=1 rows of the train talks (garble.eval.data.split_of)"
     where += f", {len(train)} segments"
