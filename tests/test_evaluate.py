@@ -452,7 +452,7 @@ def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(t
     assert [m["target"] for m in missed] == ["And it will start within the next ten years.", "Well, that is all that I wanted to friends."]
     text = format_report(res)
     assert "synthetic source-aware corruptions of the split's 3 references (seed 0" in text
-    assert "missed drop_clause: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'" in text
+    assert "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'" in text
     # deterministic: the same seed gives the same table
     again = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     assert again["with_source"]["corruptions"] == c
