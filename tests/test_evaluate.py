@@ -395,7 +395,8 @@ def write_spans(path, rows, source_of):
         for r in rows:
             system, doc, seg, is_ref, _, mqm, major, _, cats, text = r
             errors = [{"category": "Accuracy/Omission", "severity": "Major"}] if cats == "Accuracy/Omission" else []
-            rec = {"system": system, "doc": doc, "seg": seg, "is_ref": is_ref, "source": source_of(r), "text": text, "ratings": [{"rater": "r1", "errors": errors}]}
+            rec = {"system": system, "doc": doc, "seg": seg, "is_ref": is_ref, "source": source_of(r), "text": text}
+            rec["ratings"] = [{"rater": "r1", "errors": errors}]
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return path
 
@@ -406,7 +407,9 @@ def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
 
     path = write_tsv(tmp_path / "mqm.tsv")
     # every source names a year the targets never mention: the numbers detector must see it
-    spans = write_spans(tmp_path / "mqm_ted_zhen_spans.jsonl", ROWS, lambda r: f"<v>我们</v>在2019年中午降落。" if r[2] == 3 else "天气很好。")
+    spans = write_spans(
+        tmp_path / "mqm_ted_zhen_spans.jsonl", ROWS, lambda r: "<v>我们</v>在2019年中午降落。" if r[2] == 3 else "天气很好。"
+    )
     res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     ws = res["with_source"]
     assert ws["fires"].get("numbers", 0) >= 3  # the three seg-3 targets lack "2019"
@@ -420,7 +423,10 @@ def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
 
 # references with their sources, for the synthetic source-aware corruptions
 SOURCED_REFS = {
-    1: ("我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。", "In 2019 we visited 35 countries, saw a great many museums, and then went back home."),
+    1: (
+        "我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。",
+        "In 2019 we visited 35 countries, saw a great many museums, and then went back home.",
+    ),
     2: ("这个项目叫LISA，它将在未来十年内启动。", "This project is called LISA, and it will start within the next ten years."),
     # a source too short for the length check (length_ratio.min_source_chars): a dropped clause it cannot see
     3: ("好。", "Well, that is all that I wanted to say to you today, my friends."),
@@ -434,13 +440,14 @@ def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(t
 
     rows = [r if r[0] != "ref" else r[:9] + (SOURCED_REFS[r[2]][1],) for r in ROWS]
     path = write_tsv(tmp_path / "mqm.tsv", rows)
-    write_spans(tmp_path / "mqm_ted_zhen_spans.jsonl", rows, lambda r: SOURCED_REFS[r[2]][0] if r[0] == "ref" else "天气很好。")
+    source_of = lambda r: SOURCED_REFS[r[2]][0] if r[0] == "ref" else "天气很好。"  # noqa: E731
+    write_spans(tmp_path / "mqm_ted_zhen_spans.jsonl", rows, source_of)
     res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     c = res["with_source"]["corruptions"]
     assert c["n_refs"] == 3 and list(c["rows"]) == list(KINDS)
     got = {k: (r["n"], r["detector"], r["caught"], r["caught_any"], r["clean"]) for k, r in c["rows"].items()}
     assert got == {
-        # the LISA clause dropped: too little for the length check, but its name is missing (source_tokens)
+        # the LISA clause dropped: too little for length_ratio, but a clause and a name are missing (clauses, source_tokens)
         "drop_clause": (3, "length_ratio", 0.333, 0.667, 0.0),
         "change_number": (2, "numbers", 1.0, 1.0, 0.0),  # "好。" has no number
         "drop_name": (1, "source_tokens", 1.0, 1.0, 0.0),  # only LISA
@@ -449,10 +456,14 @@ def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(t
     }
     assert all(r["detector"] == DETECTOR_OF[k] and "ranked" not in r for k, r in c["rows"].items())  # no LM, no ranking
     missed = c["rows"]["drop_clause"]["missed"]
-    assert [m["target"] for m in missed] == ["And it will start within the next ten years.", "Well, that is all that I wanted to friends."]
+    assert [m["target"] for m in missed] == [
+        "And it will start within the next ten years.",  # caught by clauses and source_tokens, not length_ratio
+        "Well, that is all that I wanted to friends.",
+    ]
     text = format_report(res)
     assert "synthetic source-aware corruptions of the split's 3 references (seed 0" in text
-    assert "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'" in text
+    missed_line = "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'"
+    assert missed_line in text
     # deterministic: the same seed gives the same table
     again = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     assert again["with_source"]["corruptions"] == c
@@ -476,7 +487,8 @@ def test_corruption_rates_without_the_own_detector_and_with_a_scorer():
         def score(self, texts, contexts=None):
             from garble.lm import TokenScores
 
-            return [TokenScores(tuple(1.0 for _ in t.split()), tuple(m.span() for m in re.finditer(r"\S+", t))) for t in texts]
+            spans = [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]
+            return [TokenScores(tuple(1.0 for _ in s), tuple(s)) for s in spans]
 
     scorer = Scorer(model=FlatLM(), detectors=["numbers"])
     ranked = corruption_rates(refs, {"numbers": scorer.detectors[0]}, scorer=scorer)

@@ -297,7 +297,8 @@ def _corruption_lines(c: dict) -> list[str]:
         cells = [r["caught"], r["caught_any"], r["clean"], *((r.get("ranked"),) if ranked else ())]
         lines.append(f"    {kind:<22}{r['n']:>6}  {r['detector']:<15}" + "".join(_or_dash(v).rjust(9) for v in cells))
     for kind, r in c["rows"].items():
-        lines += [f"    {kind} missed by {r['detector']}: {m['note'][:80]} -> {m['target'][:100]!r}" for m in r["missed"][:2]]
+        for m in r["missed"][:2]:
+            lines.append(f"    {kind} missed by {r['detector']}: {m['note'][:80]} -> {m['target'][:100]!r}")
     return lines
 
 
