@@ -17,7 +17,8 @@ nothing to corrupt that way (no number, no Latin token, too short):
   string, then deleted or mangled in the translation (``clean_*`` then
   holds the pair with the intact placeholder: the false-alarm check).
 
-Deterministic for a given ``seed``. Used by ``scripts/eval_source.py``.
+Deterministic for a given ``seed``. Measured by :mod:`garble.eval.source` (``scripts/eval_source.py``,
+``garble eval --with-source``).
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from garble.detectors import registry
-from garble.detectors.length_ratio import LengthRatio, log_ratio, measure_prior, priors
+from garble.detectors.length_ratio import LengthRatio, log_ratio, log_word_ratio, measure_prior, priors, words, z_of
 from garble.document import Document
 from garble.segment import segment
 from garble.types import Unit
@@ -22,6 +24,26 @@ def test_registered():
 def test_packaged_prior_is_zh_en():
     p = priors()["zh-en"]
     assert 0.8 < p["all"]["median"] < 1.1 and p["all"]["n"] > 500  # English ~2.6x the characters of Chinese
+    assert -0.6 < p["words"]["all"]["median"] < -0.3  # and ~0.65 words per Chinese character
+
+
+def test_words():
+    # don't, stop, it's, 3, 5, km, away: the placeholder is not a word
+    assert words("Don't stop: it's 3.5 km, {0} away.") == 7
+    assert words("") == 0 and words("—") == 0
+    assert log_word_ratio("We went home.", "我们回家了") == pytest.approx(math.log(4 / 6))
+
+
+def test_the_z_is_the_mean_over_both_measures():
+    p = priors()["zh-en"]
+    target = "We went to Paris and to the Louvre."
+    zs = []
+    for part, ratio in ((p, log_ratio), (p["words"], log_word_ratio)):
+        b = part["bins"]["20"]  # the source has 20+ letters
+        zs.append((ratio(target, SRC) - b["median"]) / ((b["q3"] - b["q1"]) / 1.349))
+    assert z_of(SRC, target) == pytest.approx(sum(zs) / 2)
+    # letters alone (the detector before it had words): a different z, the same verdict here
+    assert found(LengthRatio(measures=("chars",)), SRC, "We went to Paris.") == [("omission", "src:" + SRC)]
 
 
 def test_omission_and_addition():
@@ -66,6 +88,7 @@ def test_measure_prior():
     p = measure_prior([("一二三四五", "abcdefghijklm")] * 12)
     assert p["all"]["median"] == pytest.approx(log_ratio("abcdefghijklm", "一二三四五"), abs=1e-4)
     assert p["bins"]["0"]["n"] == 12
+    assert p["words"]["all"]["median"] == pytest.approx(log_word_ratio("abcdefghijklm", "一二三四五"), abs=1e-4)
 
 
 def test_no_sources_no_findings():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -388,19 +389,27 @@ def test_synthetic_rates_with_the_length_feature_held():
     assert (no_lm["lm"]["rate"], no_lm["lm"]["rate_len_held"]) == (0.0, 0.0)
 
 
+def write_spans(path, rows, source_of):
+    """A spans JSONL for ``rows`` (as in ROWS): ``source_of(row)`` gives each row's source."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            system, doc, seg, is_ref, _, mqm, major, _, cats, text = r
+            errors = [{"category": "Accuracy/Omission", "severity": "Major"}] if cats == "Accuracy/Omission" else []
+            rec = {"system": system, "doc": doc, "seg": seg, "is_ref": is_ref, "source": source_of(r), "text": text}
+            rec["ratings"] = [{"rater": "r1", "errors": errors}]
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
+
+
 def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
     from garble import Scorer
     from garble.eval import format_report, run_evaluation
 
     path = write_tsv(tmp_path / "mqm.tsv")
-    spans = tmp_path / "mqm_ted_zhen_spans.jsonl"
-    with open(spans, "w", encoding="utf-8") as fh:
-        for r in ROWS:
-            system, doc, seg, is_ref, _, mqm, major, _, cats, text = r
-            # every source names a year the targets never mention: the numbers detector must see it
-            src = f"<v>我们</v>在2019年中午降落。" if seg == 3 else "天气很好。"
-            errors = [{"category": "Accuracy/Omission", "severity": "Major"}] if cats == "Accuracy/Omission" else []
-            fh.write(json.dumps({"system": system, "doc": doc, "seg": seg, "is_ref": is_ref, "source": src, "text": text, "ratings": [{"rater": "r1", "errors": errors}]}, ensure_ascii=False) + "\n")
+    # every source names a year the targets never mention: the numbers detector must see it
+    spans = write_spans(
+        tmp_path / "mqm_ted_zhen_spans.jsonl", ROWS, lambda r: "<v>我们</v>在2019年中午降落。" if r[2] == 3 else "天气很好。"
+    )
     res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     ws = res["with_source"]
     assert ws["fires"].get("numbers", 0) >= 3  # the three seg-3 targets lack "2019"
@@ -410,3 +419,78 @@ def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
     spans.unlink()
     with pytest.raises(InputError, match="with-source"):
         run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
+
+
+# references with their sources, for the synthetic source-aware corruptions
+SOURCED_REFS = {
+    1: (
+        "我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。",
+        "In 2019 we visited 35 countries, saw a great many museums, and then went back home.",
+    ),
+    2: ("这个项目叫LISA，它将在未来十年内启动。", "This project is called LISA, and it will start within the next ten years."),
+    # a source too short for the length check (length_ratio.min_source_chars): a dropped clause it cannot see
+    3: ("好。", "Well, that is all that I wanted to say to you today, my friends."),
+}
+
+
+def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(tmp_path):
+    from garble import Scorer
+    from garble.eval import format_report, run_evaluation
+    from garble.synth_source import DETECTOR_OF, KINDS
+
+    rows = [r if r[0] != "ref" else r[:9] + (SOURCED_REFS[r[2]][1],) for r in ROWS]
+    path = write_tsv(tmp_path / "mqm.tsv", rows)
+    source_of = lambda r: SOURCED_REFS[r[2]][0] if r[0] == "ref" else "天气很好。"  # noqa: E731
+    write_spans(tmp_path / "mqm_ted_zhen_spans.jsonl", rows, source_of)
+    res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
+    c = res["with_source"]["corruptions"]
+    assert c["n_refs"] == 3 and list(c["rows"]) == list(KINDS)
+    got = {k: (r["n"], r["detector"], r["caught"], r["caught_any"], r["clean"]) for k, r in c["rows"].items()}
+    assert got == {
+        # the LISA clause dropped: too little for length_ratio, but a clause and a name are missing (clauses, source_tokens)
+        "drop_clause": (3, "length_ratio", 0.333, 0.667, 0.0),
+        "change_number": (2, "numbers", 1.0, 1.0, 0.0),  # "好。" has no number
+        "drop_name": (1, "source_tokens", 1.0, 1.0, 0.0),  # only LISA
+        "untranslated_phrase": (2, "untranslated", 1.0, 1.0, 0.0),  # "好。" is too short to copy from
+        "break_placeholder": (3, "placeholders", 1.0, 1.0, 0.0),
+    }
+    assert all(r["detector"] == DETECTOR_OF[k] and "ranked" not in r for k, r in c["rows"].items())  # no LM, no ranking
+    missed = c["rows"]["drop_clause"]["missed"]
+    assert [m["target"] for m in missed] == [
+        "And it will start within the next ten years.",  # caught by clauses and source_tokens, not length_ratio
+        "Well, that is all that I wanted to friends.",
+    ]
+    text = format_report(res)
+    assert "synthetic source-aware corruptions of the split's 3 references (seed 0" in text
+    missed_line = "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'"
+    assert missed_line in text
+    # deterministic: the same seed gives the same table
+    again = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
+    assert again["with_source"]["corruptions"] == c
+
+
+def test_corruption_rates_without_the_own_detector_and_with_a_scorer():
+    from garble import Scorer
+    from garble.detectors import registry
+    from garble.eval.data import SpanSegment
+    from garble.eval.source import corruption_rates
+
+    refs = [SpanSegment("ref", "talk.1", i, True, t, s, [], i) for i, (s, t) in SOURCED_REFS.items()]
+    rates = corruption_rates(refs, {"numbers": registry()["numbers"]()})
+    assert rates["drop_clause"]["caught"] is None and rates["drop_clause"]["clean"] is None  # length_ratio not run
+    assert rates["drop_clause"]["caught_any"] == 0.0 and len(rates["drop_clause"]["missed"]) == 3
+    assert rates["change_number"]["caught"] == 1.0
+
+    class FlatLM:  # every word read with the same surprisal: the detectors order the pairs
+        name = "flat"
+
+        def score(self, texts, contexts=None):
+            from garble.lm import TokenScores
+
+            spans = [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]
+            return [TokenScores(tuple(1.0 for _ in s), tuple(s)) for s in spans]
+
+    scorer = Scorer(model=FlatLM(), detectors=["numbers"])
+    ranked = corruption_rates(refs, {"numbers": scorer.detectors[0]}, scorer=scorer)
+    assert ranked["change_number"]["ranked"] == 1.0  # the numbers detector fires on the changed number only
+    assert all(0.0 <= r["ranked"] <= 1.0 for r in ranked.values())

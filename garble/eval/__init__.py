@@ -16,6 +16,8 @@ Modules:
 * :mod:`~garble.eval.metrics`: the metrics, pure functions;
 * :mod:`~garble.eval.tables`: score columns and the tables built from them;
 * :mod:`~garble.eval.synthetic`: synthetic errors and their detection rates;
+* :mod:`~garble.eval.source`: the source-aware detectors on references, synthetic source-aware
+  corruptions and MT output (``--with-source``, ``scripts/eval_source.py``);
 * :mod:`~garble.eval.report`: the whole evaluation and its text report;
 * :mod:`~garble.eval.pairs`: ``garble eval pairs`` (minimal pairs);
 * :mod:`~garble.eval.false_alarms`: ``garble eval false-alarms`` (detectors on clean text and MT rows).

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..errors import InputError
-from .data import Segment, load_segments, read_annotated, read_clean, read_span_index, read_spans, select_split
+from .data import (
+    Segment, load_segments, read_annotated, read_clean, read_span_index, read_spans, select_split, split_of,
+)
 from .metrics import METRICS, N_LEN_BINS, P_AT_K, TOP_FRACTION, category_recall, roc_auc, span_metrics
 from .metrics import rounded as _r
+from .source import corruption_rates, source_detectors
 from .synthetic import score_synthetic, synthetic_rates, synthetic_sources
 from .tables import README_BASELINES, ablation_table, evaluation_table, feature_table, misses_and_false_alarms
 
@@ -126,6 +129,7 @@ def _with_source(
     ssel = select_split(ssegs, split)
     w = scorer.weights
     stab = evaluation_table(ssel, w, seed)
+    refs = [r for r in span_rows if r.is_ref and (split == "all" or split_of(r.doc) == split)]
     return {
         "table": _round_rows(stab["rows"]),
         "auc_major_omission": {
@@ -136,7 +140,18 @@ def _with_source(
         },
         "categories": _categories([w.score(s.x) for s in ssel], ssel),
         "fires": {d: sum(1 for s in ssel if s.x.get(f"det:{d}", 0) > 0) for d in sorted({k[4:] for s in ssel for k in s.x if k.startswith("det:")})},
+        "corruptions": _corruptions(refs, scorer, seed),
     }
+
+
+def _corruptions(refs: Sequence, scorer, seed: int) -> dict:
+    """The synthetic source-aware corruptions of the split's references, per kind (:func:`.source.corruption_rates`)."""
+    from ..langid import identify
+
+    lang = identify(" ".join(r.source for r in refs)[:4000]) if refs else None
+    rates = corruption_rates(refs, source_detectors(scorer.detectors), seed=seed, scorer=scorer, lang=lang)
+    rows = {k: {m: _r(v) if isinstance(v, float) else v for m, v in row.items()} for k, row in rates.items()}
+    return {"n_refs": len(refs), "seed": seed, "rows": rows}
 
 
 def _omission_auc(segs: Sequence[Segment], omission: set, value: Callable[[Segment], float]) -> float:
@@ -259,6 +274,31 @@ def _with_source_lines(ws: dict, res: dict, w0: int) -> list[str]:
     for c, v in ws["categories"].items():
         before = res["categories"].get(c, {}).get("recall")
         lines.append(f"    {c:<46}{v['recall']:.3f}  (without: {_or_dash(before)}; n={v['n']})")
+    if ws.get("corruptions"):
+        lines += _corruption_lines(ws["corruptions"])
+    return lines
+
+
+def _corruption_lines(c: dict) -> list[str]:
+    """The synthetic source-aware corruptions: one row per kind, then a missed example or two."""
+    ranked = any("ranked" in r for r in c["rows"].values())
+    head = f"the split's {c['n_refs']} references (seed {c['seed']}; each pair alone)"
+    key = "caught = its own detector fires on the corrupted pair; any = a source-aware detector does; clean = its own"
+    key += " detector on the clean pairs"
+    if ranked:
+        key += "; ranked = garble's score puts the corrupted one above the clean one"
+    lines = [
+        f"  synthetic source-aware corruptions of {head}:",
+        "    " + key,
+        "    " + "corruption".ljust(22) + "pairs".rjust(6) + "  " + "detector".ljust(15)
+        + "".join(h.rjust(9) for h in ("caught", "any", "clean", *(("ranked",) if ranked else ()))),
+    ]
+    for kind, r in c["rows"].items():
+        cells = [r["caught"], r["caught_any"], r["clean"], *((r.get("ranked"),) if ranked else ())]
+        lines.append(f"    {kind:<22}{r['n']:>6}  {r['detector']:<15}" + "".join(_or_dash(v).rjust(9) for v in cells))
+    for kind, r in c["rows"].items():
+        for m in r["missed"][:2]:
+            lines.append(f"    {kind} missed by {r['detector']}: {m['note'][:80]} -> {m['target'][:100]!r}")
     return lines
 
 
