@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 import pytest
 
@@ -69,6 +70,21 @@ def check_declarations(cls: type) -> None:
     doc = cls.__doc__ or ""
     assert len(doc.strip()) > 40, "the docstring says what the detector catches"
     assert re.search(r"^\s*>>> \S", doc, re.M), "the docstring has an example (a >>> line)"
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+def test_the_docstring_examples_run(name):
+    """Each built-in's example is a doctest of ``flagged(...)`` whose printed findings are what it finds today."""
+    import doctest
+
+    cls = registry()[name]
+    module = sys.modules[cls.__module__]
+    tests = [t for t in doctest.DocTestFinder().find(cls, globs=vars(module).copy()) if t.examples]
+    assert any("flagged(" in e.source for t in tests for e in t.examples), "an example calls garble.detectors.flagged"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for t in tests:
+        runner.run(t)
+    assert runner.failures == 0, f"{runner.failures} docstring example(s) of {name} print other findings"
 
 
 def check_findings(det: Detector, doc: Document, findings: list[Finding]) -> None:

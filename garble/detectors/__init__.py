@@ -2,7 +2,8 @@
 
 A detector is a small stateless class in a module of its own: registered with
 its name, its colour in the HTML report and its prior weight; a docstring that
-says what artifact it catches, with a ``>>>`` example; thresholds as
+says what artifact it catches, with an example that runs (a doctest of
+:func:`flagged`, checked by tests/test_detector_contract.py); thresholds as
 constructor arguments (dataclass fields; the docstring says where their
 defaults come from); and one method, :meth:`Detector.detect`, that reads a
 :class:`~garble.document.Document` and yields :class:`~garble.types.Finding`
@@ -13,7 +14,9 @@ objects with document offsets::
     class Shouting(Detector):
         \"\"\"A word in capitals.
 
-        >>> "A LOUD line."   # "LOUD" flagged
+        >>> from garble.detectors import flagged
+        >>> flagged(Shouting(), "A LOUD line.")
+        [('caps', 'LOUD')]
         \"\"\"
 
         weight: float = 0.5
@@ -178,6 +181,30 @@ def run_detectors(detectors: Sequence[Detector], doc: Document) -> list[Finding]
     return out
 
 
+def flagged(detector: Detector, text: str, source: Optional[str] = None, source_lang: str = "zh") -> list[tuple[str, str]]:
+    """``(kind, flagged text)`` of each finding of ``detector`` on ``text``: what the docstring examples show.
+
+    Without ``source``, ``text`` is split into sentences as :class:`garble.Scorer` splits a document;
+    with it, ``text`` is one unit translated from ``source`` (in ``source_lang``), and a finding with
+    no span in the target (something missing) shows the source text it points at as ``"src:..."``.
+    """
+    from ..segment import segment
+    from ..types import Unit
+
+    if source is None:
+        doc = Document(text, segment(text))
+    else:
+        doc = Document(text, [Unit(0, 0, len(text), text, 0)], sources=[source], source_lang=source_lang)
+    out = []
+    for f in run_detectors([detector], doc):
+        if f.start == f.end and source is not None and f.source_span is not None:
+            out.append((f.kind, "src:" + source[f.source_span[0] : f.source_span[1]]))
+        else:
+            out.append((f.kind, text[f.start : f.end]))
+    return out
+
+
 __all__ = [
-    "ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "register", "registry", "run_detectors",
+    "ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "flagged", "register", "registry",
+    "run_detectors",
 ]

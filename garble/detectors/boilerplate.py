@@ -45,11 +45,11 @@ def _norm(text: str) -> str:
 class Boilerplate(Detector):
     """Web page furniture scraped along with an article and translated with it.
 
-    >>> "Leave a Reply"
-    >>> "Your email address will not be published. Required fields are marked *"
-    >>> "Photo: Jane Doe / Example Agency"
-    >>> "See also  Ten things to know about the budget / Who pays more?"
-    >>> "Advertisement", "Share this article", "Click here to subscribe.", "5 min read"
+    >>> from garble.detectors import flagged
+    >>> flagged(Boilerplate(), "Leave a Reply")
+    [('comment_form', 'Leave a Reply')]
+    >>> flagged(Boilerplate(), "Photo: Jane Doe / Example Agency")
+    [('photo_credit', 'Photo: Jane Doe / Example Agency')]
 
     The patterns live in ``data/boilerplate.tsv`` (columns pattern, kind,
     weight, description), matched per paragraph with ``re.MULTILINE``; the

@@ -43,7 +43,9 @@ class Clauses(Detector):
     on; a terse translation is short), together they point at a clause left
     out, which length alone misses when the clause is short:
 
-    >>> source "而在北欧，爸爸的收入就不那么重要。", target "Fathers' income is much less important."
+    >>> from garble.detectors import flagged
+    >>> flagged(Clauses(), "Fathers' income is much less important.", source="而在北欧，爸爸的收入就不那么重要。")
+    [('omission', 'src:而在北欧，爸爸的收入就不那么重要。')]
 
     is ``omission`` (two source clauses, one in the translation, z = -1.8).
     The finding is zero-width at the unit start; its source span is the whole source.

@@ -75,8 +75,11 @@ class Encoding(Detector):
       (``ftfy.badness.is_bad``, ``ftfy.fix_encoding``): the span is the broken
       word, the message suggests ftfy's repair:
 
-      >>> "the cafÃ© is closed"      # -> “café”
-      >>> "donâ€™t stop"             # -> “don’t”
+      >>> from garble.detectors import flagged
+      >>> flagged(Encoding(), "the cafÃ© is closed")
+      [('mojibake', 'cafÃ©')]
+      >>> flagged(Encoding(), "donâ€™t stop")
+      [('mojibake', 'donâ€™t')]
 
     * U+FFFD replacement characters (bytes that could not be decoded: ``caf�``);
     * C0/C1 control characters (other than tab and line breaks) anywhere;

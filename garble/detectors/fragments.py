@@ -233,10 +233,15 @@ class Fragment(Detector):
 
     MT and scraping leave pieces of a sentence as units of their own:
 
-    >>> "He spoke on Monday. In an interview with a local newspaper."   # prepositional phrase only
-    >>> "The plan was approved. Regional Council."                     # stray verbless name
-    >>> "article The Daily Post reported the news."                    # lowercase start after a full stop
-    >>> "the minister” from the evening show."                         # closing piece of a quote
+    >>> from garble.detectors import flagged
+    >>> flagged(Fragment(), "He spoke on Monday. In an interview with a local newspaper.")
+    [('pp_fragment', 'In an interview with a local newspaper.')]
+    >>> flagged(Fragment(), "The plan was approved. Regional Council.")
+    [('verbless', 'Regional Council.')]
+    >>> flagged(Fragment(), "The vote passed. article The Daily Post reported the news.")
+    [('lowercase_start', 'article')]
+    >>> flagged(Fragment(), "“We will win,” he said. Putin” from the Rossiya-1 TV station.")
+    [('quote_fragment', 'Putin” from the Rossiya-1 TV station.')]
 
     Kinds: ``pp_fragment`` (starts with a preposition, no verb), ``verbless``
     (no verb, ends with a full stop), ``lowercase_start`` (starts lowercase

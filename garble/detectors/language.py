@@ -61,8 +61,11 @@ _CLOSE = ")]）】」』"
 class ForeignLanguage(Detector):
     """Text left in the source language inside English output.
 
-    >>> "The minister said 我们不会接受 today."          # "我们不会接受" flagged
-    >>> "He replied que no es posible hacerlo today."   # "que no es posible hacerlo" flagged
+    >>> from garble.detectors import flagged
+    >>> flagged(ForeignLanguage(), "The minister said 我们不会接受 today.")
+    [('foreign_script', '我们不会接受')]
+    >>> flagged(ForeignLanguage(), "He replied que no es posible hacerlo today.")
+    [('foreign_words', 'que no es posible hacerlo')]
 
     Two cases:
 

@@ -132,7 +132,9 @@ class LengthRatio(Detector):
     own median and quartiles of the letters alone for a pair without a prior.
     The unit's z is the mean of the measures' robust z:
 
-    >>> source "我们去了巴黎，参观了卢浮宫，然后回家了。", target "We went to Paris."
+    >>> from garble.detectors import flagged
+    >>> flagged(LengthRatio(), "We went to Paris.", source="我们去了巴黎，参观了卢浮宫，然后回家了。")
+    [('omission', 'src:我们去了巴黎，参观了卢浮宫，然后回家了。')]
 
     is ``omission`` (z below -``z``); the opposite is ``addition``. The
     finding is zero-width at the unit start (it is about the whole unit).

@@ -112,9 +112,13 @@ def _list_marker(text: str, unit_start: int, pos: int) -> bool:
 class MTNoise(Detector):
     """Noise left by the MT pipeline rather than by the translation itself.
 
-    >>> "The mayor spoke in the cityThe council agreed."   # "cityThe" flagged: glued_words
-    >>> "Click %s to continue."                           # "%s" flagged: printf
-    >>> "He said that the"                                # "the" flagged: truncated
+    >>> from garble.detectors import flagged
+    >>> flagged(MTNoise(), "The mayor spoke in the cityThe council agreed.")
+    [('glued_words', 'cityThe')]
+    >>> flagged(MTNoise(), "Click %s to continue.")
+    [('printf', '%s')]
+    >>> flagged(MTNoise(), "He said that the")
+    [('truncated', 'the')]
 
     Catches
 

@@ -99,7 +99,9 @@ class NameConsistency(Detector):
     MT systems translate sentence by sentence, so a foreign name can come out
     in one spelling most of the time and in another once:
 
-    >>> "... Tsvetkov said ... Tsvetkov added ... Tsvetkof said."   # "Tsvetkof" flagged
+    >>> from garble.detectors import flagged
+    >>> flagged(NameConsistency(), "Tsvetkov said it was over. Tsvetkov added that he would stay. Later Tsvetkof said no.")
+    [('variant', 'Tsvetkof')]
 
     Two checks, on capitalised words of at least ``min_len`` letters
     (possessive ``’s``/``'s`` stripped, hyphenated words split, acronyms in

@@ -21,7 +21,9 @@ class Numbers(Detector):
     English number words on the target side, and CJK numerals on the source
     side ("3万" = 30,000, "1.2亿" = 120 million, "二十" = 20):
 
-    >>> source "会议有 35 个国家参加", target "Delegates from 53 countries attended"
+    >>> from garble.detectors import flagged
+    >>> flagged(Numbers(), "Delegates from 53 countries attended", source="会议有 35 个国家参加")
+    [('changed', '53')]
 
     is ``changed`` (35 -> 53); a firm source number with no match is
     ``missing`` (a zero-width finding at the unit start, with the source

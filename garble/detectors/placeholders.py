@@ -37,7 +37,9 @@ class Placeholders(Detector):
     ``{name}``, ``{{name}}``, ``%s``, ``%1$s``, ``%(name)s``, ``${x}``, XML/HTML
     tags (``<b>``, ``</b>``, ``<x id="1"/>``) and character entities:
 
-    >>> source "已删除 %(count)s 个文件 <b>{name}</b>", target "Deleted %(count) files <b>{nom}</b>"
+    >>> from garble.detectors import flagged
+    >>> flagged(Placeholders(), "Deleted %(count) files <b>{nom}</b>", source="已删除 %(count)s 个文件 <b>{name}</b>")
+    [('missing', 'src:%(count)s'), ('changed', '{nom}')]
 
     flags ``missing`` ``%(count)s`` (zero-width at the unit start; the source
     offsets in ``source_span``), and ``changed`` ``{name}`` -> ``{nom}``. A
@@ -71,7 +73,8 @@ class Placeholders(Detector):
                     used[m.group()] += 1
                     extra.append(m)
             while missing and extra:
-                s, t = missing.pop(0), extra.pop(0)
+                t = extra.pop(0)  # paired with a missing one of the same kind ({…}, %…, <…>, &…;) when there is one
+                s = missing.pop(next((k for k, m in enumerate(missing) if m.group()[0] == t.group()[0]), 0))
                 yield self.finding("changed", unit.start + t.start(), unit.start + t.end(), self.weight, f"placeholder changed: source “{s.group()}”, translation “{t.group()}”", s.span())
             for s in missing:
                 yield self.finding("missing", unit.start, unit.start, self.weight, f"placeholder “{s.group()}” of the source is missing", s.span())

@@ -134,8 +134,11 @@ class PlaceContradiction(Detector):
     on Y soil": the demonym of the agent lands on the object, and the phrase
     now says that X's targets lie in Y.
 
-    >>> "... allow the army to strike Pakistani targets on Indian soil."   # flagged
-    >>> "Indian strikes on Pakistani territory"                           # not flagged
+    >>> from garble.detectors import flagged
+    >>> flagged(PlaceContradiction(), "The bill would allow the army to strike Pakistani targets on Indian soil.")
+    [('foreign_soil', 'Pakistani targets on Indian soil')]
+    >>> flagged(PlaceContradiction(), "Indian strikes on Pakistani territory were reported.")
+    []
 
     ``foreign_soil`` (on by default): ``<X demonym> [up to two modifiers]
     <placed noun> (on|in|inside|within|across|deep in…) [the] <Y demonym>

@@ -136,10 +136,15 @@ class Punctuation(Detector):
 
     MT output and scraped text lose spaces and quote marks:
 
-    >>> 'The mayor said “we will “rebuild” the bridge.'   # a quote opened twice: nested_quote
-    >>> 'It was over” from the radio show.'              # a quote closed that was never opened
-    >>> 'The vote was held in May 2023.Results follow.'  # missing_space
-    >>> 'She agreed ,but only later .'                   # space_before
+    >>> from garble.detectors import flagged
+    >>> flagged(Punctuation(), "The mayor said “we will “rebuild” the bridge.")
+    [('unmatched_quote', '“we'), ('nested_quote', '“rebuild”')]
+    >>> flagged(Punctuation(), "It was over” from the radio show.")
+    [('unmatched_quote', 'over”')]
+    >>> flagged(Punctuation(), "The vote was held in May 2023.Results follow.")
+    [('missing_space', '2023.Results')]
+    >>> flagged(Punctuation(), "She agreed ,but only later .")
+    [('space_before', ' ,'), ('space_before', ' .')]
 
     Kinds: ``nested_quote`` (“ opened while a quote is open: a lost ” or nested
     double quotes where English uses ‘ ’), ``unmatched_quote`` (a ” with no “,

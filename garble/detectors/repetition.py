@@ -54,7 +54,13 @@ class Repetition(Detector):
     Catches an n-gram (1 to ``max_n`` words) followed at once by the same
     n-gram, possibly with one connective between ("legal and legal"):
 
-    >>> "the the", "it's legal and it's legal", "we must we must act"
+    >>> from garble.detectors import flagged
+    >>> flagged(Repetition(), "He said the the plan was fine.")
+    [('repeated_word', 'the the')]
+    >>> flagged(Repetition(), "It's legal and it's legal.")
+    [('repeated_phrase', "It's legal and it's legal")]
+    >>> flagged(Repetition(), "We must we must act now.")
+    [('repeated_phrase', 'We must we must')]
 
     and loops of the same word three or more times ("very very very").
     Doubled single words from a short list of ordinary English doublings

@@ -45,7 +45,9 @@ class SourceTokens(Detector):
     every Latin-script token of it: names and product names ("iPhone"),
     acronyms ("NASA"), URLs, emails, code, hashtags and handles:
 
-    >>> source "我用 GitHub 和 #MeToo 发帖", target "I posted on it with the hashtag."
+    >>> from garble.detectors import flagged
+    >>> flagged(SourceTokens(), "I posted on it with the hashtag.", source="我用 GitHub 和 #MeToo 发帖")
+    [('missing', 'src:GitHub'), ('missing', 'src:#MeToo')]
 
     flags ``GitHub`` and ``#MeToo`` (``missing``; zero-width at the unit
     start, the source offsets in ``source_span``). For a Latin-script source

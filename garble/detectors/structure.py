@@ -25,7 +25,9 @@ class Structure(Detector):
     quotation marks, question and exclamation marks, list markers at line
     starts and line breaks:
 
-    >>> source "你会来吗？", target "You will come."
+    >>> from garble.detectors import flagged
+    >>> flagged(Structure(), "You will come.", source="你会来吗？")
+    [('question', 'src:？')]
 
     is ``question`` (the source asks, the translation does not). Each kind
     has its own weight (constructor args), all low: translators drop a

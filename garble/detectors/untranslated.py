@@ -30,7 +30,9 @@ class Untranslated(Detector):
     * ``script``: a run of letters in the source's own non-Latin script
       inside the target:
 
-      >>> source "我们需要更多的数据", target "We need 更多的数据 now."
+      >>> from garble.detectors import flagged
+      >>> flagged(Untranslated(), "We need 更多的数据 now.", source="我们需要更多的数据")
+      [('script', '更多的数据')]
 
     * ``phrase`` (Latin-script sources other than English): ``min_words`` or
       more consecutive target words that occur in the same order in the
