@@ -14,7 +14,7 @@ from .detectors import Detector, all_detectors, run_detectors
 from .document import Document, NFCMap
 from .errors import GarbleError, UsageError
 from .lexicon import unigram_surprisal
-from .lm import score_in_context
+from .lm import LM, is_lm, reads_streams, score_in_context
 from .readings import unit_readings
 from .scorer import Weights, unit_features
 from .segment import MAX_BLOCK_CHARS, UnitMode, default_max_chars, segment
@@ -45,9 +45,11 @@ class Scorer:
     """Scores the units of documents for review.
 
     ``model``: ``None`` for the default LM (SmolLM2-135M-Instruct), a Hugging
-    Face name or path, a ``.gguf`` file, an already built
-    :class:`garble.lm.LanguageModel`, or ``False`` to run the detectors alone
-    (torch is then never imported). The model loads once, here.
+    Face name or path, a ``.gguf`` file, an already built LM object (a
+    :class:`garble.lm.LanguageModel`, or anything with its ``score``: the
+    :class:`garble.lm.LM` protocol; one with ``score_stream`` is read in one
+    pass), or ``False`` to run the detectors alone (torch is then never
+    imported). The model loads once, here.
     ``detectors``: detector instances or names (default: every registered
     detector). ``weights``: a :class:`garble.scorer.Weights` or a path to a
     weights JSON. ``context``: also score each unit after the previous one
@@ -72,7 +74,7 @@ class Scorer:
 
     def __init__(
         self,
-        model: Union[None, bool, str, "object"] = None,
+        model: Union[None, bool, str, Path, LM] = None,
         device: str = "auto",
         *,
         detectors: Optional[Sequence[Union[Detector, str]]] = None,
@@ -99,14 +101,15 @@ class Scorer:
         self.weights = _weights(weights)
         if model is True:
             model = None
+        self.lm: Optional[LM]
         if model is False:
             self.lm = None
         elif model is None or isinstance(model, (str, Path)):
             from .lm import LanguageModel
 
             self.lm = LanguageModel(None if model is None else str(model), device=device, dtype=dtype, max_tokens=max_tokens, batch_tokens=batch_tokens)
-        elif callable(getattr(model, "score", None)):
-            self.lm = model  # a LanguageModel-like object with .score(texts, contexts)
+        elif is_lm(model):
+            self.lm = model
         else:
             raise UsageError(f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel")
 
@@ -175,7 +178,7 @@ class Scorer:
 
             source_lang = identify(" ".join(s for s in srcs if s)[:4000])
         scorer = self
-        if texts and callable(getattr(self.lm, "score_stream", None)):
+        if texts and reads_streams(self.lm):
             # one batched LM call for the whole batch: each segment is its own stream, as score_units([t]) reads it
             from .readings import PrefetchedStreams
 
@@ -210,7 +213,7 @@ class Scorer:
         findings = run_detectors(self.detectors, checked)
         if self.lm is None:
             lm_feats, lm_stops = [None] * len(units), [None] * len(units)
-        elif callable(getattr(self.lm, "score_stream", None)):
+        elif reads_streams(self.lm):
             lm_feats, tagged = self._stream_features(text, heads)
             lm_stops = [None] * len(units)
             findings = list(findings) + tagged

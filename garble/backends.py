@@ -1,4 +1,4 @@
-"""Optional LM backends with the interface of :class:`garble.lm.LanguageModel`.
+"""Optional LM backends with the two-pass interface of :class:`garble.lm.LanguageModel` (:class:`garble.lm.LM`).
 
 :class:`LlamaCppModel` scores texts with llama.cpp (the ``llama-cpp-python``
 package, ``pip install llama-cpp-python``; it compiles llama.cpp from source

@@ -23,7 +23,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Protocol, Sequence, Union
 
 from .errors import GarbleError, ModelError, UsageError
 
@@ -116,6 +116,58 @@ class TokenStream:
     @property
     def n_tokens(self) -> int:
         return len(self.offsets)
+
+
+class LM(Protocol):
+    """What garble needs of a language model: the two-pass interface.
+
+    ``score(texts, contexts)``: one :class:`TokenScores` per text, the text
+    read alone or after ``contexts[i]``; ``name``: the model's name. Every
+    backend has it: :class:`LanguageModel`, :class:`garble.backends.LlamaCppModel`,
+    and the wrappers :class:`garble.eval.cache.CachedLM` and
+    :class:`garble.readings.PrefetchedStreams`. :class:`garble.Scorer` takes
+    any object with a callable ``score`` (:func:`is_lm`) as its ``model``.
+    """
+
+    name: str
+
+    def score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]] = None) -> list[TokenScores]: ...
+
+
+class PairLM(LM, Protocol):
+    """An :class:`LM` that scores texts after contexts and the contexts alone in one pass
+    (:meth:`LanguageModel.score_pairs`; see :func:`scores_pairs`)."""
+
+    def score_pairs(
+        self, texts: Sequence[str], contexts: Sequence[Optional[str]]
+    ) -> tuple[list[TokenScores], list[Optional[TokenScores]]]: ...
+
+
+class StreamLM(LM, Protocol):
+    """An :class:`LM` that reads a whole text in one pass, every token after all the text before it
+    (:meth:`LanguageModel.score_stream`; see :func:`reads_streams`). The Scorer prefers this way in."""
+
+    def score_stream(self, texts: Sequence[str], keep_hidden: bool = False) -> list[TokenStream]: ...
+
+
+# The checks below look the method up on the object, as garble always has: wrappers that
+# forward attributes with __getattr__ count, and a method set to None does not (a
+# runtime-checkable Protocol's isinstance sees forwarded attributes only up to Python 3.11).
+
+
+def is_lm(obj: object) -> bool:
+    """Whether ``obj`` can stand for a language model (an :class:`LM`: it has a callable ``score``)."""
+    return callable(getattr(obj, "score", None))
+
+
+def scores_pairs(lm: object) -> bool:
+    """Whether ``lm`` is a :class:`PairLM` (has a callable ``score_pairs``)."""
+    return callable(getattr(lm, "score_pairs", None))
+
+
+def reads_streams(lm: object) -> bool:
+    """Whether ``lm`` is a :class:`StreamLM` (has a callable ``score_stream``); ``None`` is not."""
+    return callable(getattr(lm, "score_stream", None))
 
 
 def cache_dir() -> Path:
@@ -695,7 +747,7 @@ class LanguageModel:
                 alone[i] = TokenScores(tuple(surpr[row, :n_ctx].tolist()), tuple(tuple(o) for o in coffs), False)
 
 
-def score_in_context(lm, texts: Sequence[str]) -> tuple[list[TokenScores], list[TokenScores]]:
+def score_in_context(lm: LM, texts: Sequence[str]) -> tuple[list[TokenScores], list[TokenScores]]:
     """``(each text alone, each text after the one before it)`` for a document's units.
 
     ``ctx[0]`` is ``alone[0]`` (the first unit has no context). With a model
@@ -707,12 +759,11 @@ def score_in_context(lm, texts: Sequence[str]) -> tuple[list[TokenScores], list[
     texts = list(texts)
     if not texts:
         return [], []
-    pairs = getattr(lm, "score_pairs", None)
-    if pairs is None or len(texts) == 1:
+    if not scores_pairs(lm) or len(texts) == 1:
         alone = lm.score(texts)
         ctx = lm.score(texts, [None] + texts[:-1])
         return alone, ctx
-    after, prev_alone = pairs(texts[1:], texts[:-1])
+    after, prev_alone = lm.score_pairs(texts[1:], texts[:-1])
     alone: list[Optional[TokenScores]] = list(prev_alone) + [None]
     missing = [i for i, a in enumerate(alone) if a is None]
     for i, r in zip(missing, lm.score([texts[i] for i in missing])):

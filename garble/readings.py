@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from .lm import StreamLM
+
 #: how many of a unit's most error-like tokens ``p_top`` averages
 TOP_K = 3
 
@@ -99,7 +101,7 @@ def unit_readings(stream, spans: Sequence[tuple[int, int]]) -> list[Optional[Uni
 
 
 class PrefetchedStreams:
-    """An LM stand-in that answers :meth:`score_stream` from streams computed earlier (keyed by text).
+    """A :class:`~garble.lm.StreamLM` that answers :meth:`score_stream` from streams computed earlier (keyed by text).
 
     Texts it has not seen go to ``lm`` (and are kept); with ``lm=None`` every
     text must be there (training code that runs the real Scorer over streams
@@ -108,7 +110,7 @@ class PrefetchedStreams:
     ``score_stream`` call for a whole batch, then one Scorer call per document.
     """
 
-    def __init__(self, lm, streams: dict, name: Optional[str] = None, tagger=None):
+    def __init__(self, lm: Optional[StreamLM], streams: dict, name: Optional[str] = None, tagger=None):
         self.lm = lm
         self.streams = streams
         if name is not None or lm is None:

@@ -84,3 +84,57 @@ def test_unit_result_index_is_the_jsonl_unit_field():
         rec = u.to_dict("d1")
         assert isinstance(rec["unit"], int) and rec["unit"] == u.index == u.unit.index
         assert r.units[u.index] is u  # units are in document order: index is the position
+
+
+# -- the LM protocol (garble.lm.LM, PairLM, StreamLM) ----------------------------------------
+
+
+def test_every_lm_class_has_the_methods_of_its_protocol():
+    from garble.backends import LlamaCppModel
+    from garble.corpus.scoring import _PrefetchedLM
+    from garble.eval.cache import CachedLM
+    from garble.lm import LanguageModel, is_lm, reads_streams, scores_pairs
+    from garble.readings import PrefetchedStreams
+
+    assert all(is_lm(c) for c in (LanguageModel, LlamaCppModel, CachedLM, PrefetchedStreams, _PrefetchedLM))
+    assert reads_streams(LanguageModel) and reads_streams(CachedLM) and reads_streams(PrefetchedStreams)
+    assert scores_pairs(LanguageModel) and not scores_pairs(LlamaCppModel) and not reads_streams(LlamaCppModel)
+    assert not scores_pairs(_PrefetchedLM)  # score_pairs = None: answers everything through score()
+    assert not is_lm(None) and not reads_streams(None) and not is_lm("a model name")
+
+
+class _StreamStub:
+    """A one-pass LM that is no garble class: the Scorer takes it as it is and reads streams from it."""
+
+    name = "stub"
+
+    def __init__(self):
+        self.calls = []
+
+    def score(self, texts, contexts=None):
+        raise AssertionError("a StreamLM is read in one pass, not through score()")
+
+    def score_stream(self, texts, keep_hidden=False):
+        self.calls.append(list(texts))
+        return [_stream(t) for t in texts]
+
+
+def _stream(text):
+    import numpy as np
+
+    from garble.lm import TokenStream
+
+    offs = tuple((i, i + 1) for i in range(len(text)))
+    n = len(offs)
+    return TokenStream(offs, np.full(n, 2.0, np.float32), np.ones(n, np.float32), np.zeros(n, np.int64), 1.0)
+
+
+def test_scorer_takes_an_lm_object_and_reads_a_stream_lm_in_one_pass():
+    lm = _StreamStub()
+    s = garble.Scorer(model=lm)
+    assert s.lm is lm
+    r = s.score_document("One short line. Another one here.")
+    assert lm.calls == [["One short line. Another one here."]]  # the document, once
+    assert all(u.lm is not None and u.lm.mean_surprisal == pytest.approx(2.0) for u in r.units)
+    with pytest.raises(garble.UsageError):
+        garble.Scorer(model=object())  # no score(): not an LM

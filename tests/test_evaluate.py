@@ -182,7 +182,7 @@ def test_eval_command_no_lm(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from garble.eval_cli import eval_cmd
+    from garble.cli.eval import eval_cmd
 
     app = typer.Typer()
     app.command("eval")(eval_cmd)

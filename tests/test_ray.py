@@ -281,7 +281,7 @@ def test_library_usage_errors(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_ray_args_and_no_ray_on_import():
-    from garble.corpus_cli import ray_args
+    from garble.cli.score import ray_args
 
     assert ray_args(["score", "a", "-o", "x", "--ray"]) == ["score", "a", "-o", "x", "--ray="]
     assert ray_args(["score", "a", "--ray", "-o", "x"]) == ["score", "a", "--ray=", "-o", "x"]

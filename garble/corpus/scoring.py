@@ -7,6 +7,7 @@ import json
 from typing import Any, Optional, Sequence
 
 from ..errors import GarbleError
+from ..lm import LM, reads_streams, scores_pairs
 from .readers import Record, Warn, default_warn
 
 
@@ -15,7 +16,7 @@ class _PrefetchedLM:
 
     score_pairs = None  # answer everything from the cache (garble.lm.score_in_context then calls score)
 
-    def __init__(self, lm: Any, cache: dict):
+    def __init__(self, lm: LM, cache: dict):
         self.lm = lm
         self.cache = cache
 
@@ -62,7 +63,7 @@ def _pair_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
             prev = r.text
     cache: dict = {}
     pairs = [k for k in keys if k[0] is not None]
-    if pairs and callable(getattr(scorer.lm, "score_pairs", None)):
+    if pairs and scores_pairs(scorer.lm):
         # one pass scores each text after its predecessor and, as a by-product, the predecessor alone
         after, prev_alone = scorer.lm.score_pairs([t for _, t in pairs], [c for c, _ in pairs])
         for (c, t), a, p in zip(pairs, after, prev_alone):
@@ -79,8 +80,7 @@ def _pair_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
 def _prefetch(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
     """A shallow copy of ``scorer`` whose LM answers from one batched call over the chunk."""
     s = copy.copy(scorer)
-    streams = callable(getattr(scorer.lm, "score_stream", None))
-    s.lm = _stream_lm(scorer, groups) if streams else _pair_lm(scorer, groups)
+    s.lm = _stream_lm(scorer, groups) if reads_streams(scorer.lm) else _pair_lm(scorer, groups)
     return s
 
 

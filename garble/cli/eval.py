@@ -1,32 +1,19 @@
-"""``garble eval``: detection quality on a human-annotated MT file.
-
-Registered in :mod:`garble.cli` with ``app.command("eval")(eval_cmd)``. The
-options are defined here (not imported from ``cli``) so that this module can
-be imported from ``cli`` without a cycle; ``make_scorer`` is imported inside
-the function.
-"""
+"""``garble eval``: detection quality on a human-annotated MT file; ``eval pairs`` and ``eval false-alarms``."""
 
 from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from ..errors import UsageError
+from .options import Output, ScorerOptions, choices, scorer_options, split_names
 
-class EvalFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class EvalSplit(str, Enum):
-    test = "test"
-    train = "train"
-    all = "all"
-
+EvalFormat = choices("EvalFormat", "table json")
+EvalSplit = choices("EvalSplit", "test train all")
 
 _FILE_HELP = (
     "Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv; "
@@ -37,6 +24,18 @@ _MORE_HELP = (
     "With `garble eval false-alarms FILE...`: annotated TSVs (their references are clean text, their MT rows "
     "MT output) or clean-English TSVs (corpus doc seg text)."
 )
+_SPLIT_HELP = (
+    "test: the held-out talks the packaged weights were not fitted on; all: every row (the README baselines); train."
+)
+_SYNTHETIC_HELP = (
+    "Also corrupt the human references (and --clean) with synthetic MT errors and report the detection rate per "
+    "error type."
+)
+_CLEAN_HELP = "Clean-English TSV (corpus doc seg text) for --synthetic (default: clean_en.tsv beside FILE, if present)."
+_PER_KIND_HELP = (
+    "Synthetic pairs per error type (28: the test-split pairs that scripts/train_tagger.py extracts, so their LM "
+    "reads are cached)."
+)
 _SHOW_HELP = (
     "List the N largest misses and false alarms (false-alarms: the first N findings per detector on clean text "
     "and on MT rows)."
@@ -46,30 +45,30 @@ _DETECTOR_HELP = "With false-alarms: a detector to measure (repeat the option, o
 _PARAGRAPH_HELP = (
     "With false-alarms: join N consecutive segments of a document into one paragraph (default 1: each segment its own)."
 )
+_CACHE_HELP = "Cache folder for features and LM surprisals (default: $GARBLE_CACHE/eval, else out/cache)."
+_WITH_SOURCE_HELP = (
+    "Also score each segment with its source (from mqm_ted_zhen_spans.jsonl beside FILE) and report the table and "
+    "the recall per category with the source-aware detectors."
+)
 
 
+@scorer_options(context=False)
 def eval_cmd(
     file: Path = typer.Argument(..., help=_FILE_HELP, show_default=False),
     more: Optional[List[Path]] = typer.Argument(None, metavar="FILE...", help=_MORE_HELP, show_default=False),
     fmt: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="table (text) or json."),
-    split: EvalSplit = typer.Option(EvalSplit.test, "--split", help="test: the held-out talks the packaged weights were not fitted on; all: every row (the README baselines); train."),
-    synthetic: bool = typer.Option(False, "--synthetic", help="Also corrupt the human references (and --clean) with synthetic MT errors and report the detection rate per error type."),
-    clean: Optional[Path] = typer.Option(None, "--clean", help="Clean-English TSV (corpus doc seg text) for --synthetic (default: clean_en.tsv beside FILE, if present)."),
-    per_kind: int = typer.Option(28, "--per-kind", min=1, help="Synthetic pairs per error type (28: the test-split pairs that scripts/train_tagger.py extracts, so their LM reads are cached)."),
+    split: EvalSplit = typer.Option(EvalSplit.test, "--split", help=_SPLIT_HELP),
+    synthetic: bool = typer.Option(False, "--synthetic", help=_SYNTHETIC_HELP),
+    clean: Optional[Path] = typer.Option(None, "--clean", help=_CLEAN_HELP),
+    per_kind: int = typer.Option(28, "--per-kind", min=1, help=_PER_KIND_HELP),
     show: int = typer.Option(20, "--show", min=0, help=_SHOW_HELP),
     seed: int = typer.Option(0, "--seed", help=_SEED_HELP),
-    output: str = typer.Option("-", "--output", "-o", metavar="FILE", help="Output file (default: standard output)."),
-    no_lm: bool = typer.Option(False, "--no-lm", help="Run the detectors alone (no language model, no torch)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", metavar="NAME|PATH", help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct)."),
-    device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N, mps."),
-    dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help="auto, float32, bfloat16, float16."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="Scorer weights JSON (default: the packaged data/scorer.json)."),
-    detectors: Optional[str] = typer.Option(None, "--detectors", metavar="NAMES", help="Comma-separated detector names to run (default: all)."),
-    exclude: Optional[str] = typer.Option(None, "--exclude", metavar="NAMES", help="Comma-separated detector names to leave out."),
+    output: Output = "-",
+    opts: ScorerOptions = ScorerOptions(),
     detector: Optional[List[str]] = typer.Option(None, "--detector", metavar="NAME", help=_DETECTOR_HELP),
     paragraph_size: int = typer.Option(1, "--paragraph-size", min=1, metavar="N", help=_PARAGRAPH_HELP),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Cache folder for features and LM surprisals (default: $GARBLE_CACHE/eval, else out/cache)."),
-    with_source: bool = typer.Option(False, "--with-source", help="Also score each segment with its source (from mqm_ted_zhen_spans.jsonl beside FILE) and report the table and the recall per category with the source-aware detectors."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help=_CACHE_HELP),
+    with_source: bool = typer.Option(False, "--with-source", help=_WITH_SOURCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
 ) -> None:
     """Measure detection quality on human-annotated MT errors (ROC-AUC, length-controlled AUC, pairwise accuracy...).
@@ -80,19 +79,16 @@ def eval_cmd(
     `garble eval false-alarms FILE... --detector NAME` runs detectors alone on
     clean text and MT rows (findings per 1000 units, rows flagged per error group).
     """
-    from .cli import make_scorer
-    from .eval import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
-    from .io import atomic_output
+    from ..eval import evaluate_pairs, format_pairs_report, format_report, make_cached_lm, run_evaluation
+    from ..io import atomic_output
 
     mode = _mode(file, more or [])
     progress = _progress(quiet)
     if mode == "false-alarms":
-        res, text = _false_alarms(more, detector, detectors, exclude, show, paragraph_size, seed, progress)
+        res, text = _false_alarms(more, detector, opts, show, paragraph_size, seed, progress)
     else:
-        scorer = make_scorer(True, None, device, "sentence", weights, detectors, exclude, context=True, dtype=dtype)
-        if not no_lm:
-            # loaded only if some text is missing from the cache
-            scorer.lm = make_cached_lm(model, device=device, dtype=dtype, cache=cache)
+        # the LM's reads are cached: the model loads only if some text is missing from the cache
+        scorer = opts.build(lm=lambda: make_cached_lm(opts.model, device=opts.device, dtype=opts.dtype, cache=cache))
         if synthetic and clean is None:
             guess = file.parent / "clean_en.tsv"
             clean = guess if guess.is_file() else None
@@ -100,7 +96,10 @@ def eval_cmd(
             res = evaluate_pairs(more[0], scorer, progress=progress)
             text = format_pairs_report(res)
         else:
-            res = run_evaluation(file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed, show=show, cache=cache, progress=progress, with_source=with_source)
+            res = run_evaluation(
+                file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed,
+                show=show, cache=cache, progress=progress, with_source=with_source,
+            )
             text = format_report(res)
     with atomic_output(output) as out:
         if fmt is EvalFormat.json:
@@ -114,8 +113,6 @@ def _mode(file: Path, more: List[Path]) -> str:
 
     A :class:`UsageError` for missing or extra files.
     """
-    from .errors import UsageError
-
     mode = str(file) if str(file) in ("pairs", "false-alarms") and not file.exists() else "eval"
     if mode == "pairs" and not more:
         raise UsageError("garble eval pairs needs a file: garble eval pairs FILE.jsonl")
@@ -129,24 +126,19 @@ def _mode(file: Path, more: List[Path]) -> str:
 
 
 def _false_alarms(
-    files: List[Path], detector: Optional[List[str]], detectors: Optional[str], exclude: Optional[str], show: int,
-    paragraph_size: int, seed: int, progress,
+    files: List[Path], detector: Optional[List[str]], opts: ScorerOptions, show: int, paragraph_size: int, seed: int,
+    progress,
 ):
     """``garble eval false-alarms``: the result and its report (``--detector``, ``--detectors``, less ``--exclude``)."""
-    from .errors import UsageError
-    from .eval import false_alarms, format_false_alarms
+    from ..eval import false_alarms, format_false_alarms
 
-    names = _names(",".join(detector or [])) + _names(detectors)
+    names = split_names(",".join(detector or [])) + split_names(opts.detectors)
     if not names:
         raise UsageError("garble eval false-alarms needs a detector: --detector NAME (repeat it for more)")
-    excl = set(_names(exclude))
+    excl = set(split_names(opts.exclude))
     names = [n for n in dict.fromkeys(names) if n not in excl]
     res = false_alarms(files, names, show=show, para_size=paragraph_size, seed=seed, progress=progress)
     return res, format_false_alarms(res)
-
-
-def _names(value: Optional[str]) -> List[str]:
-    return [d.strip() for d in (value or "").split(",") if d.strip()]
 
 
 def _progress(quiet: bool):
