@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
+from ..lm import is_lm
+
 
 def cache_root() -> Path:
     """``$GARBLE_CACHE/eval`` when set, else ``out/cache`` (ignored by git)."""
@@ -60,13 +62,13 @@ class CachedLM:
 
     @property
     def lm(self):
-        if callable(self._lm) and not hasattr(self._lm, "score"):
+        if callable(self._lm) and not is_lm(self._lm):  # a maker, called on first use
             self._lm = self._lm()
         return self._lm
 
     @property
     def max_tokens(self) -> int:
-        return getattr(self._lm, "max_tokens", 256) if hasattr(self._lm, "score") else 256
+        return getattr(self._lm, "max_tokens", 256) if is_lm(self._lm) else 256
 
     def _key(self, text: str, ctx: Optional[str]) -> str:
         return hashlib.sha1(f"{self.max_tokens}\x00{ctx or ''}\x00{text}".encode("utf-8")).hexdigest()

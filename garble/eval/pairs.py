@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import InputError
+from ..lm import reads_streams
 from .metrics import rounded as _r
 
 
@@ -49,7 +50,7 @@ def evaluate_pairs(path: Path, scorer, progress: Optional[Callable[[str, int, in
     texts = list(dict.fromkeys(t for it in items for t in (it["good"], it["bad"])))
     sc = scorer
     lm = scorer.lm
-    if lm is not None and callable(getattr(lm, "score_stream", None)):
+    if reads_streams(lm):
         streams = {}
         for i in range(0, len(texts), 256):
             streams.update(zip(texts[i : i + 256], lm.score_stream(texts[i : i + 256])))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from ..lm import reads_streams
 from .cache import features_cache_path, model_key, read_cached, write_jsonl
 from .data import CleanRow, Row, build_documents, split_of
 from .tables import without_lm
@@ -116,7 +117,7 @@ def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optio
 def _prefetch(plans, scorer, progress: Optional[Callable[[int, int], None]]) -> None:
     """Read every text of the pairs with the LM in batches of 256 (its stream cache keeps them)."""
     lm = scorer.lm
-    if lm is not None and callable(getattr(lm, "score_stream", None)) and scorer.context:
+    if reads_streams(lm) and scorer.context:
         texts = list(dict.fromkeys(t for p, _, prev in plans for t in ("\n".join(prev + [p.corruption.original]), "\n".join(prev + list(p.corruption.units)))))
         for i in range(0, len(texts), 256):
             lm.score_stream(texts[i : i + 256])
