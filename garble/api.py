@@ -89,7 +89,9 @@ class Scorer:
         # arguments first: a bad one fails before a model loads
         if unit not in _UNITS:
             raise UsageError(f"unknown unit {unit!r}: expected sentence, line or paragraph")
-        if max_unit_chars is not None and (not isinstance(max_unit_chars, int) or isinstance(max_unit_chars, bool) or max_unit_chars < 1):
+        if max_unit_chars is not None and (
+            not isinstance(max_unit_chars, int) or isinstance(max_unit_chars, bool) or max_unit_chars < 1
+        ):
             raise UsageError(f"max_unit_chars must be a positive integer, not {max_unit_chars!r}")
         for name, v in (("max_tokens", max_tokens), ("batch_tokens", batch_tokens)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -107,11 +109,19 @@ class Scorer:
         elif model is None or isinstance(model, (str, Path)):
             from .lm import LanguageModel
 
-            self.lm = LanguageModel(None if model is None else str(model), device=device, dtype=dtype, max_tokens=max_tokens, batch_tokens=batch_tokens)
+            self.lm = LanguageModel(
+                None if model is None else str(model),
+                device=device,
+                dtype=dtype,
+                max_tokens=max_tokens,
+                batch_tokens=batch_tokens,
+            )
         elif is_lm(model):
             self.lm = model
         else:
-            raise UsageError(f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel")
+            raise UsageError(
+                f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel"
+            )
 
     # -- public API -------------------------------------------------------
     def score_document(self, text: str, doc_id: str = "") -> DocumentResult:
@@ -125,7 +135,14 @@ class Scorer:
                     return _restore(self._score(m.text, units, doc_id), m)
         return self._score(text, segment(text, self.unit, self.max_unit_chars), doc_id)
 
-    def score_units(self, units: Sequence[str], doc_id: str = "", *, sources: Optional[Sequence[Optional[str]]] = None, source_lang: Optional[str] = None) -> DocumentResult:
+    def score_units(
+        self,
+        units: Sequence[str],
+        doc_id: str = "",
+        *,
+        sources: Optional[Sequence[Optional[str]]] = None,
+        source_lang: Optional[str] = None,
+    ) -> DocumentResult:
         """Score given units (already segmented) as one document.
 
         The result's ``text`` is the units joined by newlines, and unit and
@@ -152,7 +169,9 @@ class Scorer:
         text = "\n".join(units)
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             m = NFCMap(text)
-            if m.changed and not any(m.inside_chunk(u.start, original=True) or m.inside_chunk(u.end, original=True) for u in spans):
+            if m.changed and not any(
+                m.inside_chunk(u.start, original=True) or m.inside_chunk(u.end, original=True) for u in spans
+            ):
                 nspans = []
                 for u in spans:
                     a, b = m.to_nfc(u.start), m.to_nfc(u.end, "end")
@@ -160,7 +179,13 @@ class Scorer:
                 return _restore(self._score(m.text, nspans, doc_id, srcs, source_lang), m, spans)
         return self._score(text, spans, doc_id, srcs, source_lang)
 
-    def score_segments(self, texts: Sequence[str], sources: Optional[Sequence[Optional[str]]] = None, *, source_lang: Optional[str] = None) -> list[UnitResult]:
+    def score_segments(
+        self,
+        texts: Sequence[str],
+        sources: Optional[Sequence[Optional[str]]] = None,
+        *,
+        source_lang: Optional[str] = None,
+    ) -> list[UnitResult]:
         """Score independent segments (a QA batch, several systems' outputs of one source).
 
         Unlike :meth:`score_units`, each segment is scored as its own
@@ -187,7 +212,9 @@ class Scorer:
             scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))))
         out: list[UnitResult] = []
         for i, t in enumerate(texts):
-            ur = scorer.score_units([t], doc_id=str(i), sources=None if srcs is None else [srcs[i]], source_lang=source_lang).units[0]
+            ur = scorer.score_units(
+                [t], doc_id=str(i), sources=None if srcs is None else [srcs[i]], source_lang=source_lang
+            ).units[0]
             ur.unit = dataclasses.replace(ur.unit, index=i, paragraph=i)
             out.append(ur)
         assign_ranks(out)
@@ -199,7 +226,14 @@ class Scorer:
             yield self.score_document(text, doc_id=str(i))
 
     # -- internals --------------------------------------------------------
-    def _score(self, text: str, units: list[Unit], doc_id: str, sources: Optional[list[Optional[str]]] = None, source_lang: Optional[str] = None) -> DocumentResult:
+    def _score(
+        self,
+        text: str,
+        units: list[Unit],
+        doc_id: str,
+        sources: Optional[list[Optional[str]]] = None,
+        source_lang: Optional[str] = None,
+    ) -> DocumentResult:
         doc = Document(text, units, sources=sources, source_lang=source_lang)
         # units too long to check whole (only score_units can give them): the
         # detectors and the LM see their first `limit` characters
@@ -209,7 +243,12 @@ class Scorer:
             checked = doc
         else:  # detectors get units with text in them (score_units may give blank ones), indexed 0..n-1
             kept = [h for h in heads if h.text.strip()]
-            checked = Document(text, [dataclasses.replace(h, index=k) for k, h in enumerate(kept)], sources=None if sources is None else [sources[h.index] for h in kept], source_lang=source_lang)
+            checked = Document(
+                text,
+                [dataclasses.replace(h, index=k) for k, h in enumerate(kept)],
+                sources=None if sources is None else [sources[h.index] for h in kept],
+                source_lang=source_lang,
+            )
         findings = run_detectors(self.detectors, checked)
         if self.lm is None:
             lm_feats, lm_stops = [None] * len(units), [None] * len(units)
@@ -240,15 +279,53 @@ class Scorer:
         out = []
         if u.cut_start:
             a, b = _first_word(u)
-            out.append(Finding(LIMITS, "split", a, b, LIMITS_WEIGHT, f"starts mid-text: cut from the unit before at the {self.max_unit_chars:,}-character limit (no sentence end)"))
+            out.append(
+                Finding(
+                    LIMITS,
+                    "split",
+                    a,
+                    b,
+                    LIMITS_WEIGHT,
+                    f"starts mid-text: cut from the unit before at the {self.max_unit_chars:,}-character limit (no sentence end)",
+                )
+            )
         if u.cut_end:
             a, b = _last_word(u)
-            out.append(Finding(LIMITS, "split", a, b, LIMITS_WEIGHT, f"cut here at the {self.max_unit_chars:,}-character limit (no sentence end); continues in the next unit"))
+            out.append(
+                Finding(
+                    LIMITS,
+                    "split",
+                    a,
+                    b,
+                    LIMITS_WEIGHT,
+                    f"cut here at the {self.max_unit_chars:,}-character limit (no sentence end); continues in the next unit",
+                )
+            )
         if head.end < u.end:
-            out.append(Finding(LIMITS, "truncated", head.end, u.end, LIMITS_WEIGHT, f"only the first {len(head.text):,} of {len(u.text):,} characters were checked (unit length limit)"))
+            out.append(
+                Finding(
+                    LIMITS,
+                    "truncated",
+                    head.end,
+                    u.end,
+                    LIMITS_WEIGHT,
+                    f"only the first {len(head.text):,} of {len(u.text):,} characters were checked (unit length limit)",
+                )
+            )
         elif lm_stop is not None and lm_stop < u.end:
             n = getattr(self.lm, "max_tokens", None)
-            out.append(Finding(LIMITS, "truncated", lm_stop, u.end, LIMITS_WEIGHT, f"the language model scored only the first {n} tokens; not from here" if n else "the language model did not score the rest of the unit"))
+            out.append(
+                Finding(
+                    LIMITS,
+                    "truncated",
+                    lm_stop,
+                    u.end,
+                    LIMITS_WEIGHT,
+                    f"the language model scored only the first {n} tokens; not from here"
+                    if n
+                    else "the language model did not score the rest of the unit",
+                )
+            )
         return out
 
     def _stream_features(self, text: str, units: list[Unit]) -> tuple[list[Optional[LMFeatures]], list[Finding]]:
@@ -354,7 +431,9 @@ def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Option
         return None
     sources = _str_list(sources, "sources", "source", ", one per unit", allow_none=True)
     if len(sources) != n:
-        raise UsageError(f"{len(sources)} sources for {n} units: give one source per unit (None for a unit without one)")
+        raise UsageError(
+            f"{len(sources)} sources for {n} units: give one source per unit (None for a unit without one)"
+        )
     if not any(sources):
         return None
     return [s or None for s in sources]
@@ -380,7 +459,9 @@ def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _tagger_findings(text: str, stream, base: int, first: int, last: int, threshold: float, unit: Unit) -> list[Finding]:
+def _tagger_findings(
+    text: str, stream, base: int, first: int, last: int, threshold: float, unit: Unit
+) -> list[Finding]:
     """Runs of tokens whose error probability passes ``threshold``, widened to whole words, as findings."""
     p = stream.p_error
     out: list[Finding] = []
@@ -399,7 +480,11 @@ def _tagger_findings(text: str, stream, base: int, first: int, last: int, thresh
             b += 1
         pm = float(max(p[i : j + 1]))
         if b > a:
-            out.append(Finding(TAGGER, "error_span", a, b, pm, f"error model: reads like a translation error here (p={pm:.2f})"))
+            out.append(
+                Finding(
+                    TAGGER, "error_span", a, b, pm, f"error model: reads like a translation error here (p={pm:.2f})"
+                )
+            )
         i = j + 1
     return out
 
@@ -434,14 +519,24 @@ def _weights(weights: Union[None, str, Path, Weights]) -> Weights:
                 raise UsageError(str(e), path=str(weights)) from None
             raise
         except Exception as e:  # a JSON of the wrong shape
-            raise UsageError(f"malformed scorer weights: {type(e).__name__}: {e}", path=None if weights is None else str(weights)) from None
+            raise UsageError(
+                f"malformed scorer weights: {type(e).__name__}: {e}", path=None if weights is None else str(weights)
+            ) from None
     else:
         raise UsageError(f"weights is {type(weights).__name__}: expected a path or a garble.scorer.Weights")
-    numbers = [w.bias, w.default_detector_weight, *w.detectors.values(), *(v for f in w.features.values() for v in f.values())]
+    numbers = [
+        w.bias,
+        w.default_detector_weight,
+        *w.detectors.values(),
+        *(v for f in w.features.values() for v in f.values()),
+    ]
     if w.no_lm_bias is not None:
         numbers.append(w.no_lm_bias)
     if not all(math.isfinite(x) for x in numbers):
-        raise UsageError("malformed scorer weights: every weight must be a finite number", path=None if weights is None or isinstance(weights, Weights) else str(weights))
+        raise UsageError(
+            "malformed scorer weights: every weight must be a finite number",
+            path=None if weights is None or isinstance(weights, Weights) else str(weights),
+        )
     return w
 
 
@@ -482,7 +577,15 @@ def _restore(res: DocumentResult, m: NFCMap, units: Optional[Sequence[Unit]] = N
             u = units[i]
         else:
             s, e = span(nu.start, nu.end)
-            u = Unit(index=nu.index, start=s, end=e, text=orig[s:e], paragraph=nu.paragraph, cut_start=nu.cut_start, cut_end=nu.cut_end)
+            u = Unit(
+                index=nu.index,
+                start=s,
+                end=e,
+                text=orig[s:e],
+                paragraph=nu.paragraph,
+                cut_start=nu.cut_start,
+                cut_end=nu.cut_end,
+            )
         fs = [dataclasses.replace(f, start=a, end=b) for f in ur.findings for a, b in [span(f.start, f.end)]]
         lm = ur.lm
         if lm is not None:

@@ -70,7 +70,9 @@ class LlamaCppModel:
             import llama_cpp as lc
             import numpy as np
         except ImportError as e:
-            raise ModelError(f"the llama.cpp backend needs llama-cpp-python and numpy ({e}): pip install llama-cpp-python") from e
+            raise ModelError(
+                f"the llama.cpp backend needs llama-cpp-python and numpy ({e}): pip install llama-cpp-python"
+            ) from e
         self._lc, self._np = lc, np
         if model is None or str(model) == DEFAULT_MODEL:
             path = default_gguf_path()
@@ -186,12 +188,14 @@ class LlamaCppModel:
             if c:
                 ids, offs = self._tokenize(" " + t)
                 offs = [(max(a - 1, 0), max(b - 1, 0)) for a, b in offs]
-                cids = self._tokenize(c)[0][-(self.max_tokens // 2):]
+                cids = self._tokenize(c)[0][-(self.max_tokens // 2) :]
             else:
                 ids, offs = self._tokenize(t)
                 cids = []
             truncated = len(ids) > self.max_tokens
-            seqs.append(([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated))
+            seqs.append(
+                ([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated)
+            )
         results: list[Optional[TokenScores]] = [None] * len(texts)
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
         with self._lock:

@@ -85,7 +85,10 @@ def read_aligned(target_path: str, source_path: str) -> Bitext:
     src, _ = read_document(source_path)
     t, s = _lines(tgt), _lines(src)
     if len(t) != len(s):
-        raise InputError(f"{len(t):,} lines but the source {source_path} has {len(s):,}: line-aligned files need the same number of lines", path=target_path)
+        raise InputError(
+            f"{len(t):,} lines but the source {source_path} has {len(s):,}: line-aligned files need the same number of lines",
+            path=target_path,
+        )
     return Bitext(target_path, "lines", [Segment(str(i), a, b, i) for i, (a, b) in enumerate(zip(s, t), 1)])
 
 
@@ -118,19 +121,29 @@ def check_xml_safe(data: bytes, path: str) -> None:
     m = _DOCTYPE_RE.search(data)
     if m is None:
         if _ENTITY_RE.search(data):  # an entity declaration outside a DOCTYPE is malformed anyway
-            raise InputError("malformed XML: entity declaration outside a document type declaration", path=path, line=data[: _ENTITY_RE.search(data).start()].count(b"\n") + 1)
+            raise InputError(
+                "malformed XML: entity declaration outside a document type declaration",
+                path=path,
+                line=data[: _ENTITY_RE.search(data).start()].count(b"\n") + 1,
+            )
         return
     e = _ENTITY_RE.search(data, m.start())
     if e is not None:
         line = data[: e.start()].count(b"\n") + 1
-        raise InputError("refused: the XML declares entities in its DOCTYPE (external entities or entity expansion are never read)", path=path, line=line)
+        raise InputError(
+            "refused: the XML declares entities in its DOCTYPE (external entities or entity expansion are never read)",
+            path=path,
+            line=line,
+        )
 
 
 def read_xml(path: str, fmt: Optional[str] = None) -> Bitext:
     """An XLIFF 1.2/2.0 or TMX file, read with translate-toolkit (``fmt``: xliff or tmx; default by suffix)."""
     fmt = fmt or bilingual_format(path)
     if fmt not in ("xliff", "tmx"):
-        raise UsageError(f"not an XLIFF or TMX file (suffix {Path(path).suffix!r}); give --input-format xliff or tmx", path=path)
+        raise UsageError(
+            f"not an XLIFF or TMX file (suffix {Path(path).suffix!r}); give --input-format xliff or tmx", path=path
+        )
     try:
         from lxml import etree
         from translate.storage import tmx, xliff, xliff2
@@ -162,10 +175,17 @@ def read_xml(path: str, fmt: Optional[str] = None) -> Bitext:
         msg = (e.msg or str(e)).split(", line ")[0]
         raise InputError(f"malformed XML: {msg}", path=path, line=e.lineno) from None
     except AssertionError:
-        root = re.search(rb"<([A-Za-z_][\w:.-]*)", re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", data[:4096], flags=re.S))
-        raise InputError(f"not a {'TMX' if kind == 'tmx' else 'XLIFF'} file (root element <{root.group(1).decode(errors='replace') if root else '?'}>)", path=path) from None
+        root = re.search(
+            rb"<([A-Za-z_][\w:.-]*)", re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", data[:4096], flags=re.S)
+        )
+        raise InputError(
+            f"not a {'TMX' if kind == 'tmx' else 'XLIFF'} file (root element <{root.group(1).decode(errors='replace') if root else '?'}>)",
+            path=path,
+        ) from None
     except Exception as e:  # the toolkit's own errors on a file it cannot make sense of
-        raise InputError(f"cannot read as {'TMX' if kind == 'tmx' else 'XLIFF'}: {type(e).__name__}: {e}", path=path) from None
+        raise InputError(
+            f"cannot read as {'TMX' if kind == 'tmx' else 'XLIFF'}: {type(e).__name__}: {e}", path=path
+        ) from None
     segs: list[Segment] = []
     units = []
     for u in store.units:
@@ -248,7 +268,9 @@ def serialize(bt: Bitext) -> bytes:
 
 def score_bitext(bt: Bitext, scorer, source_lang: Optional[str] = None) -> list[UnitResult]:
     """Each segment scored on its own, with its source (:meth:`garble.Scorer.score_segments`)."""
-    return scorer.score_segments([s.target for s in bt.segments], [s.source for s in bt.segments], source_lang=source_lang or bt.source_lang)
+    return scorer.score_segments(
+        [s.target for s in bt.segments], [s.source for s in bt.segments], source_lang=source_lang or bt.source_lang
+    )
 
 
 def result_record(bt: Bitext, seg: Segment, r: UnitResult) -> dict:
@@ -266,7 +288,9 @@ def result_record(bt: Bitext, seg: Segment, r: UnitResult) -> dict:
     }
 
 
-def read_records(path: str, fmt: str, *, field: str = "text", source_field: str = "source", id_field: Optional[str] = None) -> Bitext:
+def read_records(
+    path: str, fmt: str, *, field: str = "text", source_field: str = "source", id_field: Optional[str] = None
+) -> Bitext:
     """Translation pairs from a JSONL or Parquet file: the target in ``field``, the source in ``source_field``.
 
     JSONL fields may be dotted paths into objects (as for ``garble score --field``).
@@ -282,7 +306,9 @@ def read_records(path: str, fmt: str, *, field: str = "text", source_field: str 
         t = get_field(obj, field)
         if t is MISSING or not isinstance(t, str):
             what = "no field" if t is MISSING else ("null" if t is None else f"{type(t).__name__}, not a string:")
-            raise InputError(f"{what} {field!r}" if t is MISSING else f"field {field!r} is {what}".rstrip(":"), path=path, line=line)
+            raise InputError(
+                f"{what} {field!r}" if t is MISSING else f"field {field!r} is {what}".rstrip(":"), path=path, line=line
+            )
         s = get_field(obj, source_field)
         if s is MISSING or s is None:
             s = ""

@@ -34,7 +34,19 @@ from typing import Optional, Sequence
 #: is computed but left out: with it the cross-validated guard-rail margin was worse (-0.024 against
 #: -0.016 without it, 2026-12-03), its fitted weight came out negative (it stood in for the document's
 #: median, a system-quality signal), and single lines have none.
-CONT = ("log_chars", "lm_mean", "lm_total", "lm_max", "lm_end", "lm_slor", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
+CONT = (
+    "log_chars",
+    "lm_mean",
+    "lm_total",
+    "lm_max",
+    "lm_end",
+    "lm_slor",
+    "lm_excess",
+    "err_mean",
+    "err_max",
+    "err_top",
+    "err_sum",
+)
 ERR = ("err_mean", "err_max", "err_top", "err_sum")
 
 #: the prior weight of a detector that is not registered (each registered one declares its
@@ -116,8 +128,15 @@ def fit_logistic(X, y, sw, l2, prior, lower, upper=None):
         return loss, g
 
     upper = [None] * len(lower) if upper is None else upper
-    bounds = [(None if not np.isfinite(lo) else lo, None if hi is None or not np.isfinite(hi) else hi) for lo, hi in zip(lower, upper)]
-    x0 = np.clip(prior, [b[0] if b[0] is not None else -np.inf for b in bounds], [b[1] if b[1] is not None else np.inf for b in bounds])
+    bounds = [
+        (None if not np.isfinite(lo) else lo, None if hi is None or not np.isfinite(hi) else hi)
+        for lo, hi in zip(lower, upper)
+    ]
+    x0 = np.clip(
+        prior,
+        [b[0] if b[0] is not None else -np.inf for b in bounds],
+        [b[1] if b[1] is not None else np.inf for b in bounds],
+    )
     res = minimize(f, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 5000})
     return res.x
 
@@ -195,10 +214,21 @@ class Fit:
 
 
 #: features whose weight may not be negative in a monotone fit: more of any is more evidence of an error
-MONOTONE = frozenset({"lm_mean", "lm_total", "lm_max", "lm_end", "lm_excess", "lm_slor", "err_mean", "err_max", "err_top", "err_sum"})
+MONOTONE = frozenset(
+    {"lm_mean", "lm_total", "lm_max", "lm_end", "lm_excess", "lm_slor", "err_mean", "err_max", "err_top", "err_sum"}
+)
 
 
-def fit_ranker(xs: Sequence[dict], pairs: dict, weights: dict, det_names: Sequence[str], C: float = 1.0, cont: Sequence[str] = CONT, len_bounds=(-math.inf, math.inf), monotone: bool = False) -> Fit:
+def fit_ranker(
+    xs: Sequence[dict],
+    pairs: dict,
+    weights: dict,
+    det_names: Sequence[str],
+    C: float = 1.0,
+    cont: Sequence[str] = CONT,
+    len_bounds=(-math.inf, math.inf),
+    monotone: bool = False,
+) -> Fit:
     """A logistic ranking model on pair differences; ``pairs[source]`` index ``xs``; ``weights[source]`` is each source's total weight."""
     import numpy as np
 
@@ -265,9 +295,13 @@ MIXES = (
 #: the cross-validated guard rails: (pair source, baseline it must not fall below); "bin" pairs stand
 #: for the length-controlled AUC
 CV_RAILS = (
-    ("mt", "LM mean surprisal"), ("mt", "length (chars)"),
-    ("synthetic", "LM mean surprisal"), ("synthetic", "length (chars)"),
-    ("minimal", "LM mean surprisal"), ("minimal", "length (chars)"), ("minimal", "LM total surprisal"),
+    ("mt", "LM mean surprisal"),
+    ("mt", "length (chars)"),
+    ("synthetic", "LM mean surprisal"),
+    ("synthetic", "length (chars)"),
+    ("minimal", "LM mean surprisal"),
+    ("minimal", "length (chars)"),
+    ("minimal", "LM total surprisal"),
     ("bin", "LM total surprisal"),
 )
 CS = (0.03, 0.3, 3.0)
@@ -305,7 +339,9 @@ def evaluate_fit(logit_fn, data: Data) -> dict:
     out = {k: pair_accuracy(z, data.pairs.get(k, [])) for k in SOURCES}
     if data.n_seg:
         segs = data.segs
-        out["p_at_5"] = precision_at_k(z[: data.n_seg], [s.row.major > 0 for s in segs], [(s.row.system, s.row.doc) for s in segs], 5)
+        out["p_at_5"] = precision_at_k(
+            z[: data.n_seg], [s.row.major > 0 for s in segs], [(s.row.system, s.row.doc) for s in segs], 5
+        )
     return out
 
 
@@ -315,7 +351,9 @@ def cv_score(res: dict) -> float:
     return sum(vals) / len(vals) if vals else float("nan")
 
 
-def choose_and_fit(segs, synth, synth_splits, det_names, cont=CONT, log=print, monotone: bool = True, accept=None) -> tuple[Fit, dict, list]:
+def choose_and_fit(
+    segs, synth, synth_splits, det_names, cont=CONT, log=print, monotone: bool = True, accept=None
+) -> tuple[Fit, dict, list]:
     """Choose the mix and L2 strength by 3-fold cross-validation on the train split, then refit on all of it.
 
     Folds: MQM segments by talk (the train talks), synthetic pairs by a hash
@@ -349,25 +387,42 @@ def choose_and_fit(segs, synth, synth_splits, det_names, cont=CONT, log=print, m
         for C in CS:
             res = []
             for tr, te in folds:
-                f = fit_ranker(tr.xs, tr.pairs, mix, det_names, C=C, cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone)
+                f = fit_ranker(
+                    tr.xs, tr.pairs, mix, det_names, C=C, cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone
+                )
                 res.append(evaluate_fit(lambda x, f=f: float(f.logits([x])[0]), te))
             avg = {k: sum(r[k] for r in res) / len(res) for k in res[0]}
             sc = cv_score(avg)
             margin = min(avg[src] - base[b][src] for src, b in CV_RAILS if avg[src] == avg[src])
-            table.append({"mix": mix, "C": C, "cv": round(sc, 4), "rail_margin": round(margin, 4), **{k: round(v, 4) for k, v in avg.items()}})
-            log(f"  mix {mix} C={C}: cv {sc:.4f} margin {margin:+.4f} " + " ".join(f"{k} {v:.3f}" for k, v in avg.items()))
+            table.append(
+                {
+                    "mix": mix,
+                    "C": C,
+                    "cv": round(sc, 4),
+                    "rail_margin": round(margin, 4),
+                    **{k: round(v, 4) for k, v in avg.items()},
+                }
+            )
+            log(
+                f"  mix {mix} C={C}: cv {sc:.4f} margin {margin:+.4f} "
+                + " ".join(f"{k} {v:.3f}" for k, v in avg.items())
+            )
             table[-1]["_key"] = (margin >= 0, sc if margin >= 0 else margin)
     full = make_data(train_segs, train_syn)
     # configurations that keep every guard rail on the held-out folds first, then the best mean accuracy
     # (or the smallest shortfall); the first of those whose full fit meets ``accept``
     for row in sorted(table, key=lambda r: r["_key"], reverse=True):
-        fit = fit_ranker(full.xs, full.pairs, row["mix"], det_names, C=row["C"], cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone)
+        fit = fit_ranker(
+            full.xs, full.pairs, row["mix"], det_names, C=row["C"], cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone
+        )
         if accept is None or accept(fit):
             break
         log(f"  rejected mix {row['mix']} C={row['C']}: fails the requirement")
     else:
         row = max(table, key=lambda r: r["_key"])
-        fit = fit_ranker(full.xs, full.pairs, row["mix"], det_names, C=row["C"], cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone)
+        fit = fit_ranker(
+            full.xs, full.pairs, row["mix"], det_names, C=row["C"], cont=cont, len_bounds=LEN_BOUNDS, monotone=monotone
+        )
         log("  no configuration meets the requirement: keeping the best by cross-validation")
     for r in table:
         r.pop("_key", None)
@@ -401,10 +456,22 @@ def to_weights(fit: Fit, scale: float, bias: float, no_lm_bias: float, source: s
     det = {k: round(float(fit.coef[j] * scale), 4) for j, k in enumerate(d.det)}
     feats = {}
     for j, k in enumerate(d.cont):
-        feats[k] = {"weight": round(float(fit.coef[len(d.det) + j] * scale), 4), "center": round(d.center[k], 4), "scale": round(d.scale[k], 4)}
+        feats[k] = {
+            "weight": round(float(fit.coef[len(d.det) + j] * scale), 4),
+            "center": round(d.center[k], 4),
+            "scale": round(d.scale[k], 4),
+        }
     pos = sorted(v for v in det.values() if v > 0)
     default = round(float(pos[len(pos) // 2]), 4) if pos else DET_PRIOR_DEFAULT
-    return Weights(bias=round(bias, 4), detectors=det, features=feats, default_detector_weight=default, no_lm_bias=round(no_lm_bias, 4), source=source, extra=extra or {})
+    return Weights(
+        bias=round(bias, 4),
+        detectors=det,
+        features=feats,
+        default_detector_weight=default,
+        no_lm_bias=round(no_lm_bias, 4),
+        source=source,
+        extra=extra or {},
+    )
 
 
 # -- guard rails --------------------------------------------------------------------------
@@ -414,7 +481,17 @@ def check_records(segs, synth) -> dict:
     """What :func:`guard_rails` needs of held-out data, small enough to ship beside the weights."""
     return {
         "segments": [
-            {"x": s.x, "system": s.row.system, "doc": s.row.doc, "seg": s.row.seg, "is_ref": int(s.row.is_ref), "mqm": s.row.mqm, "major": s.row.major, "flu": s.row.fluency_major, "chars": s.chars}
+            {
+                "x": s.x,
+                "system": s.row.system,
+                "doc": s.row.doc,
+                "seg": s.row.seg,
+                "is_ref": int(s.row.is_ref),
+                "mqm": s.row.mqm,
+                "major": s.row.major,
+                "flu": s.row.fluency_major,
+                "chars": s.chars,
+            }
             for s in segs
         ],
         "pairs": [{"kind": r.kind, "context": bool(r.context), "clean": r.clean_x, "bad": r.corrupt_xs} for r in synth],
@@ -457,9 +534,15 @@ def guard_rails(weights, records: dict) -> dict:
         bins = quantile_bins([r["chars"] for r in segs], 5)
         bin_of = {id(r): b for r, b in zip(segs, bins)}
         for name, f in cols.items():
-            table.setdefault("mqm pairwise", {})[name] = pairwise_accuracy([f(r["x"]) for r in mt], [r["mqm"] for r in mt], [(r["doc"], r["seg"]) for r in mt])[0]
-            table.setdefault("mqm len-ctrl AUC", {})[name] = binned_auc([f(r["x"]) for r in fm], [r["flu"] > 0 for r in fm], [bin_of[id(r)] for r in fm], weighted=True)
-            table.setdefault("mqm P@5/doc", {})[name] = precision_at_k([f(r["x"]) for r in segs], [r["major"] > 0 for r in segs], [(r["system"], r["doc"]) for r in segs], 5)
+            table.setdefault("mqm pairwise", {})[name] = pairwise_accuracy(
+                [f(r["x"]) for r in mt], [r["mqm"] for r in mt], [(r["doc"], r["seg"]) for r in mt]
+            )[0]
+            table.setdefault("mqm len-ctrl AUC", {})[name] = binned_auc(
+                [f(r["x"]) for r in fm], [r["flu"] > 0 for r in fm], [bin_of[id(r)] for r in fm], weighted=True
+            )
+            table.setdefault("mqm P@5/doc", {})[name] = precision_at_k(
+                [f(r["x"]) for r in segs], [r["major"] > 0 for r in segs], [(r["system"], r["doc"]) for r in segs], 5
+            )
     for key, ctx in (("synthetic (in context)", True), ("minimal pairs (alone)", False)):
         ps = [p for p in records.get("pairs", []) if p["context"] == ctx]
         if not ps:

@@ -50,7 +50,17 @@ def mqm_streams(segs: Sequence[SpanSegment]) -> list[Stream]:
         pos, units, meta, spans = 0, [], [], []
         for r in rows:
             units.append((pos, pos + len(r.text)))
-            meta.append({"system": system, "doc": doc, "seg": r.seg, "is_ref": r.is_ref, "n_err": len(r.errors), "major": sum(e[2] == 2 for e in r.errors), "categories": sorted({e[3] for e in r.errors})})
+            meta.append(
+                {
+                    "system": system,
+                    "doc": doc,
+                    "seg": r.seg,
+                    "is_ref": r.is_ref,
+                    "n_err": len(r.errors),
+                    "major": sum(e[2] == 2 for e in r.errors),
+                    "categories": sorted({e[3] for e in r.errors}),
+                }
+            )
             for a, b, sev, _ in r.errors:
                 if a is not None and b > a:
                     spans.append((pos + a, pos + b, sev))
@@ -62,7 +72,9 @@ def mqm_streams(segs: Sequence[SpanSegment]) -> list[Stream]:
     return out
 
 
-def synthetic_streams(sources: Sequence[tuple[str, Sequence[str], str]], kinds: Sequence[str], per_kind: dict, seed: int = 0) -> list[Stream]:
+def synthetic_streams(
+    sources: Sequence[tuple[str, Sequence[str], str]], kinds: Sequence[str], per_kind: dict, seed: int = 0
+) -> list[Stream]:
     """Clean/corrupted stream pairs from clean documents ``(doc_id, texts, split)``.
 
     ``per_kind``: pairs per type for each split (e.g. ``{"train": 120, "test": 40}``).
@@ -109,7 +121,9 @@ def label_tokens(offsets, char_spans) -> list[int]:
     return lab
 
 
-def extract(lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progress: Optional[Callable[[int, int], None]] = None) -> None:
+def extract(
+    lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progress: Optional[Callable[[int, int], None]] = None
+) -> None:
     """Score ``streams`` with ``lm`` (hidden states kept) and save them to ``out`` (.npz + .json).
 
     The arrays are concatenated over streams: per token ``stream``,
@@ -134,7 +148,17 @@ def extract(lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progr
             cols["label"].append(np.asarray(labels, np.int8))
             cols["hidden"].append(r.hidden.astype(np.float16))
             ends.append((r.end_surprisal, r.end_entropy, r.end_rank))
-            meta.append({"kind": st.kind, "group": st.group, "split": st.split, "units": st.units, "unit_meta": st.unit_meta, "offsets": [list(o) for o in r.offsets], "n": n})
+            meta.append(
+                {
+                    "kind": st.kind,
+                    "group": st.group,
+                    "split": st.split,
+                    "units": st.units,
+                    "unit_meta": st.unit_meta,
+                    "offsets": [list(o) for o in r.offsets],
+                    "n": n,
+                }
+            )
         if progress:
             progress(min(i + batch_docs, len(streams)), len(streams))
     arrays = {k: np.concatenate(v) if v else np.zeros(0) for k, v in cols.items() if v}
@@ -144,7 +168,15 @@ def extract(lm, streams: Sequence[Stream], out: Path, batch_docs: int = 8, progr
     out.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def extract_all(eval_dir: Path, out: Path, model: Optional[str] = None, dtype: str = "bfloat16", per_kind: int = 70, seed: int = 0, log=print) -> None:
+def extract_all(
+    eval_dir: Path,
+    out: Path,
+    model: Optional[str] = None,
+    dtype: str = "bfloat16",
+    per_kind: int = 70,
+    seed: int = 0,
+    log=print,
+) -> None:
     """Score the MQM talks and the synthetic pairs once, hidden states kept (``out/mqm.*``, ``out/synth.*``)."""
     from .lm import LanguageModel
 
@@ -152,7 +184,13 @@ def extract_all(eval_dir: Path, out: Path, model: Optional[str] = None, dtype: s
     log(f"model {lm.name} ({lm.dtype})")
     mqm, synth = load_streams(eval_dir, per_kind, seed)
     log(f"{len(mqm)} MQM documents, {len(synth)} synthetic streams")
-    extract(lm, synth, out / "synth", batch_docs=64, progress=lambda i, n: log(f"synthetic {i}/{n}") if i % 640 == 0 or i == n else None)
+    extract(
+        lm,
+        synth,
+        out / "synth",
+        batch_docs=64,
+        progress=lambda i, n: log(f"synthetic {i}/{n}") if i % 640 == 0 or i == n else None,
+    )
     extract(lm, mqm, out / "mqm", batch_docs=4, progress=lambda i, n: log(f"mqm {i}/{n}"))
 
 
@@ -202,7 +240,19 @@ class TokenData:
         for i, (a, b) in enumerate(self.bounds()):
             e = self.end[i]
             offs = tuple(tuple(o) for o in self.meta[i]["offsets"])
-            out.append(TokenStream(offs, self.surprisal[a:b], self.entropy[a:b], self.rank[a:b], float(e[0]), None if p is None else p[a:b], None, float(e[1]), int(e[2])))
+            out.append(
+                TokenStream(
+                    offs,
+                    self.surprisal[a:b],
+                    self.entropy[a:b],
+                    self.rank[a:b],
+                    float(e[0]),
+                    None if p is None else p[a:b],
+                    None,
+                    float(e[1]),
+                    int(e[2]),
+                )
+            )
         return out
 
 
@@ -224,6 +274,7 @@ def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-4, epochs: int = 150
         net = torch.nn.Sequential(torch.nn.Linear(d, hidden_units), torch.nn.ReLU(), torch.nn.Linear(hidden_units, 1))
     else:
         net = torch.nn.Sequential(torch.nn.Linear(d, 1))
+
     def objective():
         z = net(xt)[:, 0]
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, yt, reduction="none") * wt).mean()
@@ -231,7 +282,9 @@ def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-4, epochs: int = 150
         return loss, loss + l2 * reg
 
     if not hidden_units:  # convex: L-BFGS converges in a few dozen full-batch steps
-        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=epochs, history_size=20, line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            net.parameters(), lr=1.0, max_iter=epochs, history_size=20, line_search_fn="strong_wolfe"
+        )
 
         def closure():
             opt.zero_grad()
@@ -251,7 +304,11 @@ def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-4, epochs: int = 150
             opt.step()
             if log and ep % 100 == 0:
                 log(f"  epoch {ep} loss {loss.item():.4f}")
-    layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in net if isinstance(m, torch.nn.Linear)]
+    layers = [
+        (m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())
+        for m in net
+        if isinstance(m, torch.nn.Linear)
+    ]
     return Tagger(mean.astype(np.float32), std.astype(np.float32), layers)
 
 
@@ -272,7 +329,15 @@ def split_mask(data: TokenData, split: str):
     return s[data.stream]
 
 
-def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_synth: float = 1.0, w_mqm: float = 1.0, eval_dir: Optional[Path] = None, log=print):
+def train_head(
+    out: Path,
+    model: Optional[str] = None,
+    hidden_units: int = 0,
+    w_synth: float = 1.0,
+    w_mqm: float = 1.0,
+    eval_dir: Optional[Path] = None,
+    log=print,
+):
     """Fit the head on train talks + train-split synthetic pairs; write ``out/tagger_<model>.npz`` and its card."""
     import datetime
 
@@ -306,7 +371,9 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
         }
         log(f"  {name}: {results[name]}")
     base = {
-        "token_auc_major_test_talks": round(roc_auc(mqm.surprisal[~tm][mqm.label[~tm] != 1], mqm.label[~tm][mqm.label[~tm] != 1] == 2), 4),
+        "token_auc_major_test_talks": round(
+            roc_auc(mqm.surprisal[~tm][mqm.label[~tm] != 1], mqm.label[~tm][mqm.label[~tm] != 1] == 2), 4
+        ),
         "token_auc_synthetic_test": round(roc_auc(syn.surprisal[~ts], syn.label[~ts] > 0), 4),
     }
     results["surprisal alone"] = base
@@ -317,7 +384,9 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
         "lm": name,
         "hidden_size": head.hidden_size,
         "date": datetime.date.today().isoformat(),
-        "architecture": "logistic regression" if not hidden_units else f"MLP, one hidden layer of {hidden_units} ReLU units",
+        "architecture": "logistic regression"
+        if not hidden_units
+        else f"MLP, one hidden layer of {hidden_units} ReLU units",
         "inputs": "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state",
         "training_data": {
             "mqm": "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, Minor 0.3; each (system, talk) one document",
@@ -332,7 +401,10 @@ def train_head(out: Path, model: Optional[str] = None, hidden_units: int = 0, w_
     oof = out_of_fold_p(eval_dir, out, head, hidden_units=hidden_units, log=log)
     thr, thr_table = choose_threshold(eval_dir, out, head, log=log, p_mqm=oof["mqm"])
     head.card["finding_threshold"] = thr
-    head.card["finding_threshold_train_talks_out_of_fold"] = {str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in thr_table.items()}
+    head.card["finding_threshold_train_talks_out_of_fold"] = {
+        str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()}
+        for k, v in thr_table.items()
+    }
     path = out / f"tagger_{name}.npz"
     head.save(path)
     for k, h in heads.items():
@@ -352,11 +424,15 @@ def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[lis
     mqm = mqm_streams(read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl"))
     rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")
     clean = read_clean(eval_dir / "clean_en.tsv") if (eval_dir / "clean_en.tsv").is_file() else []
-    synth = synthetic_streams(synthetic_sources(rows, clean), ALL_TYPES, {"train": per_kind, "test": max(1, per_kind * 2 // 5)}, seed=seed)
+    synth = synthetic_streams(
+        synthetic_sources(rows, clean), ALL_TYPES, {"train": per_kind, "test": max(1, per_kind * 2 // 5)}, seed=seed
+    )
     return mqm, synth
 
 
-def out_of_fold_p(eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int = 0, hidden_units: int = 0, log=print) -> dict:
+def out_of_fold_p(
+    eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int = 0, hidden_units: int = 0, log=print
+) -> dict:
     """Per data set (``mqm``, ``synth``), the error model's token probabilities where no token was predicted by a head that saw it.
 
     The combiner is fitted on the train split: features from a head trained on
@@ -390,7 +466,16 @@ def out_of_fold_p(eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int
     return {"mqm": pm, "synth": ps}
 
 
-def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, seed: int = 0, log=print, p_override: Optional[dict] = None, with_sources: bool = False):
+def frozen_features(
+    eval_dir: Path,
+    out: Path,
+    head=None,
+    per_kind: int = 70,
+    seed: int = 0,
+    log=print,
+    p_override: Optional[dict] = None,
+    with_sources: bool = False,
+):
     """``(segments, synthetic results, split of each synthetic source doc)`` from the extracted streams.
 
     The real :class:`garble.Scorer` runs over the streams (through
@@ -412,7 +497,9 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
     for name, ss in (("mqm", mqm_s), ("synth", syn_s)):
         data = TokenData.load(out / name)
         if len(data.meta) != len(ss) or any(m["group"] != s.group for m, s in zip(data.meta, ss)):
-            raise InputError(f"{out / name}.json does not match the streams rebuilt from {eval_dir}: run `scripts/train_tagger.py extract` again")
+            raise InputError(
+                f"{out / name}.json does not match the streams rebuilt from {eval_dir}: run `scripts/train_tagger.py extract` again"
+            )
         if p_override is not None and name in p_override:
             p = p_override[name]
         else:
@@ -420,7 +507,11 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
         streams.update({s.text: t for s, t in zip(ss, data.streams(p))})
     scorer = Scorer(model=FrozenLM(streams, tagger=head))
     rows = read_annotated(eval_dir / "mqm_ted_zhen.tsv")
-    srcs = {(r.system, r.doc, r.seg): r.source for r in read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl")} if with_sources else None
+    srcs = (
+        {(r.system, r.doc, r.seg): r.source for r in read_spans(eval_dir / "mqm_ted_zhen_spans.jsonl")}
+        if with_sources
+        else None
+    )
     segs = row_order(score_documents(build_documents(rows), scorer, sources=srcs), rows)
     log(f"{len(segs)} MQM segments scored")
     pairs = [st.pair for st in syn_s if not st.kind.startswith("clean:")]
@@ -431,7 +522,9 @@ def frozen_features(eval_dir: Path, out: Path, head=None, per_kind: int = 70, se
     return segs, synth, splits
 
 
-def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5, log=print, p_mqm=None) -> tuple[float, dict]:
+def choose_threshold(
+    eval_dir: Path, out: Path, head, min_precision: float = 0.5, log=print, p_mqm=None
+) -> tuple[float, dict]:
     """The finding threshold with the most Major-span recall among those whose tagger spans reach ``min_precision`` on the train talks.
 
     Precision: share of the error model's finding spans that overlap a
@@ -460,10 +553,14 @@ def choose_threshold(eval_dir: Path, out: Path, head, min_precision: float = 0.5
         m = span_metrics(segs, spans).get("tagger", {"findings": 0, "precision": float("nan"), "major_recall": 0.0})
         table[t] = m
         log(f"  threshold {t}: {m}")
-        if m["findings"] and m["precision"] >= min_precision and (best is None or m["major_recall"] > table[best]["major_recall"]):
+        if (
+            m["findings"]
+            and m["precision"] >= min_precision
+            and (best is None or m["major_recall"] > table[best]["major_recall"])
+        ):
             best = t
     if best is None:
-        best = max(table, key=lambda t: (table[t]["precision"] if table[t]["findings"] else -1))
+        best = max(table, key=lambda t: table[t]["precision"] if table[t]["findings"] else -1)
     head.card["finding_threshold"] = best
     return best, table
 

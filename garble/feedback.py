@@ -95,7 +95,17 @@ def bar(total: Optional[int], *, initial: int = 0, desc: str, unit: str, enabled
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     clear()
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, unit_scale=False, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, leave=False)
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit=unit,
+        unit_scale=False,
+        dynamic_ncols=True,
+        smoothing=0.05,
+        file=sys.stderr,
+        leave=False,
+    )
 
 
 def screen_lines() -> int:

@@ -108,7 +108,9 @@ def _lm_message(u: UnitResult) -> str:
     return msg
 
 
-def highlight_segments(unit: UnitResult, *, flag: float = FLAG_SCORE) -> list[tuple[int, int, tuple[str, ...], tuple[str, ...]]]:
+def highlight_segments(
+    unit: UnitResult, *, flag: float = FLAG_SCORE
+) -> list[tuple[int, int, tuple[str, ...], tuple[str, ...]]]:
     """Non-overlapping highlighted pieces of a unit: ``(start, end, detectors, messages)``.
 
     Offsets are document offsets (code points), sorted; overlapping findings of
@@ -121,7 +123,9 @@ def highlight_segments(unit: UnitResult, *, flag: float = FLAG_SCORE) -> list[tu
     for f in sorted(unit.findings, key=lambda f: (f.start, f.end, -f.weight)):
         a, b = _finding_span(f, us, ue)
         if b > a:
-            spans.append((a, b, f.detector, f"{f.detector} ({f.kind}): {f.message}" if f.kind else f"{f.detector}: {f.message}"))
+            spans.append(
+                (a, b, f.detector, f"{f.detector} ({f.kind}): {f.message}" if f.kind else f"{f.detector}: {f.message}")
+            )
     if not unit.findings and unit.lm is not None and unit.score >= flag:
         for a, b in merged_spans(unit):
             if b > a:
@@ -165,7 +169,13 @@ class _Utf16:
         return i if self.cum is None else self.cum[i]
 
 
-def build_data(results: Sequence[DocumentResult], *, min_score: float = 0.0, title: str = "garble review report", flag: float = FLAG_SCORE) -> dict:
+def build_data(
+    results: Sequence[DocumentResult],
+    *,
+    min_score: float = 0.0,
+    title: str = "garble review report",
+    flag: float = FLAG_SCORE,
+) -> dict:
     """The page's JSON data (also what the tests inspect)."""
     docs = list(results)
     # detectors sorted by name (the LM pseudo-detector last); counts over all units
@@ -199,14 +209,20 @@ def build_data(results: Sequence[DocumentResult], *, min_score: float = 0.0, tit
         else:
             bg, fg = _PALETTE[extra % len(_PALETTE)]
             extra += 1
-        detectors.append({"name": n, "cls": cls, "bg": bg, "fg": fg, "findings": n_findings.get(n, 0), "units": n_units.get(n, 0)})
+        detectors.append(
+            {"name": n, "cls": cls, "bg": bg, "fg": fg, "findings": n_findings.get(n, 0), "units": n_units.get(n, 0)}
+        )
 
-    order = sorted(((di, u) for di, d in enumerate(docs) for u in d.units), key=lambda t: (-t[1].score, t[0], t[1].unit.index))
+    order = sorted(
+        ((di, u) for di, d in enumerate(docs) for u in d.units), key=lambda t: (-t[1].score, t[0], t[1].unit.index)
+    )
     conv = [_Utf16(d.text) for d in docs]
     units = []
     for di, u in order:
         c = conv[di]
-        hl = [[c(a), c(b), [det_index[x] for x in dets], "\n".join(msgs)] for a, b, dets, msgs in segs[(di, u.unit.index)]]
+        hl = [
+            [c(a), c(b), [det_index[x] for x in dets], "\n".join(msgs)] for a, b, dets, msgs in segs[(di, u.unit.index)]
+        ]
         units.append(
             {
                 "d": di,
@@ -231,7 +247,9 @@ def build_data(results: Sequence[DocumentResult], *, min_score: float = 0.0, tit
         "start": max(min_score, flag),
         "pageSize": PAGE_SIZE,
         "detectors": detectors,
-        "docs": [{"name": d.doc_id or f"document {i + 1}", "text": d.text, "n": len(d.units)} for i, d in enumerate(docs)],
+        "docs": [
+            {"name": d.doc_id or f"document {i + 1}", "text": d.text, "n": len(d.units)} for i, d in enumerate(docs)
+        ],
         "units": units,
     }
 
@@ -246,19 +264,25 @@ def _histogram_svg(scores: Sequence[float], flag: float) -> str:
     w, h, pad, top = 300, 110, 22, 16
     bw = (w - 2 * pad) / 10
     peak = max(bins) or 1
-    parts = [f'<svg class="hist" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="histogram of unit scores">']
+    parts = [
+        f'<svg class="hist" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="histogram of unit scores">'
+    ]
     base = h - 20
     for k, n in enumerate(bins):
         bh = (base - top) * n / peak
         x = pad + k * bw
         cls = "bar hot" if (k + 1) / 10 > flag else "bar"
         lo, hi = k / 10, (k + 1) / 10
-        parts.append(f'<rect class="{cls}" x="{x + 1:.1f}" y="{base - bh:.1f}" width="{bw - 2:.1f}" height="{max(bh, 0.5 if n else 0):.1f}"><title>{n} unit{"s" if n != 1 else ""} scoring {lo:.1f}–{hi:.1f}</title></rect>')
+        parts.append(
+            f'<rect class="{cls}" x="{x + 1:.1f}" y="{base - bh:.1f}" width="{bw - 2:.1f}" height="{max(bh, 0.5 if n else 0):.1f}"><title>{n} unit{"s" if n != 1 else ""} scoring {lo:.1f}–{hi:.1f}</title></rect>'
+        )
         if n:
             parts.append(f'<text class="cnt" x="{x + bw / 2:.1f}" y="{base - bh - 3:.1f}">{n}</text>')
     parts.append(f'<line class="axis" x1="{pad}" y1="{base + 0.5}" x2="{w - pad}" y2="{base + 0.5}"/>')
     fx = pad + flag * 10 * bw
-    parts.append(f'<line class="flagline" x1="{fx:.1f}" y1="{top - 6}" x2="{fx:.1f}" y2="{base}"><title>flag threshold {flag:g}</title></line>')
+    parts.append(
+        f'<line class="flagline" x1="{fx:.1f}" y1="{top - 6}" x2="{fx:.1f}" y2="{base}"><title>flag threshold {flag:g}</title></line>'
+    )
     for v in (0.0, 0.5, 1.0):
         parts.append(f'<text class="tick" x="{pad + v * 10 * bw:.1f}" y="{h - 5}">{v:g}</text>')
     parts.append("</svg>")
@@ -280,10 +304,18 @@ def _summary_html(data: dict, results: Sequence[DocumentResult], flag: float) ->
     out = ['<section class="summary" aria-label="summary">', '<div class="tiles">']
     for label, value, note in tiles:
         key = label.lower()
-        out.append(f'<div class="tile" data-stat="{key}"><div class="tv" id="stat-{key}">{value}</div><div class="tl">{label}</div>' + (f'<div class="tn">{_e(note)}</div>' if note else "") + "</div>")
+        out.append(
+            f'<div class="tile" data-stat="{key}"><div class="tv" id="stat-{key}">{value}</div><div class="tl">{label}</div>'
+            + (f'<div class="tn">{_e(note)}</div>' if note else "")
+            + "</div>"
+        )
     out.append("</div>")
-    out.append(f'<figure class="histo"><figcaption>Score distribution</figcaption>{_histogram_svg([u.score for u in all_units], flag)}</figure>')
-    out.append('<div class="dets"><table class="dettable"><thead><tr><th>Detector</th><th title="findings">findings</th><th title="units with a finding">units</th></tr></thead><tbody>')
+    out.append(
+        f'<figure class="histo"><figcaption>Score distribution</figcaption>{_histogram_svg([u.score for u in all_units], flag)}</figure>'
+    )
+    out.append(
+        '<div class="dets"><table class="dettable"><thead><tr><th>Detector</th><th title="findings">findings</th><th title="units with a finding">units</th></tr></thead><tbody>'
+    )
     if not data["detectors"]:
         out.append('<tr><td colspan="3" class="muted">no findings</td></tr>')
     for k, d in enumerate(data["detectors"]):
@@ -303,7 +335,7 @@ def _legend_html(flag: float) -> str:
         f'<span class="lg lg-flagged">flagged unit</span> score ≥ {flag:g} or a finding · '
         '<span class="lg lg-current">current unit</span> · '
         '<span class="lg lg-hl">flagged span</span> coloured by detector (the table above; hover a span for the reason) · '
-        'dimmed spans: marked reviewed or false alarm · '
+        "dimmed spans: marked reviewed or false alarm · "
         f'<span class="score-hot">red score</span> in the queue: ≥ {flag:g}'
         "</p>"
     )
@@ -323,7 +355,9 @@ def _page_script() -> str:
     return "\n" + read_template("report.js")
 
 
-def render_report(results: Sequence[DocumentResult], *, min_score: float = 0.0, title: str = "garble review report") -> str:
+def render_report(
+    results: Sequence[DocumentResult], *, min_score: float = 0.0, title: str = "garble review report"
+) -> str:
     """One self-contained HTML page to review ``results`` (see the module docstring)."""
     results = list(results)
     data = build_data(results, min_score=min_score, title=title)

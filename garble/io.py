@@ -112,7 +112,7 @@ def _fdopen(fd: int, mode: str) -> IO:
 
 def _why(e: BaseException) -> str:
     if isinstance(e, UnicodeEncodeError):
-        return f"cannot encode {e.object[e.start:e.end]!r} in {e.encoding} (set PYTHONIOENCODING=utf-8)"
+        return f"cannot encode {e.object[e.start : e.end]!r} in {e.encoding} (set PYTHONIOENCODING=utf-8)"
     return f"cannot write: {getattr(e, 'strerror', None) or e}"
 
 

@@ -14,7 +14,18 @@ from functools import lru_cache
 from typing import Optional
 
 # scripts whose language the script alone tells (ISO 639-1)
-_SCRIPT_LANG = {"Han": "zh", "Hangul": "ko", "Thai": "th", "Greek": "el", "Hebrew": "he", "Georgian": "ka", "Armenian": "hy", "Khmer": "km", "Lao": "lo", "Myanmar": "my"}
+_SCRIPT_LANG = {
+    "Han": "zh",
+    "Hangul": "ko",
+    "Thai": "th",
+    "Greek": "el",
+    "Hebrew": "he",
+    "Georgian": "ka",
+    "Armenian": "hy",
+    "Khmer": "km",
+    "Lao": "lo",
+    "Myanmar": "my",
+}
 
 
 def char_script(ch: str) -> str:

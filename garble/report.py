@@ -72,13 +72,23 @@ def reasons(unit: UnitResult) -> list[str]:
     return seen
 
 
-def _select(docs: Iterable[DocumentResult], top: Optional[int], min_score: float) -> Iterable[tuple[DocumentResult, list[UnitResult]]]:
+def _select(
+    docs: Iterable[DocumentResult], top: Optional[int], min_score: float
+) -> Iterable[tuple[DocumentResult, list[UnitResult]]]:
     for d in docs:
         units = [u for u in d.ranked() if u.score >= min_score]
         yield d, (units[:top] if top else units)
 
 
-def write_table(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0, color: bool = False, width: Optional[int] = None) -> None:
+def write_table(
+    docs: Iterable[DocumentResult],
+    out: IO[str],
+    *,
+    top: Optional[int] = None,
+    min_score: float = 0.0,
+    color: bool = False,
+    width: Optional[int] = None,
+) -> None:
     """A ranked table per document. ``color`` uses ANSI marks and wraps to ``width``."""
     marks = _ANSI_MARK if color else _PLAIN_MARK
     width = width or (shutil.get_terminal_size((100, 24)).columns if color else 0)
@@ -105,7 +115,9 @@ def write_table(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[i
                 out.write(head + text + "\n")
             for r in reasons(u) or ["(no finding; LM surprisal only)"]:
                 if width:
-                    wrapped = textwrap.wrap(r, width=max(40, width - len(indent) - 2), break_long_words=False, break_on_hyphens=False) or [""]
+                    wrapped = textwrap.wrap(
+                        r, width=max(40, width - len(indent) - 2), break_long_words=False, break_on_hyphens=False
+                    ) or [""]
                     lines = [f"{indent}- {wrapped[0]}"] + [f"{indent}  {w}" for w in wrapped[1:]]
                 else:
                     lines = [f"{indent}- {r}"]
@@ -137,7 +149,9 @@ def _wrap_visible(text: str, width: int) -> list[str]:
     return lines
 
 
-def write_jsonl(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0) -> None:
+def write_jsonl(
+    docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0
+) -> None:
     """One JSON object per unit, in rank order within each document."""
     for d, units in _select(docs, top, min_score):
         for u in units:
@@ -151,11 +165,23 @@ def _tsv_cell(s: str) -> str:
     return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def write_tsv(docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0) -> None:
+def write_tsv(
+    docs: Iterable[DocumentResult], out: IO[str], *, top: Optional[int] = None, min_score: float = 0.0
+) -> None:
     """Tab-separated, header row; tabs/newlines in text escaped as ``\\t``/``\\n``."""
     out.write("\t".join(TSV_COLUMNS) + "\n")
     for d, units in _select(docs, top, min_score):
         for u in units:
             dets = sorted({f.detector for f in u.findings})
-            row = [d.doc_id, str(u.rank), f"{u.score:.6f}", str(u.unit.index), str(u.start), str(u.end), ",".join(dets), " | ".join(reasons(u)), u.text]
+            row = [
+                d.doc_id,
+                str(u.rank),
+                f"{u.score:.6f}",
+                str(u.unit.index),
+                str(u.start),
+                str(u.end),
+                ",".join(dets),
+                " | ".join(reasons(u)),
+                u.text,
+            ]
             out.write("\t".join(_tsv_cell(c) for c in row) + "\n")

@@ -46,7 +46,21 @@ from .resources import load_json
 from .lexicon import unigram_surprisal  # noqa: F401 (re-exported: a feature source)
 from .types import Finding, LMFeatures
 
-LM_FEATURES = ("lm_rel_median", "lm_max", "lm_ctx_gain", "lm_slor", "lm_mean", "lm_log_tokens", "lm_total", "lm_end", "lm_excess", "err_mean", "err_max", "err_top", "err_sum")
+LM_FEATURES = (
+    "lm_rel_median",
+    "lm_max",
+    "lm_ctx_gain",
+    "lm_slor",
+    "lm_mean",
+    "lm_log_tokens",
+    "lm_total",
+    "lm_end",
+    "lm_excess",
+    "err_mean",
+    "err_max",
+    "err_top",
+    "err_sum",
+)
 #: findings that are not detector evidence: the error model's spans (their evidence is the err_* features)
 NOT_DETECTORS = frozenset({"tagger"})
 
@@ -142,12 +156,34 @@ class Weights:
             return cls(
                 bias=float(raw["bias"]),
                 detectors={k: float(v) for k, v in raw.get("detectors", {}).items()},
-                features={k: {"weight": float(v["weight"]), "center": float(v.get("center", 0.0)), "scale": float(v.get("scale", 1.0)) or 1.0} for k, v in raw.get("features", {}).items()},
+                features={
+                    k: {
+                        "weight": float(v["weight"]),
+                        "center": float(v.get("center", 0.0)),
+                        "scale": float(v.get("scale", 1.0)) or 1.0,
+                    }
+                    for k, v in raw.get("features", {}).items()
+                },
                 default_detector_weight=float(raw.get("default_detector_weight", 4.0)),
                 no_lm_bias=None if raw.get("no_lm_bias") is None else float(raw["no_lm_bias"]),
                 source=str(raw.get("source", "")),
-                extra={k: v for k, v in raw.items() if k not in {"bias", "detectors", "features", "default_detector_weight", "no_lm_bias", "source", "no_error_model"}},
-                no_error_model=cls.from_dict(raw["no_error_model"]) if isinstance(raw.get("no_error_model"), Mapping) else None,
+                extra={
+                    k: v
+                    for k, v in raw.items()
+                    if k
+                    not in {
+                        "bias",
+                        "detectors",
+                        "features",
+                        "default_detector_weight",
+                        "no_lm_bias",
+                        "source",
+                        "no_error_model",
+                    }
+                },
+                no_error_model=cls.from_dict(raw["no_error_model"])
+                if isinstance(raw.get("no_error_model"), Mapping)
+                else None,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise UsageError(f"malformed scorer weights: {e!r}") from e

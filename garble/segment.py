@@ -59,7 +59,9 @@ MAX_BLOCK_CHARS = 10_000  # longer line/paragraph units are split
 # where a long text may be cut, best first: "newline", a line break; "sentence",
 # a sentence end before a space, after a lowercase word or digits (so "U.S."
 # and "Dr." are none), or a CJK full stop; "space", any whitespace
-_CUT_SENTENCE = re.compile(r"[.!?…](?:(?<=[^\W\d_A-Z]{2}.)|(?<=\d\d.)|(?<=[^\W\d_][)\]\"”’'].))[.!?…]*[\"”’')\]»]*(?=\s)|[。！？]+")
+_CUT_SENTENCE = re.compile(
+    r"[.!?…](?:(?<=[^\W\d_A-Z]{2}.)|(?<=\d\d.)|(?<=[^\W\d_][)\]\"”’'].))[.!?…]*[\"”’')\]»]*(?=\s)|[。！？]+"
+)
 _ANY_STOP = re.compile(r"[.!?…。！？]")
 _LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
 
@@ -171,7 +173,16 @@ def _close_gaps(para: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
 def _safe_cut(text: str, lo: int, c: int) -> int:
     """``c`` moved back (not below ``lo + 1``) so that no combining mark or joiner starts the next piece."""
     k = c
-    while k > lo + 1 and k < len(text) and (unicodedata.combining(text[k]) or unicodedata.category(text[k]) in ("Mn", "Mc", "Me") or text[k] in "\u200d\u200c\ufe0f" or "\udc00" <= text[k] <= "\udfff"):
+    while (
+        k > lo + 1
+        and k < len(text)
+        and (
+            unicodedata.combining(text[k])
+            or unicodedata.category(text[k]) in ("Mn", "Mc", "Me")
+            or text[k] in "\u200d\u200c\ufe0f"
+            or "\udc00" <= text[k] <= "\udfff"
+        )
+    ):
         k -= 1
     return k if k > lo else c
 
@@ -284,9 +295,13 @@ def segment(text: str, unit: UnitMode = "sentence", max_chars: Optional[int] = N
             if e - s <= limit:
                 pieces = [(s, e, cs, ce)]
             else:
-                pieces = _pieces(text, s, e, limit, ("newline", "sentence", "space") if unit != "sentence" else ("space",))
+                pieces = _pieces(
+                    text, s, e, limit, ("newline", "sentence", "space") if unit != "sentence" else ("space",)
+                )
                 pieces[0] = (pieces[0][0], pieces[0][1], cs or pieces[0][2], pieces[0][3])
                 pieces[-1] = (pieces[-1][0], pieces[-1][1], pieces[-1][2], ce or pieces[-1][3])
             for a, b, c0, c1 in pieces:
-                units.append(Unit(index=len(units), start=a, end=b, text=text[a:b], paragraph=p, cut_start=c0, cut_end=c1))
+                units.append(
+                    Unit(index=len(units), start=a, end=b, text=text[a:b], paragraph=p, cut_start=c0, cut_end=c1)
+                )
     return units

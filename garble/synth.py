@@ -58,41 +58,166 @@ ERROR_TYPES = (
 # short phrases MT leaves untranslated, written for garble
 FOREIGN_PHRASES = (
     # German
-    "und dann", "auf jeden Fall", "zum Beispiel", "nicht wahr", "in der Tat", "ich glaube", "vor allem",
-    "es ist wichtig", "die Regierung",
+    "und dann",
+    "auf jeden Fall",
+    "zum Beispiel",
+    "nicht wahr",
+    "in der Tat",
+    "ich glaube",
+    "vor allem",
+    "es ist wichtig",
+    "die Regierung",
     # French
-    "c'est la vie", "en fait", "par exemple", "tout le monde", "il faut dire", "bien sûr", "à mon avis",
+    "c'est la vie",
+    "en fait",
+    "par exemple",
+    "tout le monde",
+    "il faut dire",
+    "bien sûr",
+    "à mon avis",
     "le gouvernement",
     # Spanish
-    "por ejemplo", "sin embargo", "de hecho", "todo el mundo", "es decir", "el gobierno", "a lo mejor",
+    "por ejemplo",
+    "sin embargo",
+    "de hecho",
+    "todo el mundo",
+    "es decir",
+    "el gobierno",
+    "a lo mejor",
     # Chinese (the zh-en source language)
-    "我们", "但是", "这个问题", "所以说", "其实", "非常重要",
+    "我们",
+    "但是",
+    "这个问题",
+    "所以说",
+    "其实",
+    "非常重要",
 )
 
 # antonym pairs (both directions are used), written for garble
 ANTONYMS = (
-    ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"), ("more", "less"), ("always", "never"),
-    ("before", "after"), ("large", "small"), ("big", "small"), ("high", "low"), ("higher", "lower"), ("first", "last"),
-    ("good", "bad"), ("better", "worse"), ("best", "worst"), ("easy", "hard"), ("possible", "impossible"),
-    ("true", "false"), ("win", "lose"), ("won", "lost"), ("accept", "reject"), ("accepted", "rejected"),
-    ("allow", "forbid"), ("open", "closed"), ("old", "young"), ("new", "old"), ("long", "short"), ("early", "late"),
-    ("rich", "poor"), ("strong", "weak"), ("same", "different"), ("everyone", "no one"), ("everything", "nothing"),
-    ("success", "failure"), ("agree", "disagree"), ("like", "dislike"), ("include", "exclude"), ("cheap", "expensive"),
-    ("inside", "outside"), ("above", "below"), ("most", "least"), ("many", "few"), ("love", "hate"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("rise", "fall"),
+    ("more", "less"),
+    ("always", "never"),
+    ("before", "after"),
+    ("large", "small"),
+    ("big", "small"),
+    ("high", "low"),
+    ("higher", "lower"),
+    ("first", "last"),
+    ("good", "bad"),
+    ("better", "worse"),
+    ("best", "worst"),
+    ("easy", "hard"),
+    ("possible", "impossible"),
+    ("true", "false"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("allow", "forbid"),
+    ("open", "closed"),
+    ("old", "young"),
+    ("new", "old"),
+    ("long", "short"),
+    ("early", "late"),
+    ("rich", "poor"),
+    ("strong", "weak"),
+    ("same", "different"),
+    ("everyone", "no one"),
+    ("everything", "nothing"),
+    ("success", "failure"),
+    ("agree", "disagree"),
+    ("like", "dislike"),
+    ("include", "exclude"),
+    ("cheap", "expensive"),
+    ("inside", "outside"),
+    ("above", "below"),
+    ("most", "least"),
+    ("many", "few"),
+    ("love", "hate"),
 )
 _ANTONYM = {}
 for _a, _b in ANTONYMS:
     _ANTONYM.setdefault(_a, _b)
     _ANTONYM.setdefault(_b, _a)
 
-_AUX = ("is", "are", "was", "were", "can", "could", "will", "would", "should", "must", "do", "does", "did", "have", "has", "had", "may", "might")
-_PREPOSITIONS = ("in", "on", "at", "for", "with", "from", "during", "after", "before", "across", "through", "under", "over", "into", "about", "without", "between", "against", "among", "around")
+_AUX = (
+    "is",
+    "are",
+    "was",
+    "were",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "must",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "had",
+    "may",
+    "might",
+)
+_PREPOSITIONS = (
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "from",
+    "during",
+    "after",
+    "before",
+    "across",
+    "through",
+    "under",
+    "over",
+    "into",
+    "about",
+    "without",
+    "between",
+    "against",
+    "among",
+    "around",
+)
 _CONNECTIVES = ("and", "or")
 
 _FALLBACK_DEMONYMS = (
-    "American", "British", "Chinese", "Russian", "Ukrainian", "German", "French", "Spanish", "Italian", "Japanese",
-    "Korean", "Indian", "Canadian", "Mexican", "Brazilian", "Australian", "Polish", "Turkish", "Iranian", "Israeli",
-    "Egyptian", "Nigerian", "Swedish", "Dutch", "Greek", "Irish", "Scottish", "Norwegian", "Finnish", "Austrian",
+    "American",
+    "British",
+    "Chinese",
+    "Russian",
+    "Ukrainian",
+    "German",
+    "French",
+    "Spanish",
+    "Italian",
+    "Japanese",
+    "Korean",
+    "Indian",
+    "Canadian",
+    "Mexican",
+    "Brazilian",
+    "Australian",
+    "Polish",
+    "Turkish",
+    "Iranian",
+    "Israeli",
+    "Egyptian",
+    "Nigerian",
+    "Swedish",
+    "Dutch",
+    "Greek",
+    "Irish",
+    "Scottish",
+    "Norwegian",
+    "Finnish",
+    "Austrian",
 )
 
 
@@ -237,7 +362,13 @@ def _common_word(w: str) -> bool:
 
 def _name_variant(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tuple[str, str]]:
     others = " ".join(t for t in doc if t is not text)
-    cands = [m for m in _names_in(text) if re.search(r"\b" + re.escape(m.group()) + r"\b", others) and not _common_word(m.group()) and m.group() not in demonyms()]
+    cands = [
+        m
+        for m in _names_in(text)
+        if re.search(r"\b" + re.escape(m.group()) + r"\b", others)
+        and not _common_word(m.group())
+        and m.group() not in demonyms()
+    ]
     if not cands:
         return None
     m = rng.choice(cands)
@@ -326,7 +457,10 @@ def _word_swap(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tu
     pairs = [
         i
         for i in range(len(ws) - 1)
-        if text[ws[i].end() : ws[i + 1].start()] == " " and ws[i].group().lower() != ws[i + 1].group().lower() and _plain_word(ws[i]) and _plain_word(ws[i + 1])
+        if text[ws[i].end() : ws[i + 1].start()] == " "
+        and ws[i].group().lower() != ws[i + 1].group().lower()
+        and _plain_word(ws[i])
+        and _plain_word(ws[i + 1])
     ]
     if not pairs:
         return None
@@ -377,27 +511,130 @@ def _negation(text: str, rng: random.Random, doc: Sequence[str]) -> Optional[tup
 
 # -- grammar and surface errors (the minimal-pair kinds) ----------------------
 
-_AGREEMENT = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has", "does": "do", "do": "does", "doesn't": "don't", "don't": "doesn't", "isn't": "aren't", "aren't": "isn't", "wasn't": "weren't", "weren't": "wasn't", "this": "these", "these": "this", "that": "those", "those": "that"}
+_AGREEMENT = {
+    "is": "are",
+    "are": "is",
+    "was": "were",
+    "were": "was",
+    "has": "have",
+    "have": "has",
+    "does": "do",
+    "do": "does",
+    "doesn't": "don't",
+    "don't": "doesn't",
+    "isn't": "aren't",
+    "aren't": "isn't",
+    "wasn't": "weren't",
+    "weren't": "wasn't",
+    "this": "these",
+    "these": "this",
+    "that": "those",
+    "those": "that",
+}
 # present <-> past of frequent verbs, written for garble
 _TENSES = (
-    ("go", "went"), ("goes", "went"), ("is", "was"), ("are", "were"), ("has", "had"), ("have", "had"), ("make", "made"), ("makes", "made"),
-    ("take", "took"), ("takes", "took"), ("say", "said"), ("says", "said"), ("know", "knew"), ("knows", "knew"), ("think", "thought"),
-    ("thinks", "thought"), ("see", "saw"), ("sees", "saw"), ("come", "came"), ("comes", "came"), ("get", "got"), ("gets", "got"),
-    ("give", "gave"), ("gives", "gave"), ("find", "found"), ("finds", "found"), ("tell", "told"), ("tells", "told"), ("become", "became"),
-    ("leave", "left"), ("feel", "felt"), ("feels", "felt"), ("bring", "brought"), ("begin", "began"), ("keep", "kept"), ("write", "wrote"),
-    ("stand", "stood"), ("hear", "heard"), ("run", "ran"), ("eat", "ate"), ("buy", "bought"), ("teach", "taught"), ("build", "built"),
-    ("want", "wanted"), ("wants", "wanted"), ("need", "needed"), ("needs", "needed"), ("use", "used"), ("uses", "used"), ("work", "worked"),
-    ("works", "worked"), ("start", "started"), ("starts", "started"), ("try", "tried"), ("tries", "tried"), ("live", "lived"), ("lives", "lived"),
-    ("can", "could"), ("will", "would"),
+    ("go", "went"),
+    ("goes", "went"),
+    ("is", "was"),
+    ("are", "were"),
+    ("has", "had"),
+    ("have", "had"),
+    ("make", "made"),
+    ("makes", "made"),
+    ("take", "took"),
+    ("takes", "took"),
+    ("say", "said"),
+    ("says", "said"),
+    ("know", "knew"),
+    ("knows", "knew"),
+    ("think", "thought"),
+    ("thinks", "thought"),
+    ("see", "saw"),
+    ("sees", "saw"),
+    ("come", "came"),
+    ("comes", "came"),
+    ("get", "got"),
+    ("gets", "got"),
+    ("give", "gave"),
+    ("gives", "gave"),
+    ("find", "found"),
+    ("finds", "found"),
+    ("tell", "told"),
+    ("tells", "told"),
+    ("become", "became"),
+    ("leave", "left"),
+    ("feel", "felt"),
+    ("feels", "felt"),
+    ("bring", "brought"),
+    ("begin", "began"),
+    ("keep", "kept"),
+    ("write", "wrote"),
+    ("stand", "stood"),
+    ("hear", "heard"),
+    ("run", "ran"),
+    ("eat", "ate"),
+    ("buy", "bought"),
+    ("teach", "taught"),
+    ("build", "built"),
+    ("want", "wanted"),
+    ("wants", "wanted"),
+    ("need", "needed"),
+    ("needs", "needed"),
+    ("use", "used"),
+    ("uses", "used"),
+    ("work", "worked"),
+    ("works", "worked"),
+    ("start", "started"),
+    ("starts", "started"),
+    ("try", "tried"),
+    ("tries", "tried"),
+    ("live", "lived"),
+    ("lives", "lived"),
+    ("can", "could"),
+    ("will", "would"),
 )
 _TENSE = {}
 for _a, _b in _TENSES:
     _TENSE.setdefault(_a, _b)
     _TENSE.setdefault(_b, _a)
 _ARTICLES = {"a": ("the", "an"), "an": ("the", "a"), "the": ("a", "an")}
-_FUNCTION_WORDS = ("the", "a", "an", "to", "of", "is", "are", "was", "that", "it", "be", "in", "for", "and", "with", "on", "by", "as", "have", "has")
+_FUNCTION_WORDS = (
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "is",
+    "are",
+    "was",
+    "that",
+    "it",
+    "be",
+    "in",
+    "for",
+    "and",
+    "with",
+    "on",
+    "by",
+    "as",
+    "have",
+    "has",
+)
 _PREP_SWAP = ("in", "on", "at", "to", "for", "of", "with", "by", "from", "about", "into")
-_PRONOUNS = {"he": "she", "she": "he", "his": "her", "her": "his", "him": "her", "they": "it", "it": "they", "their": "its", "its": "their", "we": "they", "us": "them", "our": "their"}
+_PRONOUNS = {
+    "he": "she",
+    "she": "he",
+    "his": "her",
+    "her": "his",
+    "him": "her",
+    "they": "it",
+    "it": "they",
+    "their": "its",
+    "its": "their",
+    "we": "they",
+    "us": "them",
+    "our": "their",
+}
 _INSERTABLE = ("the", "of", "to", "a", "is", "that", "and", "in")
 
 
@@ -529,7 +766,19 @@ _FUNCS = {
 }
 
 #: the grammar and surface kinds (minimal pairs: one sentence, one small change)
-GRAMMAR_TYPES = ("agreement", "tense", "article", "preposition", "pronoun", "dropped_function_word", "inserted_word", "misspelling", "no_final_punct", "lowercase_start", "number_change")
+GRAMMAR_TYPES = (
+    "agreement",
+    "tense",
+    "article",
+    "preposition",
+    "pronoun",
+    "dropped_function_word",
+    "inserted_word",
+    "misspelling",
+    "no_final_punct",
+    "lowercase_start",
+    "number_change",
+)
 ALL_TYPES = ERROR_TYPES + GRAMMAR_TYPES
 
 
@@ -602,7 +851,13 @@ class SynthPair:
         return list(range(self.index, self.index + self.corruption.n_marked))
 
 
-def make_pairs(docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] = ERROR_TYPES, per_kind: int = 100, seed: int = 0, min_words: int = 4) -> list[SynthPair]:
+def make_pairs(
+    docs: Sequence[tuple[str, Sequence[str]]],
+    kinds: Sequence[str] = ERROR_TYPES,
+    per_kind: int = 100,
+    seed: int = 0,
+    min_words: int = 4,
+) -> list[SynthPair]:
     """Up to ``per_kind`` corrupted units per type, spread round-robin over ``docs`` (``(doc_id, texts)``).
 
     Units with fewer than ``min_words`` words are not corrupted. Each unit is
@@ -635,13 +890,17 @@ def make_pairs(docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] =
     return out
 
 
-def minimal_pairs(docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] = ALL_TYPES, per_kind: int = 40, seed: int = 0) -> list[dict]:
+def minimal_pairs(
+    docs: Sequence[tuple[str, Sequence[str]]], kinds: Sequence[str] = ALL_TYPES, per_kind: int = 40, seed: int = 0
+) -> list[dict]:
     """``{"good", "bad", "type"}`` records: one clean sentence and its corruption, for ``garble eval pairs``.
 
     Kinds that need more than one sentence (``fragment`` splits a unit in
     two) or a document (``name_variant``) are skipped.
     """
     out = []
-    for p in make_pairs(docs, kinds=[k for k in kinds if k not in ("fragment", "name_variant")], per_kind=per_kind, seed=seed):
+    for p in make_pairs(
+        docs, kinds=[k for k in kinds if k not in ("fragment", "name_variant")], per_kind=per_kind, seed=seed
+    ):
         out.append({"good": p.corruption.original, "bad": p.corruption.text, "type": p.corruption.kind})
     return out

@@ -33,7 +33,13 @@ from .detectors.source_tokens import _TOKEN_RE
 
 KINDS = ("drop_clause", "change_number", "drop_name", "untranslated_phrase", "break_placeholder")
 #: the detector meant to catch each kind
-DETECTOR_OF = {"drop_clause": "length_ratio", "change_number": "numbers", "drop_name": "source_tokens", "untranslated_phrase": "untranslated", "break_placeholder": "placeholders"}
+DETECTOR_OF = {
+    "drop_clause": "length_ratio",
+    "change_number": "numbers",
+    "drop_name": "source_tokens",
+    "untranslated_phrase": "untranslated",
+    "break_placeholder": "placeholders",
+}
 
 _WORDS = "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand million".split()
 _CLAUSE_SEP = re.compile(r"(,\s+|\s+--\s+|\s+[-–—]\s+|;\s+)")
@@ -135,17 +141,35 @@ def _break_placeholder(src: str, tgt: str, rng: random.Random) -> Optional[Corru
         words = tgt.split(" ", 1)
         ct = f"<b>{words[0]}</b>" + (" " + words[1] if len(words) > 1 else "")
         cs = f"<b>{src[:2]}</b>{src[2:]}"
-        broken = rng.choice((f"<b>{words[0]}" + (" " + words[1] if len(words) > 1 else ""), f"<b>{words[0]}<b>" + (" " + words[1] if len(words) > 1 else "")))
+        broken = rng.choice(
+            (
+                f"<b>{words[0]}" + (" " + words[1] if len(words) > 1 else ""),
+                f"<b>{words[0]}<b>" + (" " + words[1] if len(words) > 1 else ""),
+            )
+        )
     else:
         sep_s, sep_t = ("：", ": ")
         cs, ct = f"{ph}{sep_s}{src}", f"{ph}{sep_t}{tgt}"
-        mangled = {"{0}": ("{0", "{O}", "{1}"), "{name}": ("{nom}", "{name", "name}"), "%s": ("%", "% s", "%d"), "%(count)d": ("%(count)", "%(cuont)d", "(count)d"), "${user}": ("$user", "${usr}", "{user}"), "%1$s": ("%1s", "%1$", "$1s")}[ph]
+        mangled = {
+            "{0}": ("{0", "{O}", "{1}"),
+            "{name}": ("{nom}", "{name", "name}"),
+            "%s": ("%", "% s", "%d"),
+            "%(count)d": ("%(count)", "%(cuont)d", "(count)d"),
+            "${user}": ("$user", "${usr}", "{user}"),
+            "%1$s": ("%1s", "%1$", "$1s"),
+        }[ph]
         how = rng.choice(("delete", *mangled))
         broken = tgt if how == "delete" else f"{how}{sep_t}{tgt}"
     return Corruption("break_placeholder", cs, broken, cs, ct, f"{ph} broken")
 
 
-_FUNCS = {"drop_clause": _drop_clause, "change_number": _change_number, "drop_name": _drop_name, "untranslated_phrase": _untranslated, "break_placeholder": _break_placeholder}
+_FUNCS = {
+    "drop_clause": _drop_clause,
+    "change_number": _change_number,
+    "drop_name": _drop_name,
+    "untranslated_phrase": _untranslated,
+    "break_placeholder": _break_placeholder,
+}
 
 
 def corrupt(source: str, target: str, kind: str, rng: random.Random) -> Optional[Corruption]:
@@ -155,7 +179,9 @@ def corrupt(source: str, target: str, kind: str, rng: random.Random) -> Optional
     return _FUNCS[kind](source, target, rng)
 
 
-def corruptions(pairs: Iterable[tuple[str, str]], kinds: Iterable[str] = KINDS, seed: int = 0) -> dict[str, list[Corruption]]:
+def corruptions(
+    pairs: Iterable[tuple[str, str]], kinds: Iterable[str] = KINDS, seed: int = 0
+) -> dict[str, list[Corruption]]:
     """Every applicable corruption of every pair, by kind (one per pair and kind)."""
     pairs = list(pairs)
     out: dict[str, list[Corruption]] = {}

@@ -113,7 +113,9 @@ class Tagger:
             arrays[f"w{k}"] = w.astype(np.float32)
             arrays[f"b{k}"] = b.astype(np.float32)
         np.savez_compressed(path, **arrays)
-        path.with_suffix(".json").write_text(json.dumps(self.card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.with_suffix(".json").write_text(
+            json.dumps(self.card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> "Tagger":

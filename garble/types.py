@@ -31,7 +31,9 @@ class Unit:
 
     def __post_init__(self) -> None:
         if self.end - self.start != len(self.text):
-            raise ValueError(f"unit {self.index}: offsets [{self.start},{self.end}) do not match text length {len(self.text)}")
+            raise ValueError(
+                f"unit {self.index}: offsets [{self.start},{self.end}) do not match text length {len(self.text)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,16 @@ class LMFeatures:
             "n_tokens": self.n_tokens,
             "rel_median": round(self.rel_median, 4),
         }
-        for k in ("slor", "context_mean_surprisal", "end_surprisal", "mean_entropy", "error_p_mean", "error_p_max", "error_p_top", "error_p_sum"):
+        for k in (
+            "slor",
+            "context_mean_surprisal",
+            "end_surprisal",
+            "mean_entropy",
+            "error_p_mean",
+            "error_p_max",
+            "error_p_top",
+            "error_p_sum",
+        ):
             v = getattr(self, k)
             if v is not None:
                 d[k] = round(v, 4)

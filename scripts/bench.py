@@ -60,7 +60,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "eval" / "mqm_ted_zhen.tsv"
-SLOW_N = int(os.environ.get("BENCH_SLOW_N", "300"))  # segments for the levers that are far slower than fp32 (bf16 without native bf16)
+SLOW_N = int(
+    os.environ.get("BENCH_SLOW_N", "300")
+)  # segments for the levers that are far slower than fp32 (bf16 without native bf16)
 
 # ---------------------------------------------------------------------------
 # helpers shared by parent and children
@@ -181,7 +183,14 @@ def _timed(run, texts: list[str], tmp: Path) -> dict:
     wall0 = time.time()
     scores = run(texts)
     seconds = time.perf_counter() - t1
-    return {"n": len(texts), "seconds": seconds, "start": wall0, "end": wall0 + seconds, "positions": n_positions(scores), "means": mean_surprisals(scores)}
+    return {
+        "n": len(texts),
+        "seconds": seconds,
+        "start": wall0,
+        "end": wall0 + seconds,
+        "positions": n_positions(scores),
+        "means": mean_surprisals(scores),
+    }
 
 
 def _barrier(tmp: Path, k: int, n: int) -> None:
@@ -204,7 +213,12 @@ def _llamacpp(variant: str, segs: list[dict], tmp: Path) -> dict:
         kw["batch_tokens"] = int(variant.split("_b")[1].split("_")[0])
     lm = LlamaCppModel(n_threads=threads, **kw)
     load_s = time.perf_counter() - t0
-    return {**_timed(lm.score, texts, tmp), "load_s": load_s, "threads": threads, "dtype": "Q4_1 weights, q8 activations (llama.cpp)"}
+    return {
+        **_timed(lm.score, texts, tmp),
+        "load_s": load_s,
+        "threads": threads,
+        "dtype": "Q4_1 weights, q8 activations (llama.cpp)",
+    }
 
 
 def _onnx(variant: str, segs: list[dict], tmp: Path) -> dict:
@@ -220,6 +234,7 @@ def _onnx(variant: str, segs: list[dict], tmp: Path) -> dict:
     lm = LanguageModel(device="cpu", dtype="float32")
     path = tmp / "smollm2.onnx"
     if not path.exists():
+
         class Wrap(torch.nn.Module):
             def __init__(self, m):
                 super().__init__()
@@ -229,7 +244,15 @@ def _onnx(variant: str, segs: list[dict], tmp: Path) -> dict:
                 return torch.log_softmax(self.m(input_ids=ids, attention_mask=mask, use_cache=False).logits, -1)
 
         ids = torch.ones((2, 8), dtype=torch.long)
-        torch.onnx.export(Wrap(lm.model), (ids, ids), str(path), input_names=["ids", "mask"], output_names=["logp"], dynamic_axes={"ids": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "logp": {0: "b", 1: "t"}}, dynamo=False)
+        torch.onnx.export(
+            Wrap(lm.model),
+            (ids, ids),
+            str(path),
+            input_names=["ids", "mask"],
+            output_names=["logp"],
+            dynamic_axes={"ids": {0: "b", 1: "t"}, "mask": {0: "b", 1: "t"}, "logp": {0: "b", 1: "t"}},
+            dynamo=False,
+        )
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
@@ -249,7 +272,15 @@ def _onnx(variant: str, segs: list[dict], tmp: Path) -> dict:
     t1 = time.perf_counter()
     scores = lm.score(texts)
     seconds = time.perf_counter() - t1
-    return {"n": len(texts), "seconds": seconds, "load_s": load_s, "positions": n_positions(scores), "means": mean_surprisals(scores), "threads": 2, "dtype": "float32 (onnxruntime " + ort.__version__ + ")"}
+    return {
+        "n": len(texts),
+        "seconds": seconds,
+        "load_s": load_s,
+        "positions": n_positions(scores),
+        "means": mean_surprisals(scores),
+        "threads": 2,
+        "dtype": "float32 (onnxruntime " + ort.__version__ + ")",
+    }
 
 
 def _docs(segs: list[dict]) -> list[list[str]]:
@@ -270,7 +301,9 @@ def _garble(variant: str, segs: list[dict]) -> dict:
         scorer = garble.Scorer(model=False)
     else:
         set_threads(2)
-        scorer = garble.Scorer(device="cpu", dtype="float32" if "fp32" in variant else "auto", context=not variant.endswith("noctx"))
+        scorer = garble.Scorer(
+            device="cpu", dtype="float32" if "fp32" in variant else "auto", context=not variant.endswith("noctx")
+        )
     load_s = time.perf_counter() - t0
     if variant.startswith("nolm") and "torch" in sys.modules:
         raise SystemExit("--no-lm imported torch")
@@ -350,7 +383,10 @@ def run_child(args: list[str], env: dict | None = None, taskset: str | None = No
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
     if p.returncode != 0:
-        return {"error": f"exit {p.returncode}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}", "stderr": stderr[-3000:]}
+        return {
+            "error": f"exit {p.returncode}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}",
+            "stderr": stderr[-3000:],
+        }
     lines = [l for l in stdout.splitlines() if l.startswith("{")]
     res = json.loads(lines[-1]) if lines else {}
     res["wall_s"] = wall
@@ -490,10 +526,31 @@ STAGES = {
 
 # the default run, most important first (the others: --only)
 DEFAULT_ORDER = [
-    "matmul", "lm:fp32_t2", "lmppl", "llamacpp", "garble:full", "garble:full_fp32", "garble:nolm_t1", "cli:nolm:x1", "cli:nolm:x10",
-    "cli:nolm_j2:x10", "lm:int8_t2", "lm:fulllogits_t2", "lm:fp32_t1", "lm2p:fp32_t1", "llamacpp_t1", "llamacpp2p",
-    "cli:lm:x1", "cli:lm:x3", "lm:bf16_t2", "lm:autocast_t2", "lm:int8_all_t2", "lm:fp32_bt2048_t2", "lm:unsorted_t2",
-    "garble:full_noctx", "cli:lmdocs",
+    "matmul",
+    "lm:fp32_t2",
+    "lmppl",
+    "llamacpp",
+    "garble:full",
+    "garble:full_fp32",
+    "garble:nolm_t1",
+    "cli:nolm:x1",
+    "cli:nolm:x10",
+    "cli:nolm_j2:x10",
+    "lm:int8_t2",
+    "lm:fulllogits_t2",
+    "lm:fp32_t1",
+    "lm2p:fp32_t1",
+    "llamacpp_t1",
+    "llamacpp2p",
+    "cli:lm:x1",
+    "cli:lm:x3",
+    "lm:bf16_t2",
+    "lm:autocast_t2",
+    "lm:int8_all_t2",
+    "lm:fp32_bt2048_t2",
+    "lm:unsorted_t2",
+    "garble:full_noctx",
+    "cli:lmdocs",
 ]
 
 
@@ -503,7 +560,20 @@ def run_stage(stage: str, segs: list[dict], data: Path, tmp: Path, lmppl_python:
         if not Path(lmppl_python).exists():
             return {"error": f"{lmppl_python} missing (see the module docstring)"}
         model = lmppl_model_dir(tmp)
-        return run_child([lmppl_python, str(ROOT / "scripts" / "bench_lmppl_worker.py"), "--model", str(model), "--data", str(data), "--batch", "32", "--threads", "2"])
+        return run_child(
+            [
+                lmppl_python,
+                str(ROOT / "scripts" / "bench_lmppl_worker.py"),
+                "--model",
+                str(model),
+                "--data",
+                str(data),
+                "--batch",
+                "32",
+                "--threads",
+                "2",
+            ]
+        )
     if stage.startswith("cli:"):
         return cli_stage(stage, segs, tmp, cli_segs)
     if stage in ("lm2p:fp32_t1", "llamacpp2p"):
@@ -515,7 +585,18 @@ def run_stage(stage: str, segs: list[dict], data: Path, tmp: Path, lmppl_python:
         for k in range(2):
             f = open(bar / f"out{k}", "w+")
             env = {**os.environ, "BENCH_PART": f"{k}/2"}
-            procs.append((subprocess.Popen(["taskset", "-c", str(k)] + me + [sub, "--data", str(data), "--tmp", str(bar)], stdout=f, stderr=subprocess.DEVNULL, env=env, cwd=ROOT), f))
+            procs.append(
+                (
+                    subprocess.Popen(
+                        ["taskset", "-c", str(k)] + me + [sub, "--data", str(data), "--tmp", str(bar)],
+                        stdout=f,
+                        stderr=subprocess.DEVNULL,
+                        env=env,
+                        cwd=ROOT,
+                    ),
+                    f,
+                )
+            )
         res = []
         for p, f in procs:
             p.wait()
@@ -542,7 +623,9 @@ def run_stage(stage: str, segs: list[dict], data: Path, tmp: Path, lmppl_python:
     return run_child(me + [stage, "--data", str(data), "--tmp", str(tmp)], taskset=taskset)
 
 
-def fmt_row(name: str, desc: str, r: dict, base: dict | None, lmppl: dict | None, segs: list[dict], flops: dict) -> dict:
+def fmt_row(
+    name: str, desc: str, r: dict, base: dict | None, lmppl: dict | None, segs: list[dict], flops: dict
+) -> dict:
     if "error" in r:
         return {"stage": name, "what": desc, "error": r["error"]}
     row = {"stage": name, "what": desc, "n": r.get("n")}
@@ -576,11 +659,25 @@ def fmt_row(name: str, desc: str, r: dict, base: dict | None, lmppl: dict | None
 
 
 def markdown(rows: list[dict]) -> str:
-    cols = [("stage", "row"), ("n", "segments"), ("seg_s", "seg/s"), ("x_lmppl", "× lmppl"), ("x_fp32", "× fp32"), ("tok_s", "tok/s"), ("pct_limit", "% of matmul limit"), ("peak_rss_mb", "peak RSS MB"), ("load_s", "load s"), ("spearman_fp32", "Spearman vs fp32"), ("auc_fluency", "AUC fluency")]
+    cols = [
+        ("stage", "row"),
+        ("n", "segments"),
+        ("seg_s", "seg/s"),
+        ("x_lmppl", "× lmppl"),
+        ("x_fp32", "× fp32"),
+        ("tok_s", "tok/s"),
+        ("pct_limit", "% of matmul limit"),
+        ("peak_rss_mb", "peak RSS MB"),
+        ("load_s", "load s"),
+        ("spearman_fp32", "Spearman vs fp32"),
+        ("auc_fluency", "AUC fluency"),
+    ]
     lines = ["| " + " | ".join(c[1] for c in cols) + " | what |", "|" + "---|" * (len(cols) + 1)]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['stage']} | " + " | ".join("" for _ in cols[1:]) + f" | {r['what']}: **failed** ({r['error']}) |")
+            lines.append(
+                f"| {r['stage']} | " + " | ".join("" for _ in cols[1:]) + f" | {r['what']}: **failed** ({r['error']}) |"
+            )
             continue
         cells = []
         for k, _ in cols:
@@ -679,17 +776,25 @@ def _first_on_tty(argv: list[str], env: dict) -> tuple[float, float, str]:
         head += data if len(head) < 200 else b""
     os.waitpid(pid, 0)
     end = time.perf_counter() - t0
-    return (first if first is not None else end), end, head.decode("utf-8", "replace").replace("\r", "\n").splitlines()[0][:70]
+    return (
+        (first if first is not None else end),
+        end,
+        head.decode("utf-8", "replace").replace("\r", "\n").splitlines()[0][:70],
+    )
 
 
 def startup(repeat: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    subprocess.run([sys.executable, "-c", "import garble; garble.Scorer()"], env=env, check=True, capture_output=True)  # the model cache is warm from here
+    subprocess.run(
+        [sys.executable, "-c", "import garble; garble.Scorer()"], env=env, check=True, capture_output=True
+    )  # the model cache is warm from here
     out: dict = {"machine": machine(), "repeat": repeat}
     for name, code in _STARTUP_SNIPPETS.items():
         vals = []
         for _ in range(repeat):
-            r = subprocess.run([sys.executable, "-c", code, str(SEED)], env=env, capture_output=True, text=True, check=True)
+            r = subprocess.run(
+                [sys.executable, "-c", code, str(SEED)], env=env, capture_output=True, text=True, check=True
+            )
             vals.append(float(r.stdout.strip().splitlines()[-1]))
         out[name] = statistics.median(vals)
         print(f"{name:<40} {out[name]:6.2f} s   (runs: {', '.join(f'{v:.2f}' for v in vals)})", flush=True)
@@ -704,11 +809,23 @@ def startup(repeat: int) -> dict:
             firsts.append(f)
             ends.append(e)
         out[name] = {"first_output": statistics.median(firsts), "end": statistics.median(ends)}
-        print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in ends)})", flush=True)
+        print(
+            f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in ends)})",
+            flush=True,
+        )
     name = "garble rank seed (LM), on a terminal"
-    runs = [_first_on_tty([sys.executable, "-m", "garble", "rank", str(SEED), "--top", "3"], env) for _ in range(repeat)]
-    out[name] = {"first_output": statistics.median(r[0] for r in runs), "end": statistics.median(r[1] for r in runs), "first_line": runs[0][2]}
-    print(f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: {out[name]['first_line']!r}", flush=True)
+    runs = [
+        _first_on_tty([sys.executable, "-m", "garble", "rank", str(SEED), "--top", "3"], env) for _ in range(repeat)
+    ]
+    out[name] = {
+        "first_output": statistics.median(r[0] for r in runs),
+        "end": statistics.median(r[1] for r in runs),
+        "first_line": runs[0][2],
+    }
+    print(
+        f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: {out[name]['first_line']!r}",
+        flush=True,
+    )
     return out
 
 
@@ -733,11 +850,17 @@ def install_check(tmp: Path, spec: str) -> dict:
         before = None
         if first:
             subprocess.run([py, "-m", "pip", "install", "--quiet", first], check=True)
-            before = subprocess.run([py, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=True).stdout.strip()
+            before = subprocess.run(
+                [py, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True, check=True
+            ).stdout.strip()
         t0 = time.perf_counter()
         subprocess.run([py, "-m", "pip", "install", "--quiet", spec], check=True, cwd=ROOT)
         secs = time.perf_counter() - t0
-        pkgs = json.loads(subprocess.run([py, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True).stdout)
+        pkgs = json.loads(
+            subprocess.run(
+                [py, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
+            ).stdout
+        )
         names = {p["name"].lower(): p["version"] for p in pkgs}
         torch_now = names.get("torch")
         out[name] = {
@@ -748,8 +871,12 @@ def install_check(tmp: Path, spec: str) -> dict:
             "nvidia_wheels": sorted(n for n in names if n.startswith(("nvidia-", "cuda-", "triton"))),
             "install_s": round(secs, 1),
         }
-        print(f"{name:<11} pip install {spec}: {out[name]['venv_mb']:,.0f} MB venv, {len(names)} packages, torch {torch_now or 'none'}"
-              + (f" (was {before})" if before else "") + f", nvidia/cuda wheels: {len(out[name]['nvidia_wheels'])}, {secs:.0f} s", flush=True)
+        print(
+            f"{name:<11} pip install {spec}: {out[name]['venv_mb']:,.0f} MB venv, {len(names)} packages, torch {torch_now or 'none'}"
+            + (f" (was {before})" if before else "")
+            + f", nvidia/cuda wheels: {len(out[name]['nvidia_wheels'])}, {secs:.0f} s",
+            flush=True,
+        )
     return out
 
 
@@ -760,15 +887,28 @@ def main() -> None:
     ap.add_argument("--tmp", type=Path, default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--n", type=int, default=2000, help="segments (default 2000)")
     ap.add_argument("--cli-n", type=int, default=2000, help="segments of the --no-lm corpus runs' base file (x1, x10)")
-    ap.add_argument("--slow-n", type=int, default=None, help="segments for the bf16 rows (default: all --n on a CPU with native bf16, else 300: emulated bf16 is slow)")
+    ap.add_argument(
+        "--slow-n",
+        type=int,
+        default=None,
+        help="segments for the bf16 rows (default: all --n on a CPU with native bf16, else 300: emulated bf16 is slow)",
+    )
     ap.add_argument("--only", default=None, help="comma-separated stages (default: all): " + ", ".join(STAGES))
     ap.add_argument("--skip", default="", help="comma-separated stages to leave out")
     ap.add_argument("--lmppl-python", default="/tmp/lmppl-venv/bin/python")
     ap.add_argument("--json", type=Path, default=None, help="write raw results here")
-    ap.add_argument("--render", action="store_true", help="run nothing: print (and --md) the table of the results in --json")
+    ap.add_argument(
+        "--render", action="store_true", help="run nothing: print (and --md) the table of the results in --json"
+    )
     ap.add_argument("--md", type=Path, default=None, help="write the Markdown table here")
-    ap.add_argument("--startup", action="store_true", help="time Scorer(), the seed and the first output instead (see above)")
-    ap.add_argument("--install", action="store_true", help="pip install the [lm] extra into fresh venvs instead: size, torch (see above)")
+    ap.add_argument(
+        "--startup", action="store_true", help="time Scorer(), the seed and the first output instead (see above)"
+    )
+    ap.add_argument(
+        "--install",
+        action="store_true",
+        help="pip install the [lm] extra into fresh venvs instead: size, torch (see above)",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="--startup: runs of each measurement (the median is shown)")
     args = ap.parse_args()
     if args.child:
@@ -804,7 +944,10 @@ def main() -> None:
     need = [s for s in ("matmul", "lm:fp32_t2", "lmppl") if s in stages]
     stages = need + [s for s in stages if s not in need]
     print(f"# {machine()}", flush=True)
-    print(f"# {len(segs)} segments ({len(set(s['text'] for s in segs))} distinct) from {args.data}; work folder {tmp}", flush=True)
+    print(
+        f"# {len(segs)} segments ({len(set(s['text'] for s in segs))} distinct) from {args.data}; work folder {tmp}",
+        flush=True,
+    )
     raw: dict = {}
     if args.json and args.json.exists():
         raw = json.loads(args.json.read_text())
@@ -812,7 +955,9 @@ def main() -> None:
         t0 = time.perf_counter()
         print(f"# running {s} ... (load {os.getloadavg()[0]:.2f})", end="", flush=True)
         raw[s] = run_stage(s, segs, data, tmp, args.lmppl_python, cli_segs)
-        print(f" {time.perf_counter() - t0:.0f}s" + (f" ERROR {raw[s]['error']}" if "error" in raw[s] else ""), flush=True)
+        print(
+            f" {time.perf_counter() - t0:.0f}s" + (f" ERROR {raw[s]['error']}" if "error" in raw[s] else ""), flush=True
+        )
         if args.json:
             args.json.write_text(json.dumps(raw))
     flops = {k: v for k, v in raw.get("matmul", {}).items() if k.endswith("_gflops")}
@@ -824,7 +969,12 @@ def main() -> None:
     table = markdown(rows)
     print(table)
     if args.md:
-        args.md.write_text(f"Machine: {machine()}\n\n" + ("matmul GFLOP/s: " + ", ".join(f"{k[:-7]} {v:.1f}" for k, v in flops.items()) + "\n\n" if flops else "") + table + "\n")
+        args.md.write_text(
+            f"Machine: {machine()}\n\n"
+            + ("matmul GFLOP/s: " + ", ".join(f"{k[:-7]} {v:.1f}" for k, v in flops.items()) + "\n\n" if flops else "")
+            + table
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,16 @@ sys.path.insert(0, str(ROOT))
 from garble.detectors import registry  # noqa: E402
 from garble.eval.data import read_spans, split_of  # noqa: E402
 from garble.eval.source import (  # noqa: E402
-    SOURCE_DETECTORS, alarm_table, corruption_rates, corruption_table, length_tradeoff, mt_rates, mt_table,
-    reference_alarms, tradeoff_table, write_length_prior,
+    SOURCE_DETECTORS,
+    alarm_table,
+    corruption_rates,
+    corruption_table,
+    length_tradeoff,
+    mt_rates,
+    mt_table,
+    reference_alarms,
+    tradeoff_table,
+    write_length_prior,
 )
 
 

@@ -51,7 +51,12 @@ def worse_better_pairs(segs, mqm, is_ref) -> np.ndarray:
     for i, s in enumerate(segs):
         if not is_ref[i]:
             by[(s["doc"], s["seg"])].append(i)
-    pairs = [(a, b) if mqm[a] > mqm[b] else (b, a) for idx in by.values() for a, b in itertools.combinations(idx, 2) if mqm[a] != mqm[b]]
+    pairs = [
+        (a, b) if mqm[a] > mqm[b] else (b, a)
+        for idx in by.values()
+        for a, b in itertools.combinations(idx, 2)
+        if mqm[a] != mqm[b]
+    ]
     return np.array(pairs)
 
 
@@ -80,7 +85,9 @@ def main() -> None:
 
     def row(name, score):
         lauc = binned_auc(score[fm], c["flu"][fm] > 0, bins[fm], weighted=True)
-        print(f"{name:44s} pairwise {pairwise(score, pairs):.3f}  len-ctrl AUC {lauc:.3f}  P@5/doc {precision_at_k(score, c['major'] > 0, groups, 5):.3f}")
+        print(
+            f"{name:44s} pairwise {pairwise(score, pairs):.3f}  len-ctrl AUC {lauc:.3f}  P@5/doc {precision_at_k(score, c['major'] > 0, groups, 5):.3f}"
+        )
 
     print(f"{len(segs)} segments, {len(pairs)} worse/better pairs, {len(keys)} features: {', '.join(keys)}")
     for k in ("lm_mean", "lm_total", "log_chars"):
@@ -88,7 +95,9 @@ def main() -> None:
     for cost in (0.01, 1.0, 100.0):
         w_pair = fit_pairs(diff, LogisticRegression(C=cost, max_iter=3000, fit_intercept=False)).coef_[0]
         onehot = np.eye(5)[bins]
-        w_flu = LogisticRegression(C=cost, max_iter=3000).fit(np.c_[x, onehot][fm], c["flu"][fm] > 0).coef_[0][: x.shape[1]]
+        w_flu = (
+            LogisticRegression(C=cost, max_iter=3000).fit(np.c_[x, onehot][fm], c["flu"][fm] > 0).coef_[0][: x.shape[1]]
+        )
         w_major = LogisticRegression(C=cost, max_iter=3000).fit(x, c["major"] > 0).coef_[0]
         print(f"in-sample ceiling, C={cost:g} (each metric with its own fit on the test rows):")
         row("  pairwise fit", x @ w_pair)
@@ -99,7 +108,9 @@ def main() -> None:
         ("linear", lambda: LogisticRegression(C=1.0, max_iter=3000, fit_intercept=False)),
         ("boosted trees", lambda: HistGradientBoostingClassifier(max_iter=200, max_depth=3, learning_rate=0.05)),
     ):
-        accs = [np.mean(fit_pairs(diff[fold != f], make()).predict_proba(diff[fold == f])[:, 1] > 0.5) for f in range(5)]
+        accs = [
+            np.mean(fit_pairs(diff[fold != f], make()).predict_proba(diff[fold == f])[:, 1] > 0.5) for f in range(5)
+        ]
         print(f"5-fold CV over source segments, {name} pair model: pairwise {np.mean(accs):.3f}")
 
 

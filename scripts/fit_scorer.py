@@ -89,7 +89,12 @@ def main(argv=None) -> int:
     ap.add_argument("--head", type=Path, default=None, help="error-model head (default: the one in --streams)")
     ap.add_argument("--out", type=Path, default=ROOT / "out")
     ap.add_argument("--per-kind", type=int, default=70)
-    ap.add_argument("--seed", type=Path, default=ROOT.parent / "shared" / "seed" / "article.txt", help="the seed article whose named artifacts must rank in the top 5")
+    ap.add_argument(
+        "--seed",
+        type=Path,
+        default=ROOT.parent / "shared" / "seed" / "article.txt",
+        help="the seed article whose named artifacts must rank in the top 5",
+    )
     args = ap.parse_args(argv)
     t0 = time.time()
     log = lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True)  # noqa: E731
@@ -99,11 +104,16 @@ def main(argv=None) -> int:
     # the combiner is fitted on the MQM segments scored with their sources (the source-aware detectors
     # fire there and get learned weights; without a source their features are simply absent); the
     # held-out tables and guard rails are on the segments scored without sources, as most input comes
-    segs_src, synth, splits = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof, with_sources=True)
+    segs_src, synth, splits = frozen_features(
+        args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof, with_sources=True
+    )
     segs = frozen_features(args.eval_dir, args.streams, head, per_kind=args.per_kind, log=log, p_override=oof)[0]
     from garble.detectors import all_detectors
 
-    seen = sorted({k[4:] for s in segs_src for k in s.x if k.startswith("det:")} | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")})
+    seen = sorted(
+        {k[4:] for s in segs_src for k in s.x if k.startswith("det:")}
+        | {k[4:] for r in synth for x in [r.clean_x, *r.corrupt_xs] for k in x if k.startswith("det:")}
+    )
     # every registered detector gets a weight: one that never fires in the training data keeps its prior
     dets = sorted({d.name for d in all_detectors()} | set(seen))
     log(f"detectors: {dets}; seen firing in the training data: {seen}")
@@ -113,11 +123,16 @@ def main(argv=None) -> int:
 
     accept, state = seed_check(seen, head, args.seed, log)
     fits = {}
-    for name, cont, tf in (("full", CONT, lambda x: x), ("no_error_model", tuple(k for k in CONT if k not in ERR), drop_err)):
+    for name, cont, tf in (
+        ("full", CONT, lambda x: x),
+        ("no_error_model", tuple(k for k in CONT if k not in ERR), drop_err),
+    ):
         log(f"choosing the {name} combiner")
         fit_segs = [type(s)(s.row, tf(s.x), s.lm, s.findings, s.doc_index) for s in segs_src]
         s2 = [type(s)(s.row, tf(s.x), s.lm, s.findings, s.doc_index) for s in segs]
-        y2 = [type(r)(**{**vars(r), "clean_x": tf(r.clean_x), "corrupt_xs": [tf(x) for x in r.corrupt_xs]}) for r in synth]
+        y2 = [
+            type(r)(**{**vars(r), "clean_x": tf(r.clean_x), "corrupt_xs": [tf(x) for x in r.corrupt_xs]}) for r in synth
+        ]
         fit, cfg, table = choose_and_fit(fit_segs, y2, splits, dets, cont=cont, log=log, accept=accept)
         cfg["unseen_detector_factor"] = state["factor"]
         train = select_split(fit_segs, "train")
@@ -139,7 +154,21 @@ def main(argv=None) -> int:
     )
     ne = fits["no_error_model"]
     w_ne = to_weights(ne[0], ne[3], ne[4], ne[5], src + " (without the error-model features)")
-    w = to_weights(fit, a, b, b0, src, extra={"fit": {"date": date, "config": cfg, "cv": sorted(table, key=lambda r: -r["cv"])[:5], "no_error_model_config": ne[1]}})
+    w = to_weights(
+        fit,
+        a,
+        b,
+        b0,
+        src,
+        extra={
+            "fit": {
+                "date": date,
+                "config": cfg,
+                "cv": sorted(table, key=lambda r: -r["cv"])[:5],
+                "no_error_model_config": ne[1],
+            }
+        },
+    )
     w.no_error_model = w_ne
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scorer.json").write_text(json.dumps(w.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -148,7 +177,13 @@ def main(argv=None) -> int:
     test_syn = [r for r, sp in zip(y2, splits) if sp == "test"]
     recs = check_records(test, test_syn)
     with gzip.open(args.out / "scorer_check.json.gz", "wt", encoding="utf-8") as fh:
-        json.dump({"about": "held-out features (test talks of mqm_ted_zhen, test-split synthetic pairs) for tests/test_guard_rails.py; written by scripts/fit_scorer.py", **recs}, fh)
+        json.dump(
+            {
+                "about": "held-out features (test talks of mqm_ted_zhen, test-split synthetic pairs) for tests/test_guard_rails.py; written by scripts/fit_scorer.py",
+                **recs,
+            },
+            fh,
+        )
     ok = print_held_out(w, recs, test, test_syn)
     print(f"\nwrote {args.out / 'scorer.json'} and {args.out / 'scorer_check.json.gz'}")
     return 0 if ok else 1

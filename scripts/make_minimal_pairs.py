@@ -30,13 +30,19 @@ def main(argv=None) -> int:
     ap.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
     ap.add_argument("--split", default="test", choices=["test", "train", "all"])
     ap.add_argument("--per-kind", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=1, help="1: other corruptions than the synthetic pairs of garble eval (seed 0)")
+    ap.add_argument(
+        "--seed", type=int, default=1, help="1: other corruptions than the synthetic pairs of garble eval (seed 0)"
+    )
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
     rows = read_annotated(args.eval_dir / "mqm_ted_zhen.tsv")
     clean = read_clean(args.eval_dir / "clean_en.tsv")
     # one sentence per unit (clean_en.tsv holds paragraphs): a minimal pair is two sentences
-    src = [(d, [u.text for t in texts for u in segment(t)]) for d, texts, s in synthetic_sources(rows, clean) if args.split == "all" or s == args.split]
+    src = [
+        (d, [u.text for t in texts for u in segment(t)])
+        for d, texts, s in synthetic_sources(rows, clean)
+        if args.split == "all" or s == args.split
+    ]
     pairs = minimal_pairs(src, ALL_TYPES, per_kind=args.per_kind, seed=args.seed)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as fh:

@@ -74,8 +74,15 @@ def samples(text: str) -> list[Sample]:
 
 def run(sample: Sample) -> str:
     """The sample command's standard output (first ``head`` lines), run from the repository root."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_COLOR": "1", "COLUMNS": "100"}
-    r = subprocess.run([sys.executable, "-m", "garble", *sample.argv, "--quiet"], cwd=ROOT, capture_output=True, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "NO_COLOR": "1",
+        "COLUMNS": "100",
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "garble", *sample.argv, "--quiet"], cwd=ROOT, capture_output=True, text=True, env=env
+    )
     if r.returncode != 0:
         raise SystemExit(f"`{sample.command}` failed (exit {r.returncode}): {r.stderr.strip()}")
     lines = r.stdout.splitlines()

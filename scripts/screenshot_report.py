@@ -21,19 +21,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=Path, default=ROOT.parent / "shared" / "seed" / "article.txt", help="document to render (default: the seed article)")
+    ap.add_argument(
+        "--seed",
+        type=Path,
+        default=ROOT.parent / "shared" / "seed" / "article.txt",
+        help="document to render (default: the seed article)",
+    )
     ap.add_argument("--lm", action="store_true", help="score with the default language model too (slower; needs torch)")
     ap.add_argument("--html", type=Path, default=None, help="write the HTML here (default: a temporary directory)")
-    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "report.png", help="screenshot path (default: docs/report.png)")
+    ap.add_argument(
+        "--png", type=Path, default=ROOT / "docs" / "report.png", help="screenshot path (default: docs/report.png)"
+    )
     ap.add_argument("--chromium", default="/usr/bin/chromium", help="Chromium executable")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=1600)
-    ap.add_argument("--focus", type=int, default=1, help="press 'j' this many times before the screenshot (select a unit)")
+    ap.add_argument(
+        "--focus", type=int, default=1, help="press 'j' this many times before the screenshot (select a unit)"
+    )
     args = ap.parse_args(argv)
 
     import garble

@@ -32,12 +32,21 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "tagger")
     ap.add_argument("--model", default=None, help="HF causal LM name or path (default: SmolLM2-135M-Instruct)")
     ap.add_argument("--dtype", default="bfloat16")
-    ap.add_argument("--per-kind", type=int, default=70, help="synthetic pairs per error type, train split (test split: 40%% of it)")
+    ap.add_argument(
+        "--per-kind", type=int, default=70, help="synthetic pairs per error type, train split (test split: 40%% of it)"
+    )
     ap.add_argument("--hidden-units", type=int, default=0, help="0: logistic head; N: one hidden layer of N units")
     args = ap.parse_args(argv)
     t0 = time.time()
     if args.stage in ("extract", "all"):
-        extract_all(args.eval_dir, args.out, model=args.model, dtype=args.dtype, per_kind=args.per_kind, log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True))
+        extract_all(
+            args.eval_dir,
+            args.out,
+            model=args.model,
+            dtype=args.dtype,
+            per_kind=args.per_kind,
+            log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
+        )
     if args.stage == "threshold":  # re-choose the finding threshold of an existing head (its card), out of fold
         from garble.errormodel import choose_threshold, out_of_fold_p
         from garble.lm import DEFAULT_MODEL
@@ -49,7 +58,10 @@ def main(argv=None) -> int:
         thr, table = choose_threshold(args.eval_dir, args.out, head, p_mqm=oof["mqm"])
         head.card.pop("finding_threshold_train_talks", None)
         head.card["finding_threshold"] = thr
-        head.card["finding_threshold_train_talks_out_of_fold"] = {str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in table.items()}
+        head.card["finding_threshold_train_talks_out_of_fold"] = {
+            str(k): {kk: (round(vv, 4) if isinstance(vv, float) else vv) for kk, vv in v.items()}
+            for k, v in table.items()
+        }
         head.save(path)
         print(f"finding threshold {thr} written to {path.with_suffix('.json')}")
     if args.stage == "seed-cache":
@@ -57,9 +69,17 @@ def main(argv=None) -> int:
         from garble.eval.cache import make_cached_lm
 
         lm = make_cached_lm(args.model, dtype=args.dtype)
-        print(f"stored {seed_stream_cache(args.eval_dir, args.out, lm, per_kind=args.per_kind)} streams under {lm.path.parent / 'streams'}")
+        print(
+            f"stored {seed_stream_cache(args.eval_dir, args.out, lm, per_kind=args.per_kind)} streams under {lm.path.parent / 'streams'}"
+        )
     if args.stage in ("train", "all"):
-        train_head(args.out, model=args.model, hidden_units=args.hidden_units, eval_dir=args.eval_dir, log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True))
+        train_head(
+            args.out,
+            model=args.model,
+            hidden_units=args.hidden_units,
+            eval_dir=args.eval_dir,
+            log=lambda m: print(f"[{time.time() - t0:7.1f}s] {m}", flush=True),
+        )
     return 0
 
 

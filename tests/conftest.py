@@ -54,7 +54,17 @@ def tiny_model_dir(tmp_path_factory):
     tok_dir, _ = resolve_model(None)  # the cached SmolLM2 directory: its tokenizer
     tok = AutoTokenizer.from_pretrained(tok_dir)
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
     model = LlamaForCausalLM(cfg)
     d = tmp_path_factory.mktemp("tiny-llama")
     model.save_pretrained(d)

@@ -10,7 +10,9 @@ from garble.detectors import Detector, all_detectors, registry
 
 def test_detectors_alone_rank_a_repetition_first():
     s = garble.Scorer(model=False)
-    r = s.score_document("The weather was calm all day. It was fine and it was fine, said the pilot.\n\nWe landed at noon.")
+    r = s.score_document(
+        "The weather was calm all day. It was fine and it was fine, said the pilot.\n\nWe landed at noon."
+    )
     top = r.ranked()[0]
     assert "It was fine and it was fine" in top.text
     assert top.rank == 1 and top.findings
@@ -18,7 +20,7 @@ def test_detectors_alone_rank_a_repetition_first():
     assert sorted(u.rank for u in r) == list(range(1, len(r) + 1))
     for f in r.findings:  # finding offsets are document offsets inside their unit
         u = next(u for u in r if u.start <= f.start < u.end)
-        assert r.text[f.start:f.end] in u.text
+        assert r.text[f.start : f.end] in u.text
 
 
 def test_score_units_keeps_units_and_offsets():
@@ -27,7 +29,7 @@ def test_score_units_keeps_units_and_offsets():
     r = s.score_units(units)
     assert [u.text for u in r] == units
     for u in r:
-        assert r.text[u.start:u.end] == u.text
+        assert r.text[u.start : u.end] == u.text
     assert r.ranked()[0].text == "Second line has the the odd word."
 
 

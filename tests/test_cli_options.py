@@ -11,8 +11,15 @@ from garble.errors import UsageError
 
 def test_kwargs_are_the_plain_scorer_arguments():
     kw = ScorerOptions(no_lm=True, model="m", weights="w.json", detectors="repetition, encoding", unit="line").kwargs()
-    assert kw == {"model": False, "device": "auto", "detectors": ["repetition", "encoding"], "weights": "w.json",
-                  "unit": "line", "context": True, "dtype": "auto"}
+    assert kw == {
+        "model": False,
+        "device": "auto",
+        "detectors": ["repetition", "encoding"],
+        "weights": "w.json",
+        "unit": "line",
+        "context": True,
+        "dtype": "auto",
+    }
     assert ScorerOptions(model="m").kwargs()["model"] == "m" and ScorerOptions().kwargs()["detectors"] is None
     assert "repetition" not in ScorerOptions(exclude="repetition").kwargs()["detectors"]
     with pytest.raises(UsageError, match="unknown detector 'nope'"):

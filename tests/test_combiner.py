@@ -32,7 +32,9 @@ def test_a_ranker_learns_the_feature_that_orders_the_pairs_and_respects_the_leng
         c = rng.uniform(20, 200)
         xs += [_x(m + 1.0, c * 0.8), _x(m, c)]  # the worse one: more surprising and shorter
         pairs.append((len(xs) - 2, len(xs) - 1))
-    fit = fit_ranker(xs, {"mt": pairs}, {"mt": 1.0}, [], C=1.0, cont=("lm_mean", "log_chars"), len_bounds=(-math.inf, 0.0))
+    fit = fit_ranker(
+        xs, {"mt": pairs}, {"mt": 1.0}, [], C=1.0, cont=("lm_mean", "log_chars"), len_bounds=(-math.inf, 0.0)
+    )
     w = dict(zip(fit.design.names, fit.coef))
     assert w["lm_mean"] > 1.0
     assert w["log_chars"] <= 0.0  # the bound holds (here the data wants it negative anyway)
@@ -63,7 +65,11 @@ def _synth(kind, clean_x, bad_xs, context=True):
 
 
 def test_synthetic_pairs_skip_clean_units_a_detector_already_flags():
-    rs = [_synth("a", _x(3.0), [_x(4.0)]), _synth("b", _x(3.0, det=0.5), [_x(4.0)]), _synth("c", _x(3.0), [_x(4.0), _x(5.0)], context=False)]
+    rs = [
+        _synth("a", _x(3.0), [_x(4.0)]),
+        _synth("b", _x(3.0, det=0.5), [_x(4.0)]),
+        _synth("c", _x(3.0), [_x(4.0), _x(5.0)], context=False),
+    ]
     xs, pairs = synthetic_xs(rs)
     assert len(pairs["synthetic"]) == 1 and len(pairs["minimal"]) == 2
     assert all(xs[a]["lm_mean"] > xs[b]["lm_mean"] for a, b in pairs["synthetic"] + pairs["minimal"])
@@ -77,7 +83,19 @@ def _records(flip: bool):
             mqm = rng.choice([0, 0, 1, 5])
             m = 3.0 + 0.3 * mqm + rng.uniform(-0.2, 0.2)
             chars = rng.randint(30, 200)
-            segs.append({"x": _x(m, chars), "system": f"s{system}", "doc": "t", "seg": seg, "is_ref": 0, "mqm": mqm, "major": int(mqm >= 5), "flu": int(mqm >= 5), "chars": chars})
+            segs.append(
+                {
+                    "x": _x(m, chars),
+                    "system": f"s{system}",
+                    "doc": "t",
+                    "seg": seg,
+                    "is_ref": 0,
+                    "mqm": mqm,
+                    "major": int(mqm >= 5),
+                    "flu": int(mqm >= 5),
+                    "chars": chars,
+                }
+            )
     for k in range(60):
         pairs.append({"kind": "k", "context": k % 2 == 0, "clean": _x(3.0), "bad": [_x(3.5)]})
     return {"segments": segs, "pairs": pairs}
@@ -107,7 +125,12 @@ def _shipped():
 #: 2026-12-03, garble / baseline: MQM pairwise 0.507 / LM mean 0.524, synthetic in context 0.920 /
 #: LM mean 0.934, minimal pairs 0.895 / LM mean 0.918, MQM length-controlled AUC 0.556 / LM total 0.583.
 #: Every rail against length, and against LM total surprisal on the minimal pairs, holds.
-KNOWN_GAPS = ("mqm pairwise: garble", "synthetic (in context): garble", "minimal pairs (alone): garble", "mqm len-ctrl AUC: garble")
+KNOWN_GAPS = (
+    "mqm pairwise: garble",
+    "synthetic (in context): garble",
+    "minimal pairs (alone): garble",
+    "mqm len-ctrl AUC: garble",
+)
 
 
 def test_the_shipped_weights_beat_their_parts_on_held_out_data():
@@ -123,7 +146,10 @@ def test_the_shipped_weights_beat_their_parts_on_held_out_data():
     assert w.no_error_model is not None and not any(k.startswith("err_") for k in w.no_error_model.features)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 open: the shipped combiner is below LM mean/total surprisal on four held-out guard rails")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 open: the shipped combiner is below LM mean/total surprisal on four held-out guard rails",
+)
 def test_the_shipped_weights_keep_every_guard_rail():
     w, recs = _shipped()
     assert guard_rails(w, recs)["ok"]
@@ -136,8 +162,16 @@ def _garble(*args):
 def test_eval_pairs_reports_rates_per_type(tmp_path):
     p = tmp_path / "pairs.jsonl"
     items = [
-        {"good": "The report is ready for the meeting.", "bad": "The report is is ready for the meeting.", "type": "duplicated_word"},
-        {"good": "We met them in Paris last year.", "bad": "We met them in Paris last year and last year.", "type": "repetition"},
+        {
+            "good": "The report is ready for the meeting.",
+            "bad": "The report is is ready for the meeting.",
+            "type": "duplicated_word",
+        },
+        {
+            "good": "We met them in Paris last year.",
+            "bad": "We met them in Paris last year and last year.",
+            "type": "repetition",
+        },
     ]
     p.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
     r = _garble("eval", "pairs", str(p), "--no-lm", "-f", "json")

@@ -215,7 +215,9 @@ def test_every_input_record_once_in_order(tmp_path, scorer):
     out = tmp_path / "out.jsonl"
     summary = score_corpus([t, j], out, scorer, batch_size=2, progress=False)
     rows = lines_of(out)
-    assert [(r["source"], r["line"]) for r in rows] == [(str(t), 1), (str(t), 2), (str(t), 3)] + [(str(j), i) for i in range(1, 5)]
+    assert [(r["source"], r["line"]) for r in rows] == [(str(t), 1), (str(t), 2), (str(t), 3)] + [
+        (str(j), i) for i in range(1, 5)
+    ]
     assert list(rows[0]) == ["source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error"]
     assert summary.records == 7 and summary.errors == 3 and summary.scored == 4
     for r in rows:
@@ -294,7 +296,18 @@ def test_parquet_in_and_out(tmp_path, scorer):
             assert r["lm"] is None
         assert {k: v for k, v in r.items() if k != "lm"} == {k: v for k, v in w.items() if k != "lm"}
     assert pa_out.read_bytes() == pa_out2.read_bytes()
-    assert pq.read_schema(pa_out).names == ["source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error"]
+    assert pq.read_schema(pa_out).names == [
+        "source",
+        "id",
+        "line",
+        "doc",
+        "text",
+        "score",
+        "rank",
+        "findings",
+        "lm",
+        "error",
+    ]
 
 
 def test_compressed_jsonl_output(tmp_path, scorer):
@@ -381,7 +394,11 @@ def test_lm_is_called_once_per_chunk_and_matches_score_units(tmp_path, grouped):
 @pytest.mark.lm
 def test_real_lm_matches_score_units(tmp_path, lm_scorer):
     p = tmp_path / "a.jsonl"
-    write_jsonl(p, [{"doc": f"d{i // 4}", "text": SENTENCES[i % len(SENTENCES)]} for i in range(8)] + [{"doc": "d2", "text": "The the report is is ready."}])
+    write_jsonl(
+        p,
+        [{"doc": f"d{i // 4}", "text": SENTENCES[i % len(SENTENCES)]} for i in range(8)]
+        + [{"doc": "d2", "text": "The the report is is ready."}],
+    )
     out = tmp_path / "o.jsonl"
     score_corpus([p], out, lm_scorer, doc_field="doc", batch_size=4, progress=False)
     rows = lines_of(out)
@@ -442,10 +459,15 @@ class InterruptingScorer(garble.Scorer):
         return super().score_units(units, doc_id)
 
 
-@pytest.mark.parametrize("out_name,grouped", [("o.jsonl", False), ("o.jsonl", True), ("o.parquet", True), ("o.jsonl.gz", False)])
+@pytest.mark.parametrize(
+    "out_name,grouped", [("o.jsonl", False), ("o.jsonl", True), ("o.parquet", True), ("o.jsonl.gz", False)]
+)
 def test_resume_after_interrupt_is_byte_identical(tmp_path, scorer, out_name, grouped):
     src = tmp_path / "a.jsonl"
-    write_jsonl(src, [{"doc": f"d{i // 6}", "text": SENTENCES[i % len(SENTENCES)] if i % 11 else ""} for i in range(90)] + ["{bad"])
+    write_jsonl(
+        src,
+        [{"doc": f"d{i // 6}", "text": SENTENCES[i % len(SENTENCES)] if i % 11 else ""} for i in range(90)] + ["{bad"],
+    )
     opts = dict(doc_field="doc" if grouped else None, batch_size=10, progress=False)
     clean = tmp_path / ("clean-" + out_name)
     score_corpus([src], clean, scorer, **opts)
@@ -490,7 +512,11 @@ def test_interrupted_while_publishing(tmp_path, scorer, monkeypatch, out_name):
     if out_name.endswith(".parquet"):
         monkeypatch.setattr(output, "jsonl_to_parquet", lambda *a: (_ for _ in ()).throw(Interrupt()))
     else:
-        monkeypatch.setattr(output.os, "replace", lambda a, b: (_ for _ in ()).throw(Interrupt()) if a.endswith(".garble-partial") else os.rename(a, b))
+        monkeypatch.setattr(
+            output.os,
+            "replace",
+            lambda a, b: (_ for _ in ()).throw(Interrupt()) if a.endswith(".garble-partial") else os.rename(a, b),
+        )
     with pytest.raises(Interrupt):
         score_corpus([src], out, scorer, batch_size=7, progress=False)
     monkeypatch.undo()
@@ -504,7 +530,9 @@ def test_a_checkpoint_without_its_partial_output_starts_over(tmp_path, scorer):
     src = corpus_txt(tmp_path / "a.txt", 30)
     out = tmp_path / "o.jsonl"
     with pytest.raises(Interrupt):
-        score_corpus([src], out, InterruptingScorer(12, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+        score_corpus(
+            [src], out, InterruptingScorer(12, model=False), batch_size=5, progress=False, checkpoint_seconds=0
+        )
     os.unlink(partial_path(out))
     warnings = []
     summary = score_corpus([src], out, scorer, batch_size=5, progress=False, warn=warnings.append)
@@ -515,7 +543,9 @@ def test_changed_inputs_or_options_refuse_to_resume(tmp_path, scorer):
     src = corpus_txt(tmp_path / "a.txt", 50)
     out = tmp_path / "o.jsonl"
     with pytest.raises(Interrupt):
-        score_corpus([src], out, InterruptingScorer(20, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+        score_corpus(
+            [src], out, InterruptingScorer(20, model=False), batch_size=5, progress=False, checkpoint_seconds=0
+        )
     with pytest.raises(UsageError, match="--batch-size") as e:
         score_corpus([src], out, scorer, batch_size=6, progress=False)
     assert "--restart" in str(e.value)
@@ -538,7 +568,15 @@ def test_cli_killed_and_rerun_is_byte_identical(tmp_path):
     n = 1500
     src = corpus_txt(tmp_path / "in.txt", n)
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    base = _garble_score_cmd() + [str(src), "--no-lm", "--detectors", "repetition,punctuation", "--batch-size", "10", "--quiet"]
+    base = _garble_score_cmd() + [
+        str(src),
+        "--no-lm",
+        "--detectors",
+        "repetition,punctuation",
+        "--batch-size",
+        "10",
+        "--quiet",
+    ]
 
     clean = tmp_path / "clean.jsonl"  # checkpoints once a second (the default); they do not change the output
     r = subprocess.run(base + ["-o", str(clean)], env=env, capture_output=True, text=True, timeout=300)
@@ -573,14 +611,22 @@ def test_cli_killed_and_rerun_is_byte_identical(tmp_path):
 def test_cli_errors_are_one_line_with_exit_codes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = _garble_score_cmd()
-    r = subprocess.run(cmd + [str(tmp_path / "missing.txt"), "-o", str(tmp_path / "o.jsonl"), "--no-lm"], env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        cmd + [str(tmp_path / "missing.txt"), "-o", str(tmp_path / "o.jsonl"), "--no-lm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 3 and r.stderr.strip() == f"garble: error: {tmp_path / 'missing.txt'}: no such file"
     p = tmp_path / "a.parquet"
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"seg": ["x"]}), p)
-    r = subprocess.run(cmd + [str(p), "-o", str(tmp_path / "o.jsonl"), "--no-lm"], env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        cmd + [str(p), "-o", str(tmp_path / "o.jsonl"), "--no-lm"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 3 and "no text column 'text'" in r.stderr and str(p) in r.stderr
 
 
@@ -611,14 +657,26 @@ def test_a_resumed_run_says_where_it_resumes(tmp_path, scorer, capsys):
     src = corpus_txt(tmp_path / "a.txt", 30)
     out = tmp_path / "o.jsonl"
     with pytest.raises(Interrupt):
-        score_corpus([src], out, InterruptingScorer(12, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+        score_corpus(
+            [src], out, InterruptingScorer(12, model=False), batch_size=5, progress=False, checkpoint_seconds=0
+        )
     capsys.readouterr()
     summary = score_corpus([src], out, scorer, batch_size=5, progress=True)
     err = capsys.readouterr().err
     assert summary.resumed == 10
-    assert f"garble: resuming at record 11 (10 done by an earlier run, checkpointed in {state_path(out)})" in err.splitlines()
+    assert (
+        f"garble: resuming at record 11 (10 done by an earlier run, checkpointed in {state_path(out)})"
+        in err.splitlines()
+    )
     with pytest.raises(Interrupt):
-        score_corpus([src], tmp_path / "p.jsonl", InterruptingScorer(2, model=False), batch_size=5, progress=False, checkpoint_seconds=0)
+        score_corpus(
+            [src],
+            tmp_path / "p.jsonl",
+            InterruptingScorer(2, model=False),
+            batch_size=5,
+            progress=False,
+            checkpoint_seconds=0,
+        )
     score_corpus([src], tmp_path / "p.jsonl", scorer, batch_size=5, progress=False)  # progress=False (--quiet): no line
     assert "resuming" not in capsys.readouterr().err
 
@@ -636,7 +694,15 @@ def test_the_total_of_small_inputs_is_counted_before_the_bar_starts(tmp_path):
 def test_a_document_whose_records_are_not_consecutive_is_an_error_naming_the_line(tmp_path):
     s = garble.Scorer(model=False)
     p = tmp_path / "a.jsonl"
-    write_jsonl(p, [{"doc": "d1", "text": "One."}, {"doc": "d1", "text": "Two."}, {"doc": "d2", "text": "Three."}, {"doc": "d1", "text": "Four."}])
+    write_jsonl(
+        p,
+        [
+            {"doc": "d1", "text": "One."},
+            {"doc": "d1", "text": "Two."},
+            {"doc": "d2", "text": "Three."},
+            {"doc": "d1", "text": "Four."},
+        ],
+    )
     with pytest.raises(InputError) as e:
         score_corpus([p], tmp_path / "o.jsonl", s, doc_field="doc", progress=False)
     assert e.value.line == 4 and str(p) in str(e.value.path) and "appears again" in str(e.value)

@@ -44,16 +44,38 @@ def _eval_texts() -> list[str]:
 EVAL_TEXTS = _eval_texts()
 
 FURNITURE = [
-    "Leave a Reply", "Your email address will not be published.", "Required fields are marked *",
-    "Photo: Jane Roe / Example Agency / Other Agency", "Photo credit: Jane Roe", "Picture: John Doe/Getty Images",
-    "See also  Ten things to know about the budget / Who pays more?", "Related: Council raises parking fees",
-    "Read more: Why taxes are going up", "Advertisement", "Share this article", "Facebook Twitter WhatsApp Email",
-    "Click here to read the full report.", "Subscribe to our newsletter", "5 min read", "Updated: 12:15",
+    "Leave a Reply",
+    "Your email address will not be published.",
+    "Required fields are marked *",
+    "Photo: Jane Roe / Example Agency / Other Agency",
+    "Photo credit: Jane Roe",
+    "Picture: John Doe/Getty Images",
+    "See also  Ten things to know about the budget / Who pays more?",
+    "Related: Council raises parking fees",
+    "Read more: Why taxes are going up",
+    "Advertisement",
+    "Share this article",
+    "Facebook Twitter WhatsApp Email",
+    "Click here to read the full report.",
+    "Subscribe to our newsletter",
+    "5 min read",
+    "Updated: 12:15",
     "We use cookies to improve your experience. By continuing to use this site, you agree.",
-    "Posted by Jane Roe on May 3, 2021", "© 2021 Example Media. All rights reserved.", "(Photo: Reuters)",
-    "By John Smith, Reuters", "Tags: budget, council", "Home » News » Budget", "12.05.2021", "Monday, 3 May 2021, 12:15 pm",
-    "The post Budget news appeared first on Example.", "Listen to this article", "ſee alſo: more", "İmage credit: X",
-    "\u212aeywords: a, b", "Sign up for our daily newsletter today.", "Download our free app now!",
+    "Posted by Jane Roe on May 3, 2021",
+    "© 2021 Example Media. All rights reserved.",
+    "(Photo: Reuters)",
+    "By John Smith, Reuters",
+    "Tags: budget, council",
+    "Home » News » Budget",
+    "12.05.2021",
+    "Monday, 3 May 2021, 12:15 pm",
+    "The post Budget news appeared first on Example.",
+    "Listen to this article",
+    "ſee alſo: more",
+    "İmage credit: X",
+    "\u212aeywords: a, b",
+    "Sign up for our daily newsletter today.",
+    "Download our free app now!",
 ]
 
 
@@ -113,9 +135,13 @@ def test_urlish_required_strings(text):
 def test_places_required_strings():
     det = PlaceContradiction(located_in=True)
     texts = EVAL_TEXTS + [
-        "allow the army to strike Pakistani targets on Indian soil.", "Russian cities on Ukrainian territory",
-        "Iranian military targets ON SYRIAN SOIL", "Turkish towns in Greece", "Russian villages deep inside Ukraine",
-        "Pakistani targets on India's territory", "Russian cities on the territory of Ukraine",
+        "allow the army to strike Pakistani targets on Indian soil.",
+        "Russian cities on Ukrainian territory",
+        "Iranian military targets ON SYRIAN SOIL",
+        "Turkish towns in Greece",
+        "Russian villages deep inside Ukraine",
+        "Pakistani targets on India's territory",
+        "Russian cities on the territory of Ukraine",
     ]
     for rx in (det._soil_re, det._territory_of_re, det._in_re):
         needs = det._needs[rx.pattern]
@@ -146,7 +172,10 @@ def test_boilerplate_prefilter_finds_the_same():
 
 # -- StringFinder -----------------------------------------------------------------------------
 @FAST
-@given(st.lists(st.text(alphabet="abc .", min_size=1, max_size=4), min_size=1, max_size=12), st.text(alphabet="abc .", max_size=40))
+@given(
+    st.lists(st.text(alphabet="abc .", min_size=1, max_size=4), min_size=1, max_size=12),
+    st.text(alphabet="abc .", max_size=40),
+)
 def test_string_finder_is_in(strings, text):
     assert StringFinder(strings)(text) == {s for s in strings if s in text}
 
@@ -158,7 +187,9 @@ PUNCT_TEXT = st.text(alphabet="aZb1 .,;!?:”\"')]\t\u00a0’Éé_", max_size=25
 @FAST
 @given(PUNCT_TEXT)
 def test_punctuation_hints(text):
-    if any(rx.search(text) for rx in (punctuation._GLUED_STOP, punctuation._GLUED_COMMA, punctuation._GLUED_AFTER_CLOSER)):
+    if any(
+        rx.search(text) for rx in (punctuation._GLUED_STOP, punctuation._GLUED_COMMA, punctuation._GLUED_AFTER_CLOSER)
+    ):
         assert punctuation._GLUED_HINT.search(text)
     if punctuation._SPACE_BEFORE.search(text):
         assert punctuation._SPACE_BEFORE_HINT.search(text)

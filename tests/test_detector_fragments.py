@@ -27,10 +27,18 @@ def test_registered():
     "text, kind, span",
     [
         ("The minister resigned on Monday. According to local reports.", "pp_fragment", "According to local reports."),
-        ("Prices rose sharply last year. Despite the government's efforts.", "pp_fragment", "Despite the government's efforts."),
+        (
+            "Prices rose sharply last year. Despite the government's efforts.",
+            "pp_fragment",
+            "Despite the government's efforts.",
+        ),
         ("He walked out of the hearing. With his lawyer.", "pp_fragment", "With his lawyer."),
         ("Officials confirmed the new figures on Friday. Ministry of Defence.", "verbless", "Ministry of Defence."),
-        ("The company said it would appeal the ruling. A spokesman for the firm.", "verbless", "A spokesman for the firm."),
+        (
+            "The company said it would appeal the ruling. A spokesman for the firm.",
+            "verbless",
+            "A spokesman for the firm.",
+        ),
     ],
 )
 def test_mid_paragraph_fragments(text, kind, span):

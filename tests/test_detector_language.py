@@ -63,7 +63,10 @@ def test_bracketed_gloss_gets_low_weight():
     [
         ("The report says wir haben keine Zeit mehr for this.", "wir haben keine Zeit mehr"),
         ("Then she whispered que je ne sais pas quoi faire and left.", "que je ne sais pas quoi faire"),
-        ("The label on the box said questo prodotto non deve essere usato by children.", "questo prodotto non deve essere usato"),
+        (
+            "The label on the box said questo prodotto non deve essere usato by children.",
+            "questo prodotto non deve essere usato",
+        ),
     ],
 )
 def test_latin_script_foreign_words(text, span):

@@ -17,13 +17,27 @@ def test_registered():
     assert registry()["numbers"] is Numbers
 
 
-@pytest.mark.parametrize("s, v", [("二十", 20), ("三百五十", 350), ("一千二百", 1200), ("两万", 20000), ("一九九零", 1990), ("十", 10), ("十五", 15), ("一亿", 1e8)])
+@pytest.mark.parametrize(
+    "s, v",
+    [
+        ("二十", 20),
+        ("三百五十", 350),
+        ("一千二百", 1200),
+        ("两万", 20000),
+        ("一九九零", 1990),
+        ("十", 10),
+        ("十五", 15),
+        ("一亿", 1e8),
+    ],
+)
 def test_cjk_numerals(s, v):
     assert parse_cjk(s) == v
 
 
 def test_source_numbers_normalise_digits_with_multipliers_and_full_width():
-    got = {n.text: (n.value, n.firm) for n in source_numbers("有3万人，预算1.2亿，２０１５年，百分之五十，一个人，几十个")}
+    got = {
+        n.text: (n.value, n.firm) for n in source_numbers("有3万人，预算1.2亿，２０１５年，百分之五十，一个人，几十个")
+    }
     assert got["3万"] == (30000, True)
     assert got["1.2亿"] == (120_000_000, True)
     assert got["２０１５"] == (2015, True)
@@ -33,8 +47,20 @@ def test_source_numbers_normalise_digits_with_multipliers_and_full_width():
 
 
 def test_target_numbers_read_words_and_digits():
-    got = {n.text: n.value for n in target_numbers("twenty-five people, 1.2 billion dollars, the 1990s, 50%, three and a half times, 1,200 km")}
-    assert got == {"twenty-five": 25, "1.2 billion": 1.2e9, "1990": 1990, "50": 50, "three and a half": 3.5, "1,200": 1200}
+    got = {
+        n.text: n.value
+        for n in target_numbers(
+            "twenty-five people, 1.2 billion dollars, the 1990s, 50%, three and a half times, 1,200 km"
+        )
+    }
+    assert got == {
+        "twenty-five": 25,
+        "1.2 billion": 1.2e9,
+        "1990": 1990,
+        "50": 50,
+        "three and a half": 3.5,
+        "1,200": 1200,
+    }
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,24 @@ def test_registered():
 
 
 def test_placeholder_syntax():
-    got = [m.group() for m in placeholders('{0} {name} {{user}} %s %1$s %.2f %(count)d ${x} <b> </b> <x id="1"/> &amp; 50% off')]
-    assert got == ["{0}", "{name}", "{{user}}", "%s", "%1$s", "%.2f", "%(count)d", "${x}", "<b>", "</b>", '<x id="1"/>', "&amp;"]
+    got = [
+        m.group()
+        for m in placeholders('{0} {name} {{user}} %s %1$s %.2f %(count)d ${x} <b> </b> <x id="1"/> &amp; 50% off')
+    ]
+    assert got == [
+        "{0}",
+        "{name}",
+        "{{user}}",
+        "%s",
+        "%1$s",
+        "%.2f",
+        "%(count)d",
+        "${x}",
+        "<b>",
+        "</b>",
+        '<x id="1"/>',
+        "&amp;",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -41,16 +41,24 @@ def test_table_covers_the_world():
 @pytest.mark.parametrize(
     "text, span",
     [
-        ("The army shelled Polish border villages on Belarusian territory overnight.",
-         "Polish border villages on Belarusian territory"),
-        ("Officials said Chinese cities on Vietnamese soil were never mentioned.",
-         "Chinese cities on Vietnamese soil"),
-        ("Jets bombed Iranian military targets on the territory of Iraq, the ministry said.",
-         "Iranian military targets on the territory of Iraq"),
-        ("Maps showed several Finnish towns deep inside Swedish territory.",
-         "Finnish towns deep inside Swedish territory"),
+        (
+            "The army shelled Polish border villages on Belarusian territory overnight.",
+            "Polish border villages on Belarusian territory",
+        ),
+        ("Officials said Chinese cities on Vietnamese soil were never mentioned.", "Chinese cities on Vietnamese soil"),
+        (
+            "Jets bombed Iranian military targets on the territory of Iraq, the ministry said.",
+            "Iranian military targets on the territory of Iraq",
+        ),
+        (
+            "Maps showed several Finnish towns deep inside Swedish territory.",
+            "Finnish towns deep inside Swedish territory",
+        ),
         ("The senator wants to hit US cities on Mexico’s territory.", "US cities on Mexico’s territory"),
-        ("Rebels seized Malian villages located in Nigerien territory.", "Malian villages located in Nigerien territory"),
+        (
+            "Rebels seized Malian villages located in Nigerien territory.",
+            "Malian villages located in Nigerien territory",
+        ),
         ("They could strike Turkish targets on Syrian soil.", "Turkish targets on Syrian soil"),
     ],
 )

@@ -144,8 +144,13 @@ def test_register_checks_the_declarations(clean_registry):
 
         return register(name, colour=colour, prior=prior)(Nothing)
 
-    for bad, what in [({"colour": ("red", "#000000")}, "colour"), ({"colour": ("#ff0000",)}, "colour"),
-                      ({"prior": -1.0}, "prior"), ({"prior": math.nan}, "prior"), ({"name": "No Thing"}, "name")]:
+    for bad, what in [
+        ({"colour": ("red", "#000000")}, "colour"),
+        ({"colour": ("#ff0000",)}, "colour"),
+        ({"prior": -1.0}, "prior"),
+        ({"prior": math.nan}, "prior"),
+        ({"name": "No Thing"}, "name"),
+    ]:
         with pytest.raises(TypeError, match=what):
             nothing(**bad)
     with pytest.raises(ValueError, match="two detectors named 'repetition'"):
@@ -180,10 +185,17 @@ def test_a_broken_plugin_is_a_one_line_warning(clean_registry, monkeypatch, caps
     monkeypatch.setitem(sys.modules, "garble_fake_plugin", type(sys)("garble_fake_plugin"))
     sys.modules["garble_fake_plugin"].not_a_detector = 42
     # a class that declares its name, colour and prior itself (not registered): a name garble has
-    sys.modules["garble_fake_plugin"].Clash = type("Clash", (Detector,), {
-        "__doc__": "x", "name": "repetition", "colour": ("#000000", "#ffffff"), "prior": 1.0,
-        "detect": lambda self, doc: iter(()),
-    })
+    sys.modules["garble_fake_plugin"].Clash = type(
+        "Clash",
+        (Detector,),
+        {
+            "__doc__": "x",
+            "name": "repetition",
+            "colour": ("#000000", "#ffffff"),
+            "prior": 1.0,
+            "detect": lambda self, doc: iter(()),
+        },
+    )
     fake_entry_points(
         monkeypatch,
         ("missing", "garble_no_such_module:Detector"),

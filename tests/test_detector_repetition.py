@@ -61,14 +61,19 @@ def test_ordinary_english_is_quiet(text):
 
 def test_a_phrase_repeated_across_a_comma_is_weak():
     text = "He said that if the universe were empty, if the universe were empty, it would look flat."
-    (kind, span, weight), = found(text)
+    ((kind, span, weight),) = found(text)
     assert span == "if the universe were empty, if the universe were empty"
     assert weight == pytest.approx(0.3)
     assert found(text, pause_weight=0.5)[0][2] == pytest.approx(0.5)
 
 
 def test_a_noun_ending_in_er_is_not_a_comparative():
-    assert [w for w in ("faster", "bigger", "closer", "easier", "water", "number", "summer") if _comparative(w)] == ["faster", "bigger", "closer", "easier"]
+    assert [w for w in ("faster", "bigger", "closer", "easier", "water", "number", "summer") if _comparative(w)] == [
+        "faster",
+        "bigger",
+        "closer",
+        "easier",
+    ]
     assert found("The number and number of cases rose.")[0][1] == "number and number"
 
 

@@ -21,8 +21,18 @@ def test_registered():
     [
         ("我们需要更多的数据", "We need 更多的数据 now.", "zh", [("script", "更多的数据")]),
         ("我们需要更多的数据", "我们需要更多的数据", "zh", [("copy", "我们需要更多的数据")]),
-        ("Wir brauchen mehr Daten für die Forschung.", "Wir brauchen mehr Daten für die Forschung.", "de", [("copy", "Wir brauchen mehr Daten für die Forschung.")]),
-        ("Wir brauchen mehr Daten für die Forschung.", "We need mehr Daten für die research.", "de", [("phrase", "mehr Daten für die")]),
+        (
+            "Wir brauchen mehr Daten für die Forschung.",
+            "Wir brauchen mehr Daten für die Forschung.",
+            "de",
+            [("copy", "Wir brauchen mehr Daten für die Forschung.")],
+        ),
+        (
+            "Wir brauchen mehr Daten für die Forschung.",
+            "We need mehr Daten für die research.",
+            "de",
+            [("phrase", "mehr Daten für die")],
+        ),
         ("Мы пошли домой вечером.", "We went домой вечером.", "ru", [("script", "домой вечером")]),
         ("これは日本語の文です", "This is 日本語の文 here.", "ja", [("script", "日本語の文")]),
     ],

@@ -11,7 +11,15 @@ import pytest
 from garble.errors import InputError
 from garble.eval.cache import CachedLM
 from garble.eval.data import build_documents, load_segments, read_annotated, read_clean, split_of
-from garble.eval.metrics import Labels, binned_auc, pairwise_accuracy, precision_at_k, quantile_bins, roc_auc, top_fraction
+from garble.eval.metrics import (
+    Labels,
+    binned_auc,
+    pairwise_accuracy,
+    precision_at_k,
+    quantile_bins,
+    roc_auc,
+    top_fraction,
+)
 from garble.eval.synthetic import synthetic_sources
 from garble.eval.tables import evaluation_table
 from garble.synth import ERROR_TYPES, corrupt, demonyms, make_pairs
@@ -192,12 +200,44 @@ def test_eval_command_no_lm(tmp_path):
         pass
 
     path = write_tsv(tmp_path / "a.tsv")
-    r = CliRunner().invoke(app, ["eval", str(path), "--no-lm", "--split", "all", "--format", "json", "--cache", str(tmp_path / "c"), "-q", "--detectors", "repetition"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            str(path),
+            "--no-lm",
+            "--split",
+            "all",
+            "--format",
+            "json",
+            "--cache",
+            str(tmp_path / "c"),
+            "-q",
+            "--detectors",
+            "repetition",
+        ],
+    )
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["split"] == "all" and res["model"] is None
     assert 0 <= res["table"]["rows"]["garble"]["auc_flu"] <= 1
-    r = CliRunner().invoke(app, ["eval", str(path), "--no-lm", "--split", "all", "--cache", str(tmp_path / "c"), "-q", "--detectors", "repetition", "--show", "2"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            str(path),
+            "--no-lm",
+            "--split",
+            "all",
+            "--cache",
+            str(tmp_path / "c"),
+            "-q",
+            "--detectors",
+            "repetition",
+            "--show",
+            "2",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "len-ctrl AUC" in r.stdout and "largest misses" in r.stdout
 
@@ -242,7 +282,14 @@ def test_false_alarms_on_mt_rows(tmp_path):
     mt = res["mt"]
     assert mt["rows"]["all"] == 8 and mt["rows"]["fluency_major"] == 2 and mt["rows"]["clean"] == 4
     # "it was fine and it was fine" and "the the": both fluency-major rows, no error-free one
-    assert mt["detectors"]["repetition"]["rows"] == {"all": 2, "fluency_major": 2, "clean": 0, "error": 2, "punctuation": 0, "non_translation": 0}
+    assert mt["detectors"]["repetition"]["rows"] == {
+        "all": 2,
+        "fluency_major": 2,
+        "clean": 0,
+        "error": 2,
+        "punctuation": 0,
+        "non_translation": 0,
+    }
     assert mt["detectors"]["encoding"]["rows"]["all"] == 0
     text = format_false_alarms(res)
     assert "BAD A/talk.1:2 mqm=5: 'It was fine and it was fine'" in text
@@ -257,7 +304,10 @@ def test_false_alarms_unknown_detector_is_one_error_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == [err.strip()] and err.startswith("garble: error: unknown detector 'nope'; known: ")
     assert main(["eval", "false-alarms", str(clean)]) == 2
-    assert capsys.readouterr().err.strip() == "garble: error: garble eval false-alarms needs a detector: --detector NAME (repeat it for more)"
+    assert (
+        capsys.readouterr().err.strip()
+        == "garble: error: garble eval false-alarms needs a detector: --detector NAME (repeat it for more)"
+    )
 
 
 # -- CachedLM --------------------------------------------------------------------
@@ -290,7 +340,6 @@ def test_cached_lm_memoises_and_persists(tmp_path):
     assert lm2._lm.calls == [] and b[0] == a[1]
 
 
-
 def test_cached_lm_keeps_float32_and_bfloat16_apart(tmp_path):
     pytest.importorskip("torch")
     from garble.eval.cache import make_cached_lm
@@ -301,6 +350,7 @@ def test_cached_lm_keeps_float32_and_bfloat16_apart(tmp_path):
     assert fp32.cache_id.endswith("float32") and bf16.cache_id.endswith("bfloat16")
     assert fp32.name == bf16.name  # the model's name is unchanged; nothing was loaded
     assert callable(fp32._lm) and not hasattr(fp32._lm, "score")
+
 
 # -- synthetic errors ------------------------------------------------------------
 
@@ -361,7 +411,10 @@ def test_synthetic_sources_follow_the_talk_split(tmp_path):
     rows = read_annotated(write_tsv(tmp_path / "a.tsv"))
     c = tmp_path / "c.tsv"
     # a clean document that shares a segment with talk.1's reference takes talk.1's split
-    c.write_text("corpus\tdoc\tseg\ttext\nted\tx\t1\tAll was well, the pilot said.\nnews\ttalk.2\t1\tOther text.\n", encoding="utf-8")
+    c.write_text(
+        "corpus\tdoc\tseg\ttext\nted\tx\t1\tAll was well, the pilot said.\nnews\ttalk.2\t1\tOther text.\n",
+        encoding="utf-8",
+    )
     src = synthetic_sources(rows, read_clean(c))
     by = {d: s for d, _, s in src}
     assert by["ref/talk.1"] == split_of("talk.1") == by["ted/x"]
@@ -373,14 +426,24 @@ def test_synthetic_rates_with_the_length_feature_held():
     from garble.eval.synthetic import SynthResult, synthetic_rates
     from garble.scorer import Weights
 
-    w = Weights.from_dict({"bias": 0.0, "features": {"log_chars": {"weight": 1.0, "center": 0.0, "scale": 1.0}, "lm_max": {"weight": 1.0, "center": 0.0, "scale": 1.0}}})
+    w = Weights.from_dict(
+        {
+            "bias": 0.0,
+            "features": {
+                "log_chars": {"weight": 1.0, "center": 0.0, "scale": 1.0},
+                "lm_max": {"weight": 1.0, "center": 0.0, "scale": 1.0},
+            },
+        }
+    )
 
     def pair(kind, clean, corrupt):
         return SynthResult(kind, "d", "", "a", ["b"], clean, [corrupt], [])
 
     res = [
         pair("longer", {"log_chars": 3.0, "lm_max": 5.0}, {"log_chars": 3.5, "lm_max": 5.0}),  # length only
-        pair("lm", {"log_chars": 3.0, "lm_max": 5.0}, {"log_chars": 2.9, "lm_max": 6.0}),  # the LM sees it, though shorter
+        pair(
+            "lm", {"log_chars": 3.0, "lm_max": 5.0}, {"log_chars": 2.9, "lm_max": 6.0}
+        ),  # the LM sees it, though shorter
     ]
     r = synthetic_rates(res, w)
     assert (r["longer"]["rate"], r["longer"]["rate_len_held"]) == (1.0, 0.0)
@@ -408,7 +471,9 @@ def test_evaluation_with_the_source_runs_the_source_aware_detectors(tmp_path):
     path = write_tsv(tmp_path / "mqm.tsv")
     # every source names a year the targets never mention: the numbers detector must see it
     spans = write_spans(
-        tmp_path / "mqm_ted_zhen_spans.jsonl", ROWS, lambda r: "<v>我们</v>在2019年中午降落。" if r[2] == 3 else "天气很好。"
+        tmp_path / "mqm_ted_zhen_spans.jsonl",
+        ROWS,
+        lambda r: "<v>我们</v>在2019年中午降落。" if r[2] == 3 else "天气很好。",
     )
     res = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)
     ws = res["with_source"]
@@ -427,7 +492,10 @@ SOURCED_REFS = {
         "我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。",
         "In 2019 we visited 35 countries, saw a great many museums, and then went back home.",
     ),
-    2: ("这个项目叫LISA，它将在未来十年内启动。", "This project is called LISA, and it will start within the next ten years."),
+    2: (
+        "这个项目叫LISA，它将在未来十年内启动。",
+        "This project is called LISA, and it will start within the next ten years.",
+    ),
     # a source too short for the length check (length_ratio.min_source_chars): a dropped clause it cannot see
     3: ("好。", "Well, that is all that I wanted to say to you today, my friends."),
 }
@@ -462,7 +530,9 @@ def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(t
     ]
     text = format_report(res)
     assert "synthetic source-aware corruptions of the split's 3 references (seed 0" in text
-    missed_line = "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'"
+    missed_line = (
+        "drop_clause missed by length_ratio: dropped words 8..13 -> 'Well, that is all that I wanted to friends.'"
+    )
     assert missed_line in text
     # deterministic: the same seed gives the same table
     again = run_evaluation(path, Scorer(model=False), split="all", show=0, cache=tmp_path / "cache", with_source=True)

@@ -88,7 +88,9 @@ def _seed(tmp: Path) -> str:
 
 def _score(tmp_path: Path, *extra: str) -> tuple[bytes, bytes]:
     jsonl, txt = _corpus(tmp_path)
-    docs = _garble(tmp_path, "score", jsonl.name, "--doc-field", "doc", "--id-field", "id", "-o", "-", "--quiet", *extra)
+    docs = _garble(
+        tmp_path, "score", jsonl.name, "--doc-field", "doc", "--id-field", "id", "-o", "-", "--quiet", *extra
+    )
     lines = _garble(tmp_path, "score", txt.name, "-o", "-", "--quiet", *extra)
     return docs, lines
 

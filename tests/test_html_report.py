@@ -28,7 +28,14 @@ from garble.types import DocumentResult, Finding, LMFeatures, Unit, UnitResult, 
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "article.txt"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 INJECTED = (
     "Hostile input <script>window.__pwned=1</script> was pasted here, and it was fine and it was fine.\n\n"
@@ -41,7 +48,13 @@ DATA_RE = re.compile(r'<script type="application/json" id="garble-data">(.*?)</s
 # -- helpers ------------------------------------------------------------------------
 
 
-def make_doc(sentences: list[str], findings: dict[int, list[tuple[str, str, int, int, float, str]]], doc_id: str = "doc", scores: dict[int, float] | None = None, sep: str = " ") -> DocumentResult:
+def make_doc(
+    sentences: list[str],
+    findings: dict[int, list[tuple[str, str, int, int, float, str]]],
+    doc_id: str = "doc",
+    scores: dict[int, float] | None = None,
+    sep: str = " ",
+) -> DocumentResult:
     """A DocumentResult built by hand: ``findings[i]`` holds unit-relative (detector, kind, a, b, weight, msg)."""
     text, units, pos = "", [], 0
     for i, s in enumerate(sentences):
@@ -62,7 +75,7 @@ def split_page(page: str) -> tuple[str, str]:
     """(the page without its JSON block, the JSON block's text)."""
     m = DATA_RE.search(page)
     assert m, "no JSON data block"
-    return page[: m.start(1)] + page[m.end(1):], m.group(1)
+    return page[: m.start(1)] + page[m.end(1) :], m.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +83,10 @@ def seed_results() -> list[DocumentResult]:
     if not SEED.is_file():
         pytest.skip(f"{SEED} not found (../shared beside the repo)")
     s = garble.Scorer(model=False)
-    return [s.score_document(SEED.read_text(encoding="utf-8"), doc_id="article.txt"), s.score_document(INJECTED, doc_id="injected.txt")]
+    return [
+        s.score_document(SEED.read_text(encoding="utf-8"), doc_id="article.txt"),
+        s.score_document(INJECTED, doc_id="injected.txt"),
+    ]
 
 
 # -- fast tests -----------------------------------------------------------------------
@@ -137,7 +153,12 @@ def test_highlights_present_for_every_finding(seed_results):
         res = seed_results[u["d"]].units[u["i"]]
         for f in res.findings:
             # some highlight piece of this unit overlaps the finding (or marks its point)
-            assert any(a < max(f.end, f.start + 1) and max(f.start - 1, res.start) < b and f.detector in [names[j] for j in dets] for a, b, dets, _ in u["hl"]), (f, u["hl"])
+            assert any(
+                a < max(f.end, f.start + 1)
+                and max(f.start - 1, res.start) < b
+                and f.detector in [names[j] for j in dets]
+                for a, b, dets, _ in u["hl"]
+            ), (f, u["hl"])
             n += 1
     assert n == sum(len(d.findings) for d in seed_results)
 
@@ -156,7 +177,13 @@ def test_seed_highlights_lavorov():
 def test_overlapping_findings_split_into_pieces():
     doc = make_doc(
         ["It was fine and it was fine, said Lavorov today."],
-        {0: [("repetition", "repeated_phrase", 0, 27, 0.8, "repeated"), ("names", "variant", 34, 41, 0.7, "variant"), ("fragments", "x", 16, 41, 0.4, "frag")]},
+        {
+            0: [
+                ("repetition", "repeated_phrase", 0, 27, 0.8, "repeated"),
+                ("names", "variant", 34, 41, 0.7, "variant"),
+                ("fragments", "x", 16, 41, 0.4, "frag"),
+            ]
+        },
     )
     segs = highlight_segments(doc.units[0])
     t = doc.text
@@ -173,13 +200,15 @@ def test_overlapping_findings_split_into_pieces():
 
 
 def test_zero_width_and_outside_findings_still_get_a_mark():
-    doc = make_doc(["First one.", "Second.Third here."], {1: [("punctuation", "missing_space", 7, 7, 0.6, "missing space")]})
-    (a, b, dets, _), = highlight_segments(doc.units[1])
+    doc = make_doc(
+        ["First one.", "Second.Third here."], {1: [("punctuation", "missing_space", 7, 7, 0.6, "missing space")]}
+    )
+    ((a, b, dets, _),) = highlight_segments(doc.units[1])
     assert dets == ("punctuation",) and b - a >= 1 and doc.units[1].start <= a < b <= doc.units[1].end
     # a junction finding outside its unit is clipped into it
     u = doc.units[1]
     odd = UnitResult(unit=u.unit, score=0.7, findings=[Finding("x", "k", u.start - 3, u.start - 1, 0.5, "m")])
-    (a, b, _, _), = highlight_segments(odd)
+    ((a, b, _, _),) = highlight_segments(odd)
     assert u.start <= a < b <= u.end
 
 
@@ -187,7 +216,7 @@ def test_lm_only_unit_highlights_the_surprising_word():
     u = Unit(0, 0, 21, "The zorblax ran home.", 0)
     lm = LMFeatures(mean_surprisal=6.0, max_surprisal=14.0, max_span=(5, 9), n_tokens=6, rel_median=2.5)
     r = UnitResult(unit=u, score=0.8, findings=[], lm=lm)
-    (a, b, dets, msgs), = highlight_segments(r)
+    ((a, b, dets, msgs),) = highlight_segments(r)
     assert u.text[a:b] == "zorblax" and dets == ("lm",)
     assert highlight_segments(UnitResult(unit=u, score=0.1, findings=[], lm=lm)) == []  # not flagged: no LM mark
 
@@ -231,7 +260,7 @@ def test_astral_characters_use_utf16_offsets():
     u = next(x for x in data["units"] if x["i"] == 1)
     js = doc.text.encode("utf-16-le")
     a, b = u["hl"][0][0], u["hl"][0][1]
-    assert js[2 * a: 2 * b].decode("utf-16-le") == "It was fine and it was fine"
+    assert js[2 * a : 2 * b].decode("utf-16-le") == "It was fine and it was fine"
     assert u["o"] == [doc.units[1].start, doc.units[1].end]  # export offsets stay code points
 
 
@@ -252,7 +281,9 @@ def test_threshold_slider_starts_at_the_flag_score_and_the_shading_has_a_legend(
     outside, _ = split_page(page)
     legend = re.search(r'<p class="legend" id="legend">(.*?)</p>', outside, re.S)
     assert legend and "flagged unit" in legend.group(1) and "score ≥ 0.5 or a finding" in legend.group(1)
-    assert "coloured by detector" in legend.group(1) and "<mark" not in legend.group(1)  # no stray mark.hl for the page script
+    assert "coloured by detector" in legend.group(1) and "<mark" not in legend.group(
+        1
+    )  # no stray mark.hl for the page script
 
 
 # -- browser tests ------------------------------------------------------------------------
@@ -316,7 +347,8 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
     try:
         article = seed_results[0].text
         marks = page.eval_on_selector_all(
-            "#d-0 mark.hl:not(.off)", "els => els.map(e => [e.textContent, +e.dataset.start, +e.dataset.end, e.dataset.detectors])"
+            "#d-0 mark.hl:not(.off)",
+            "els => els.map(e => [e.textContent, +e.dataset.start, +e.dataset.end, e.dataset.detectors])",
         )
         ranges = [(a, b) for _, a, b, _ in marks]
 
@@ -343,7 +375,8 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
         assert lav_row.count() == 1
         page.uncheck(f'input.detfilter[data-detector="{det}"]')
         states = page.eval_on_selector_all(
-            "mark.hl", "els => els.map(e => [e.dataset.detectors, e.classList.contains('off'), getComputedStyle(e).backgroundColor, e.dataset.primary || ''])"
+            "mark.hl",
+            "els => els.map(e => [e.dataset.detectors, e.classList.contains('off'), getComputedStyle(e).backgroundColor, e.dataset.primary || ''])",
         )
         mine = [s for s in states if det in s[0].split()]
         assert mine
@@ -370,10 +403,14 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
         # (d) keyboard: j moves focus to the next flagged unit (and shows it in its document), k back
         page.locator("header.top").click()
         page.keyboard.press("j")
-        first = page.evaluate("[document.activeElement.className, document.activeElement.dataset.q, document.activeElement.dataset.score]")
+        first = page.evaluate(
+            "[document.activeElement.className, document.activeElement.dataset.q, document.activeElement.dataset.score]"
+        )
         assert "qrow" in first[0] and first[1] == "0"
         page.keyboard.press("j")
-        second = page.evaluate("[document.activeElement.className, document.activeElement.dataset.q, document.activeElement.dataset.score, document.activeElement.dataset.doc, document.activeElement.dataset.unit]")
+        second = page.evaluate(
+            "[document.activeElement.className, document.activeElement.dataset.q, document.activeElement.dataset.score, document.activeElement.dataset.doc, document.activeElement.dataset.unit]"
+        )
         assert "qrow" in second[0] and second[1] == "1"
         assert float(second[2]) <= float(first[2])
         di = [d.doc_id for d in seed_results].index(second[3])
@@ -398,7 +435,7 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
         for x in lines:
             assert set(x) == {"doc", "unit", "start", "end", "text", "score", "mark"}
             d = next(d for d in seed_results if d.doc_id == x["doc"])
-            assert d.text[x["start"]:x["end"]] == x["text"] == d.units[x["unit"]].text
+            assert d.text[x["start"] : x["end"]] == x["text"] == d.units[x["unit"]].text
         assert not errors, errors
     finally:
         ctx.close()
@@ -406,7 +443,12 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
 
 @pytest.mark.browser
 def test_browser_ten_thousand_units(browser, tmp_path):
-    sentences = [f"Sentence number {i} says that it was fine and it was fine." if i % 7 == 0 else f"Sentence number {i} is quite ordinary." for i in range(10_000)]
+    sentences = [
+        f"Sentence number {i} says that it was fine and it was fine."
+        if i % 7 == 0
+        else f"Sentence number {i} is quite ordinary."
+        for i in range(10_000)
+    ]
     findings = {i: [("repetition", "repeated_phrase", 30, 57, 0.8, "repeated")] for i in range(0, 10_000, 7)}
     doc = make_doc(sentences, findings, doc_id="big.txt", scores={i: (i % 100) / 100 for i in range(10_000)}, sep="\n")
     path = tmp_path / "big.html"
@@ -418,10 +460,15 @@ def test_browser_ten_thousand_units(browser, tmp_path):
         assert time.monotonic() - t0 < 20
         assert page.locator("#queue li.qrow").count() == PAGE_SIZE  # one page of rows, not 10,000
         assert page.input_value("#threshold") == "0.5"
-        assert all(float(s) >= 0.5 for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)"))
+        assert all(
+            float(s) >= 0.5 for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)")
+        )
         # the long document is cut into blocks at line breaks; together they hold the whole text
         assert page.locator("#d-0 .chunk").count() > 10
-        assert page.evaluate("Array.from(document.querySelectorAll('#d-0 .chunk')).map(c => c.textContent).join('\\n')") == doc.text
+        assert (
+            page.evaluate("Array.from(document.querySelectorAll('#d-0 .chunk')).map(c => c.textContent).join('\\n')")
+            == doc.text
+        )
         page.locator("header.top").click()
         page.keyboard.press("j")
         assert page.evaluate("document.activeElement.dataset.q") == "0"
@@ -434,9 +481,14 @@ def test_browser_ten_thousand_units(browser, tmp_path):
         # poll from Python: wait_for_function evaluates its predicate with eval(), which the page's CSP forbids
         # (it only passed when the list had already shrunk at the first check)
         deadline = time.monotonic() + 10
-        while page.evaluate("document.querySelectorAll('#queue li.qrow').length") >= 200 and time.monotonic() < deadline:
+        while (
+            page.evaluate("document.querySelectorAll('#queue li.qrow').length") >= 200 and time.monotonic() < deadline
+        ):
             page.wait_for_timeout(50)
-        assert all(float(s) >= 0.99 for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)"))
+        assert all(
+            float(s) >= 0.99
+            for s in page.eval_on_selector_all("#queue li.qrow", "els => els.map(e => e.dataset.score)")
+        )
         assert not errors, errors
     finally:
         ctx.close()

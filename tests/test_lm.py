@@ -31,7 +31,11 @@ def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
 def _same_streams(a, b, tol):
     import numpy as np
 
-    texts = ["A short one.", "Ein Satz, with some English after it, and numbers: 3.5 %.", "word " * 300]  # the last: windows
+    texts = [
+        "A short one.",
+        "Ein Satz, with some English after it, and numbers: 3.5 %.",
+        "word " * 300,
+    ]  # the last: windows
     for x, y in zip(a.score_stream(texts, keep_hidden=True), b.score_stream(texts, keep_hidden=True)):
         assert x.offsets == y.offsets
         assert np.abs(np.asarray(x.surprisal) - np.asarray(y.surprisal)).max() <= tol
@@ -147,7 +151,9 @@ def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model
     from garble.lm import score_in_context
 
     lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
-    texts = [f"Unit {i} of the document says {'something ' * (i % 4)}here." for i in range(9)] + ["A long last one " * 12]
+    texts = [f"Unit {i} of the document says {'something ' * (i % 4)}here." for i in range(9)] + [
+        "A long last one " * 12
+    ]
     seen = _count_positions(lm)
     alone, ctx = score_in_context(lm, texts)
     one_pass = sum(seen)
@@ -179,7 +185,9 @@ def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
 
 def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
-    rows = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", head_rows=7)  # blocks that cut through rows
+    rows = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", head_rows=7
+    )  # blocks that cut through rows
     full = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
     full._use_rows = False
     for a, b in zip(rows.score(texts), full.score(texts)):
@@ -300,7 +308,9 @@ def test_stream_windows_keep_every_token_and_match_one_window_where_context_fits
     import numpy as np
 
     text = " ".join(f"word{i}" for i in range(150))
-    one = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=2048, overlap=64).score_stream([text])[0]
+    one = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=2048, overlap=64
+    ).score_stream([text])[0]
     lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False, window=64, overlap=16)
     win = lm.score_stream([text])[0]
     assert win.offsets == one.offsets and len(win.surprisal) == len(one.surprisal) > 64
@@ -334,7 +344,9 @@ def test_a_head_for_the_model_gives_token_error_probabilities_and_findings(tiny_
     n = len(SCALAR_FEATURES) + d
     w = np.zeros((n, 1), np.float32)
     w[0, 0] = 1.0  # p rises with surprisal
-    head = Tagger(np.zeros(n, np.float32), np.ones(n, np.float32), [(w, np.array([-8.0], np.float32))], {"finding_threshold": 0.5})
+    head = Tagger(
+        np.zeros(n, np.float32), np.ones(n, np.float32), [(w, np.array([-8.0], np.float32))], {"finding_threshold": 0.5}
+    )
     lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=head)
     st = lm.score_stream(["A plain sentence here."])[0]
     assert st.p_error is not None and len(st.p_error) == st.n_tokens
@@ -367,7 +379,9 @@ def test_score_segments_batches_the_lm_and_equals_one_document_per_segment(tiny_
     assert calls == [3]  # one call, each distinct segment once
     for t, g in zip(texts, got):
         want = s.score_units([t]).units[0]
-        assert g.score == pytest.approx(want.score, abs=1e-6) and g.lm.mean_surprisal == pytest.approx(want.lm.mean_surprisal, abs=1e-5)
+        assert g.score == pytest.approx(want.score, abs=1e-6) and g.lm.mean_surprisal == pytest.approx(
+            want.lm.mean_surprisal, abs=1e-5
+        )
 
 
 def test_converted_weights_are_kept_in_garbles_own_cache_only(tiny_model_dir, tmp_path):

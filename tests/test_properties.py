@@ -30,15 +30,71 @@ SLOW = 500
 # pieces of text that exercise the segmenter and the detectors
 SPECIAL = [
     *"\n\n\n\r\t    ..!?;:,“”‘’\"'()[]«»-—…",
-    "\u0301", "\u0308", "\u0316", "\u0327", "\u093e", "\u064b",  # combining marks
-    "\u200b", "\u200c", "\u200d", "\u00ad", "\ufeff", "\u202e", "\u2066",  # invisible, bidi
-    "\x00", "\x07", "\x1b", "\x1c", "\x85", "\u2028", "\u2029", "\x0b", "\x0c",  # control, odd line breaks
-    "\u00a0", "\u3000", "\u2009",  # odd spaces
-    "中", "文", "。", "！", "한", "\u1100\u1161\u11a8", "ا", "ש",  # CJK, Hangul jamo, RTL
-    "🎉", "\U0001F468\u200D\U0001F469", "\ufe0f",  # emoji
-    "é", "e\u0301", "ß", "İ", "ﬁ", "\u212b", "Å", "\ufffd", "Ã©",
-    "A", "Z", "a", "z", "0", "9", "The ", "the ", "U.S. ", "Dr. ", "Mr. Smith", "e.g. ", "2024.Photo: ",
-    "It is legal and it is legal. ", "Lavrov ", "Lavorov ", "Leave a Reply\n", "(Laughter) ", "%s ", "&amp; ",
+    "\u0301",
+    "\u0308",
+    "\u0316",
+    "\u0327",
+    "\u093e",
+    "\u064b",  # combining marks
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u00ad",
+    "\ufeff",
+    "\u202e",
+    "\u2066",  # invisible, bidi
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\x0b",
+    "\x0c",  # control, odd line breaks
+    "\u00a0",
+    "\u3000",
+    "\u2009",  # odd spaces
+    "中",
+    "文",
+    "。",
+    "！",
+    "한",
+    "\u1100\u1161\u11a8",
+    "ا",
+    "ש",  # CJK, Hangul jamo, RTL
+    "🎉",
+    "\U0001f468\u200d\U0001f469",
+    "\ufe0f",  # emoji
+    "é",
+    "e\u0301",
+    "ß",
+    "İ",
+    "ﬁ",
+    "\u212b",
+    "Å",
+    "\ufffd",
+    "Ã©",
+    "A",
+    "Z",
+    "a",
+    "z",
+    "0",
+    "9",
+    "The ",
+    "the ",
+    "U.S. ",
+    "Dr. ",
+    "Mr. Smith",
+    "e.g. ",
+    "2024.Photo: ",
+    "It is legal and it is legal. ",
+    "Lavrov ",
+    "Lavorov ",
+    "Leave a Reply\n",
+    "(Laughter) ",
+    "%s ",
+    "&amp; ",
 ]
 ATOM = st.one_of(st.sampled_from(SPECIAL), st.characters(), st.text(max_size=4))
 TEXT = st.lists(ATOM, max_size=80).map("".join)
@@ -49,7 +105,12 @@ TEXT_WITH_SURROGATES = st.lists(st.one_of(ATOM, SURROGATE), max_size=60).map("".
 
 def _both(fn, *strategies, **kw):
     """A fast test (FAST examples) and a slow one (SLOW examples, marked slow) of one property."""
-    common = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much], **kw)
+    common = dict(
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        **kw,
+    )
     fast = settings(max_examples=FAST, **common)(given(*strategies)(fn))
     slow = pytest.mark.slow(settings(max_examples=SLOW, **common)(given(*strategies)(fn)))
     return fast, slow
@@ -67,9 +128,9 @@ def check_units(text, units):
     for i, u in enumerate(units):
         assert u.index == i
         assert 0 <= prev <= u.start < u.end <= len(text), (prev, u)
-        assert text[u.start:u.end] == u.text
+        assert text[u.start : u.end] == u.text
         assert u.text == u.text.strip()
-        covered[u.start:u.end] = b"\x01" * (u.end - u.start)
+        covered[u.start : u.end] = b"\x01" * (u.end - u.start)
         prev = u.end
     missing = [(i, c) for i, c in enumerate(text) if not covered[i] and not c.isspace()]
     assert not missing, missing[:5]
@@ -117,7 +178,7 @@ def check_result(text, r, n_units=None):
     prev = 0
     for u in r.units:
         assert math.isfinite(u.score) and 0.0 <= u.score <= 1.0
-        assert prev <= u.start <= u.end <= len(text) and text[u.start:u.end] == u.text
+        assert prev <= u.start <= u.end <= len(text) and text[u.start : u.end] == u.text
         prev = u.end
         for f in u.findings:
             assert 0 <= f.start <= f.end <= len(text), f
@@ -139,7 +200,9 @@ def _score_nfd_like_nfc(text):
     nfd = unicodedata.normalize("NFD", text)
     a, b = scorer().score_document(nfc), scorer().score_document(nfd)
     check_result(nfd, b)
-    assert [(f.detector, f.kind, f.message) for f in a.findings] == [(f.detector, f.kind, f.message) for f in b.findings]
+    assert [(f.detector, f.kind, f.message) for f in a.findings] == [
+        (f.detector, f.kind, f.message) for f in b.findings
+    ]
     assert [unicodedata.normalize("NFC", u.text) for u in b] == [u.text for u in a]
 
 
@@ -160,7 +223,32 @@ test_score_units, test_score_units_slow = _both(_score_units, st.lists(TEXT_WITH
 
 JSONISH = st.lists(
     st.one_of(
-        st.sampled_from([b'{"text": ', b'"', b"}", b"{", b"[", b"]", b",", b":", b"null", b"5", b'"text"', b'"id"', b"\\u", b"d800", b"\\", b"\n", b"\r\n", b"\xff", b"\xef\xbb\xbf", b"\x00", b" ", b"Hello there."]),
+        st.sampled_from(
+            [
+                b'{"text": ',
+                b'"',
+                b"}",
+                b"{",
+                b"[",
+                b"]",
+                b",",
+                b":",
+                b"null",
+                b"5",
+                b'"text"',
+                b'"id"',
+                b"\\u",
+                b"d800",
+                b"\\",
+                b"\n",
+                b"\r\n",
+                b"\xff",
+                b"\xef\xbb\xbf",
+                b"\x00",
+                b" ",
+                b"Hello there.",
+            ]
+        ),
         st.binary(max_size=4),
     ),
     max_size=40,
@@ -219,4 +307,6 @@ def _read_any_file(data, suffix):
             pass
 
 
-test_readers_never_crash, test_readers_never_crash_slow = _both(_read_any_file, BYTES, st.sampled_from([".txt", ".jsonl", ".txt.gz", ".jsonl.zst"]))
+test_readers_never_crash, test_readers_never_crash_slow = _both(
+    _read_any_file, BYTES, st.sampled_from([".txt", ".jsonl", ".txt.gz", ".jsonl.zst"])
+)

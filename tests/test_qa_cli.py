@@ -33,7 +33,9 @@ def test_rank_with_line_aligned_source(pair):
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     first = min(recs, key=lambda x: x["rank"])
     assert first["text"] == "Delegates from 53 countries attended."
-    assert [(f["detector"], f["source_span"]) for f in first["findings"] if f["detector"] == "numbers"] == [("numbers", [3, 5])]
+    assert [(f["detector"], f["source_span"]) for f in first["findings"] if f["detector"] == "numbers"] == [
+        ("numbers", [3, 5])
+    ]
 
 
 def test_rank_source_line_count_mismatch_is_one_line(pair, tmp_path):
@@ -42,22 +44,37 @@ def test_rank_source_line_count_mismatch_is_one_line(pair, tmp_path):
     short.write_text("一\n", encoding="utf-8")
     r = garble("rank", str(t), "--source", str(short), "--unit", "line", "--no-lm")
     assert r.returncode == 3
-    assert r.stderr.strip().count("\n") == 0 and str(t) in r.stderr and str(short) in r.stderr and "Traceback" not in r.stderr
+    assert (
+        r.stderr.strip().count("\n") == 0
+        and str(t) in r.stderr
+        and str(short) in r.stderr
+        and "Traceback" not in r.stderr
+    )
     r = garble("rank", str(t), "--source", str(s), "--no-lm")  # sentence units
     assert r.returncode == 2 and "--unit line" in r.stderr
 
 
 def test_rank_bitext_tsv(tmp_path):
     p = tmp_path / "pairs.tsv"
-    p.write_text("会议有35个国家参加。\tDelegates from 53 countries attended.\n天气很好。\tThe weather was fine.\n", encoding="utf-8")
+    p.write_text(
+        "会议有35个国家参加。\tDelegates from 53 countries attended.\n天气很好。\tThe weather was fine.\n",
+        encoding="utf-8",
+    )
     r = garble("rank", str(p), "--format-in", "tsv", "--no-lm", "-f", "tsv")
     assert r.returncode == 0, r.stderr
     rows = r.stdout.splitlines()[1:]
-    assert rows[0].split("\t")[1] == "1" and "numbers" in rows[0] and rows[0].endswith("Delegates from 53 countries attended.")
+    assert (
+        rows[0].split("\t")[1] == "1"
+        and "numbers" in rows[0]
+        and rows[0].endswith("Delegates from 53 countries attended.")
+    )
     bad = tmp_path / "bad.tsv"
     bad.write_text("a\tb\nc\n", encoding="utf-8")
     r = garble("rank", str(bad), "--format-in", "tsv", "--no-lm")
-    assert r.returncode == 3 and r.stderr.strip() == f"garble: error: {bad}:2: expected 2 tab-separated columns (source, target), found 1"
+    assert (
+        r.returncode == 3
+        and r.stderr.strip() == f"garble: error: {bad}:2: expected 2 tab-separated columns (source, target), found 1"
+    )
 
 
 def test_score_xliff_writes_the_reviewed_file(tmp_path):
@@ -76,13 +93,24 @@ def test_score_xliff_writes_the_reviewed_file(tmp_path):
 
 def test_score_refuses_unsafe_and_malformed_xml_in_one_line(tmp_path):
     xxe = tmp_path / "xxe.xlf"
-    xxe.write_text('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]>\n<xliff/>\n', encoding="utf-8")
+    xxe.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]>\n<xliff/>\n', encoding="utf-8"
+    )
     r = garble("score", str(xxe), "-o", "-", "--no-lm")
-    assert r.returncode == 3 and r.stderr.startswith(f"garble: error: {xxe}:2: refused") and r.stderr.count("\n") == 1 and "root:" not in r.stdout + r.stderr
+    assert (
+        r.returncode == 3
+        and r.stderr.startswith(f"garble: error: {xxe}:2: refused")
+        and r.stderr.count("\n") == 1
+        and "root:" not in r.stdout + r.stderr
+    )
     bad = tmp_path / "bad.tmx"
     bad.write_text('<?xml version="1.0"?>\n<tmx version="1.4">\n<body><tu></body></tmx>\n', encoding="utf-8")
     r = garble("score", str(bad), "-o", "-", "--no-lm")
-    assert r.returncode == 3 and r.stderr.startswith(f"garble: error: {bad}:3: malformed XML") and r.stderr.count("\n") == 1
+    assert (
+        r.returncode == 3
+        and r.stderr.startswith(f"garble: error: {bad}:3: malformed XML")
+        and r.stderr.count("\n") == 1
+    )
 
 
 def test_score_xliff_output_must_match(tmp_path):
@@ -94,7 +122,10 @@ def test_score_xliff_output_must_match(tmp_path):
 
 def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
     p = tmp_path / "pairs.jsonl"
-    p.write_text('{"id": "a", "src": "会议有35个国家参加。", "text": "Delegates from 53 countries attended."}\n{"id": "b", "text": "The weather was fine."}\n', encoding="utf-8")
+    p.write_text(
+        '{"id": "a", "src": "会议有35个国家参加。", "text": "Delegates from 53 countries attended."}\n{"id": "b", "text": "The weather was fine."}\n',
+        encoding="utf-8",
+    )
     r = garble("score", str(p), "--source-field", "src", "--id-field", "id", "-o", "-", "--no-lm", "-q")
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in r.stdout.splitlines()]

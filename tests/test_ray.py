@@ -74,7 +74,16 @@ def both(tmp_path: Path, scorer, inputs, name: str, **kw) -> tuple[Path, Path, l
     wl: list = []
     wr: list = []
     s1 = score_corpus(inputs, local, scorer, progress=False, warn=wl.append, **kw)
-    s2 = score_files(inputs, remote, scorer_kwargs=SCORER_KWARGS, num_actors=2, block_records=kw.get("batch_size", 256), progress=False, warn=wr.append, **kw)
+    s2 = score_files(
+        inputs,
+        remote,
+        scorer_kwargs=SCORER_KWARGS,
+        num_actors=2,
+        block_records=kw.get("batch_size", 256),
+        progress=False,
+        warn=wr.append,
+        **kw,
+    )
     assert (s2.records, s2.errors, s2.resumed) == (s1.records, s1.errors, 0)
     assert not os.path.exists(str(remote) + ".garble-partial")
     return local, remote, wl, wr
@@ -188,7 +197,15 @@ def test_score_dataset_equals_the_local_parquet_output(ray_local, scorer, tmp_pa
     pq.write_table(pa.table({"text": texts, "doc": [f"d{i // 40}" for i in range(120)]}), src)
     local = tmp_path / "local.parquet"
     score_corpus([src], local, scorer, doc_field="doc", batch_size=16, progress=False)
-    ds = score_dataset(ray_local.data.read_parquet(str(src)), doc_field="doc", source=str(src), scorer_kwargs=SCORER_KWARGS, batch_size=16, num_actors=2, block_records=16)
+    ds = score_dataset(
+        ray_local.data.read_parquet(str(src)),
+        doc_field="doc",
+        source=str(src),
+        scorer_kwargs=SCORER_KWARGS,
+        batch_size=16,
+        num_actors=2,
+        block_records=16,
+    )
     assert ds.schema().base_schema == parquet_schema()
     assert ds.take_all() == pq.read_table(local).to_pylist()
 
@@ -229,10 +246,30 @@ def test_cli_ray_equals_local(ray_local, tmp_path):
     rows[3] = "oops"
     p.write_text("\n".join(rows) + "\n", encoding="utf-8")
     local, remote = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
-    r = garble_cli("score", str(p), "-o", str(local), "--no-lm", "--id-field", "id", "--doc-field", "doc", "-b", "16", "-q")
+    r = garble_cli(
+        "score", str(p), "-o", str(local), "--no-lm", "--id-field", "id", "--doc-field", "doc", "-b", "16", "-q"
+    )
     assert r.returncode == 0, r.stderr
-    env = dict(os.environ, RAY_ADDRESS=ray_local.get_runtime_context().gcs_address)  # bare --ray attaches to the running instance
-    r = garble_cli("score", str(p), "-o", str(remote), "--no-lm", "--id-field", "id", "--doc-field", "doc", "-b", "16", "--ray-actors", "2", "--ray", env=env)
+    env = dict(
+        os.environ, RAY_ADDRESS=ray_local.get_runtime_context().gcs_address
+    )  # bare --ray attaches to the running instance
+    r = garble_cli(
+        "score",
+        str(p),
+        "-o",
+        str(remote),
+        "--no-lm",
+        "--id-field",
+        "id",
+        "--doc-field",
+        "doc",
+        "-b",
+        "16",
+        "--ray-actors",
+        "2",
+        "--ray",
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert "garble: 120 segments, 1 not scored" in r.stderr
     assert remote.read_bytes() == local.read_bytes()
@@ -289,5 +326,10 @@ def test_ray_args_and_no_ray_on_import():
     assert ray_args(["score", "--ray", "ray://head:10001", "a"]) == ["score", "--ray=ray://head:10001", "a"]
     assert ray_args(["score", "--ray", "a.txt", "-o", "x"]) == ["score", "--ray=", "a.txt", "-o", "x"]
     assert ray_args(["rank", "--ray"]) == ["rank", "--ray"]
-    r = subprocess.run([sys.executable, "-c", "import sys, garble, garble.cli, garble.ray; print('ray' in sys.modules)"], capture_output=True, text=True, cwd=REPO)
+    r = subprocess.run(
+        [sys.executable, "-c", "import sys, garble, garble.cli, garble.ray; print('ray' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr

@@ -35,7 +35,12 @@ def _needs_seed():
 
 def test_first_screen_has_install_run_and_test():
     first = "\n".join(README.splitlines()[:60])
-    for needed in ("bash scripts/setup.sh", "garble rank ../shared/seed/article.txt", "python -m pytest", "bash .ci/run"):
+    for needed in (
+        "bash scripts/setup.sh",
+        "garble rank ../shared/seed/article.txt",
+        "python -m pytest",
+        "bash .ci/run",
+    ):
         assert needed in first, needed
     assert first.index("## Install") < first.index("## Run") < first.index("## Test")
 
@@ -53,7 +58,9 @@ def test_no_lm_samples_equal_a_real_run(sample):
 @pytest.mark.parametrize("sample", [s for s in SAMPLES if s.uses_lm], ids=lambda s: s.command)
 def test_lm_samples_have_the_shape_of_a_real_run(sample):
     _needs_seed()
-    no_lm = readme_samples.Sample(sample.command + " --no-lm", sample.argv + ["--no-lm"], sample.head, "", (0, 0), sample.lang)
+    no_lm = readme_samples.Sample(
+        sample.command + " --no-lm", sample.argv + ["--no-lm"], sample.head, "", (0, 0), sample.lang
+    )
     real = readme_samples.run(no_lm).splitlines()
     shown = sample.body.splitlines()
     assert shown[:2] == real[:2]  # title (document, units, top N) and the header with the score guide

@@ -83,17 +83,62 @@ BAD_INPUT = [
     ("corrupt gzip", ["rank", "{t}/corrupt.txt.gz", "--no-lm"], 3, "{t}/corrupt.txt.gz: cannot read:"),
     ("corrupt zstd", ["rank", "{t}/bad.txt.zst", "--no-lm"], 3, "{t}/bad.txt.zst: cannot read:"),
     ("unknown detector", ["rank", "{t}/doc.txt", "--no-lm", "--detectors", "nope"], 2, "unknown detector 'nope'"),
-    ("missing weights", ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/none.json"], 2, "cannot read scorer weights"),
-    ("weights not JSON", ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/notjson.json"], 2, "{t}/notjson.json: cannot read scorer weights"),
-    ("weights of the wrong shape", ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/w.json"], 2, "{t}/w.json: malformed scorer weights"),
-    ("weights not finite", ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/nan.json"], 2, "{t}/nan.json: malformed scorer weights: every weight must be a finite number"),
-    ("output folder missing", ["rank", "{t}/doc.txt", "--no-lm", "-o", "{t}/no/such/out.txt"], 5, "{t}/no/such/out.txt: output folder does not exist"),
+    (
+        "missing weights",
+        ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/none.json"],
+        2,
+        "cannot read scorer weights",
+    ),
+    (
+        "weights not JSON",
+        ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/notjson.json"],
+        2,
+        "{t}/notjson.json: cannot read scorer weights",
+    ),
+    (
+        "weights of the wrong shape",
+        ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/w.json"],
+        2,
+        "{t}/w.json: malformed scorer weights",
+    ),
+    (
+        "weights not finite",
+        ["rank", "{t}/doc.txt", "--no-lm", "--weights", "{t}/nan.json"],
+        2,
+        "{t}/nan.json: malformed scorer weights: every weight must be a finite number",
+    ),
+    (
+        "output folder missing",
+        ["rank", "{t}/doc.txt", "--no-lm", "-o", "{t}/no/such/out.txt"],
+        5,
+        "{t}/no/such/out.txt: output folder does not exist",
+    ),
     ("output is a folder", ["rank", "{t}/doc.txt", "--no-lm", "-o", "{t}/folder"], 5, "{t}/folder: is a directory"),
-    ("report output is a folder", ["report", "{t}/doc.txt", "--no-lm", "-o", "{t}/folder"], 5, "{t}/folder: is a directory"),
+    (
+        "report output is a folder",
+        ["report", "{t}/doc.txt", "--no-lm", "-o", "{t}/folder"],
+        5,
+        "{t}/folder: is a directory",
+    ),
     ("score: missing file", ["score", "{t}/missing.txt", "--no-lm", "-o", "-"], 3, "{t}/missing.txt: no such file"),
-    ("score: folder without inputs", ["score", "{t}/folder", "--no-lm", "-o", "-"], 3, "{t}/folder: no input files in this folder"),
-    ("score: binary", ["score", "{t}/b.bin", "--no-lm", "-o", "-", "--input-format", "txt"], 3, "{t}/b.bin:1: binary file (NUL bytes), not text"),
-    ("score: output folder missing", ["score", "{t}/doc.txt", "--no-lm", "-o", "{t}/no/such/out.jsonl"], 5, "{t}/no/such/out.jsonl: output folder does not exist"),
+    (
+        "score: folder without inputs",
+        ["score", "{t}/folder", "--no-lm", "-o", "-"],
+        3,
+        "{t}/folder: no input files in this folder",
+    ),
+    (
+        "score: binary",
+        ["score", "{t}/b.bin", "--no-lm", "-o", "-", "--input-format", "txt"],
+        3,
+        "{t}/b.bin:1: binary file (NUL bytes), not text",
+    ),
+    (
+        "score: output folder missing",
+        ["score", "{t}/doc.txt", "--no-lm", "-o", "{t}/no/such/out.jsonl"],
+        5,
+        "{t}/no/such/out.jsonl: output folder does not exist",
+    ),
 ]
 
 
@@ -140,7 +185,7 @@ def test_warnings_do_not_stop_the_run(tmp_path, capsys, content, warning):
     assert code == 0, err
     assert f"garble: warning: {warning.format(p=p)}" in err.splitlines()
     recs = [json.loads(line) for line in out.splitlines()]
-    assert all(r["text"] == content.decode("utf-8", "replace")[r["start"]:r["end"]] for r in recs)
+    assert all(r["text"] == content.decode("utf-8", "replace")[r["start"] : r["end"]] for r in recs)
     if content.startswith(b"Fine"):
         assert [r["text"] for r in sorted(recs, key=lambda r: r["unit"])] == ["Fine line.", "Bad \ufffd byte here."]
         assert any(f["kind"] == "replacement_char" for r in recs for f in r["findings"])  # the damage is flagged too
@@ -259,7 +304,9 @@ def test_full_disk_in_garble_score_write(tmp_path, monkeypatch):
 
     monkeypatch.setattr(output, "open", fake_open, raising=False)
     with pytest.raises(OutputError, match="No space left on device"):
-        corpus.score_corpus([str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False)
+        corpus.score_corpus(
+            [str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False
+        )
     assert not (tmp_path / "out.jsonl").exists()
 
 
@@ -275,7 +322,9 @@ def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "mkstemp", no_space)
     with pytest.raises(OutputError, match="No space left on device") as e:
-        corpus.score_corpus([str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False)
+        corpus.score_corpus(
+            [str(tmp_path / "in.txt")], str(tmp_path / "out.jsonl"), garble.Scorer(model=False), progress=False
+        )
     assert e.value.path.endswith("out.jsonl.garble-state.json")
     assert not (tmp_path / "out.jsonl").exists()
 
@@ -283,7 +332,11 @@ def test_full_disk_in_garble_score_checkpoint(tmp_path, monkeypatch):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize(
     "args",
-    [["rank", "{doc}", "--no-lm", "-f", "jsonl"], ["rank", "{doc}", "--no-lm", "-o", "/dev/full"], ["score", "{doc}", "--no-lm", "-q", "-o", "-"]],
+    [
+        ["rank", "{doc}", "--no-lm", "-f", "jsonl"],
+        ["rank", "{doc}", "--no-lm", "-o", "/dev/full"],
+        ["score", "{doc}", "--no-lm", "-q", "-o", "-"],
+    ],
     ids=["rank to stdout", "rank -o /dev/full", "score to stdout"],
 )
 def test_dev_full(tmp_path, args):
@@ -324,12 +377,12 @@ def test_interrupt_is_130(tmp_path, capsys, monkeypatch):
 def _check_units(text, units):
     prev = 0
     for i, u in enumerate(units):
-        assert u.index == i and text[u.start:u.end] == u.text and u.text == u.text.strip() and u.text
+        assert u.index == i and text[u.start : u.end] == u.text and u.text == u.text.strip() and u.text
         assert u.start >= prev
         prev = u.end
     covered = bytearray(len(text))
     for u in units:
-        covered[u.start:u.end] = b"\x01" * (u.end - u.start)
+        covered[u.start : u.end] = b"\x01" * (u.end - u.start)
     assert all(covered[i] or c.isspace() for i, c in enumerate(text))
 
 
@@ -367,7 +420,9 @@ def test_pysbd_never_sees_a_long_paragraph(monkeypatch):
             return real.segment(para)
 
     monkeypatch.setattr(seg, "_segmenter", lambda: Spy())
-    text = " ".join(f"Sentence number {i} is about the harbour." for i in range(2000))  # ~80,000 characters, one paragraph
+    text = " ".join(
+        f"Sentence number {i} is about the harbour." for i in range(2000)
+    )  # ~80,000 characters, one paragraph
     units = segment(text)
     assert max(seen) <= MAX_PARAGRAPH_CHARS
     _check_units(text, units)
@@ -419,7 +474,10 @@ def test_five_megabyte_document_without_lm():
     paras = []
     size = 0
     while size < 5_000_000:
-        sents = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 25))).capitalize() + rng.choice(".!?") for _ in range(rng.randint(1, 8))]
+        sents = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 25))).capitalize() + rng.choice(".!?")
+            for _ in range(rng.randint(1, 8))
+        ]
         paras.append(" ".join(sents))
         size += len(paras[-1]) + 2
     text = "\n\n".join(paras)
@@ -537,21 +595,56 @@ def test_batches_stay_within_batch_tokens(tiny_model_dir, monkeypatch):
 
 EDGE_CASES = [
     # id, text, (detector, kind) expected in some unit or None for "no finding at all", message part
-    ("curly quote unbalanced", "He said “we will not go. The talks ended.", ("punctuation", "unmatched_quote"), "opening quote “ never closed"),
-    ("straight quote unbalanced", 'He said "we will not go. The talks ended.', ("punctuation", "unmatched_quote"), 'straight quote " opened and never closed'),
+    (
+        "curly quote unbalanced",
+        "He said “we will not go. The talks ended.",
+        ("punctuation", "unmatched_quote"),
+        "opening quote “ never closed",
+    ),
+    (
+        "straight quote unbalanced",
+        'He said "we will not go. The talks ended.',
+        ("punctuation", "unmatched_quote"),
+        'straight quote " opened and never closed',
+    ),
     ("curly quotes balanced", "He said “we will not go.” The talks ended.", None, ""),
     ("straight quotes balanced", 'He said "we will not go." The talks ended.', None, ""),
-    ("zero-width space in a word", "The mini\u200bster said that the talks ended.", ("encoding", "invisible_char"), "zero-width space"),
-    ("soft hyphen in a word", "The mini\u00adster said that the talks ended.", ("encoding", "invisible_char"), "soft hyphen"),
+    (
+        "zero-width space in a word",
+        "The mini\u200bster said that the talks ended.",
+        ("encoding", "invisible_char"),
+        "zero-width space",
+    ),
+    (
+        "soft hyphen in a word",
+        "The mini\u00adster said that the talks ended.",
+        ("encoding", "invisible_char"),
+        "soft hyphen",
+    ),
     ("control character", "The minister said\x07 that the talks ended.", ("encoding", "control_char"), "U+0007"),
     ("mojibake", "The cafÃ© was closed on Monday.", ("encoding", "mojibake"), "should probably read “café”"),
-    ("replacement character", "The caf\ufffd was closed on Monday.", ("encoding", "replacement_char"), "a character was lost in decoding"),
-    ("arabic unit", "وقال الوزير إن المحادثات انتهت اليوم في العاصمة.", ("language", "untranslated_unit"), "Arabic script"),
+    (
+        "replacement character",
+        "The caf\ufffd was closed on Monday.",
+        ("encoding", "replacement_char"),
+        "a character was lost in decoding",
+    ),
+    (
+        "arabic unit",
+        "وقال الوزير إن المحادثات انتهت اليوم في العاصمة.",
+        ("language", "untranslated_unit"),
+        "Arabic script",
+    ),
     ("hebrew unit", "השר אמר כי השיחות הסתיימו היום בבירה.", ("language", "untranslated_unit"), "Hebrew script"),
     ("cjk unit", "部长说会谈今天在首都结束了。", ("language", "untranslated_unit"), "CJK script"),
-    ("cjk inside english", "The minister said 会谈今天在首都结束了 in the capital.", ("language", "foreign_script"), "untranslated CJK text"),
+    (
+        "cjk inside english",
+        "The minister said 会谈今天在首都结束了 in the capital.",
+        ("language", "foreign_script"),
+        "untranslated CJK text",
+    ),
     ("emoji", "We won the match 🎉🎉 and everyone cheered.", None, ""),
-    ("emoji zwj sequence", "The family \U0001F468\u200D\U0001F469\u200D\U0001F467 arrived home.", None, ""),
+    ("emoji zwj sequence", "The family \U0001f468\u200d\U0001f469\u200d\U0001f467 arrived home.", None, ""),
     ("very short unit", "Yes.", None, ""),
     ("all-caps headline", "BREAKING NEWS: PRESIDENT VISITS PARIS FOR TALKS", None, ""),
     ("no-break space and tab", "The\u00a0minister\tsaid that.", None, ""),
@@ -564,7 +657,7 @@ def test_text_edge_cases(text, expected, message):
     r = garble.Scorer(model=False).score_document(text)
     assert len(r) >= 1
     for u in r:
-        assert text[u.start:u.end] == u.text and 0.0 <= u.score <= 1.0
+        assert text[u.start : u.end] == u.text and 0.0 <= u.score <= 1.0
         for f in u.findings:
             assert 0 <= f.start <= f.end <= len(text)
     got = [(f.detector, f.kind, f.message) for f in r.findings]
@@ -583,11 +676,13 @@ def test_decomposed_text_gets_the_findings_of_composed_text():
     assert len(a) == len(b)
     for x, y in zip(a, b):
         assert unicodedata.normalize("NFC", y.text) == x.text
-        assert decomposed[y.start:y.end] == y.text  # offsets into the text as given
+        assert decomposed[y.start : y.end] == y.text  # offsets into the text as given
         assert y.score == pytest.approx(x.score)
-        assert [(f.detector, f.kind, f.message) for f in y.findings] == [(f.detector, f.kind, f.message) for f in x.findings]
+        assert [(f.detector, f.kind, f.message) for f in y.findings] == [
+            (f.detector, f.kind, f.message) for f in x.findings
+        ]
         for f, g in zip(x.findings, y.findings):
-            assert unicodedata.normalize("NFC", decomposed[g.start:g.end]) == composed[f.start:f.end]
+            assert unicodedata.normalize("NFC", decomposed[g.start : g.end]) == composed[f.start : f.end]
     assert any(f.kind == "variant" for f in b.findings)
     # score_units too
     ua = s.score_units(composed.split(". "))
@@ -595,13 +690,20 @@ def test_decomposed_text_gets_the_findings_of_composed_text():
     assert [u.text for u in ub] == decomposed.split(". ")
     assert [(f.detector, f.kind) for f in ua.findings] == [(f.detector, f.kind) for f in ub.findings]
     for f in ub.findings:
-        assert ub.text[f.start:f.end]
+        assert ub.text[f.start : f.end]
 
 
 def test_combining_marks_stay_inside_words():
     from garble.document import WORD_RE
 
-    assert [m.group() for m in WORD_RE.finditer("Jose\u0301 na\u0308ive काम O’Brien U.S. re-enter")] == ["Jose\u0301", "na\u0308ive", "काम", "O’Brien", "U.S", "re-enter"]
+    assert [m.group() for m in WORD_RE.finditer("Jose\u0301 na\u0308ive काम O’Brien U.S. re-enter")] == [
+        "Jose\u0301",
+        "na\u0308ive",
+        "काम",
+        "O’Brien",
+        "U.S",
+        "re-enter",
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -626,7 +728,22 @@ def test_combining_marks_stay_inside_words():
         (lambda: garble.Scorer(model=12), UsageError, "model is int"),
         (lambda: garble.Scorer(model=False, max_unit_chars=0), UsageError, "max_unit_chars must be a positive integer"),
     ],
-    ids=["unit before model", "unit", "int text", "None text", "bytes text", "str units", "int units", "int unit", "unknown detector", "not a detector", "missing weights", "weights type", "model type", "max_unit_chars"],
+    ids=[
+        "unit before model",
+        "unit",
+        "int text",
+        "None text",
+        "bytes text",
+        "str units",
+        "int units",
+        "int unit",
+        "unknown detector",
+        "not a detector",
+        "missing weights",
+        "weights type",
+        "model type",
+        "max_unit_chars",
+    ],
 )
 def test_library_errors_are_typed(make, error, message):
     with pytest.raises(error, match=message) as info:
@@ -653,7 +770,10 @@ def _docs():
     rng = random.Random(3)
     out = []
     for i in range(16):
-        sents = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14))).capitalize() + "." for _ in range(rng.randint(3, 9))]
+        sents = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14))).capitalize() + "."
+            for _ in range(rng.randint(3, 9))
+        ]
         if i % 3 == 0:
             sents.append("It is legal and it is legal.")
         if i % 4 == 1:
@@ -663,7 +783,17 @@ def _docs():
 
 
 def _summary(r):
-    return [(u.start, u.end, round(u.score, 9), u.rank, [(f.detector, f.kind, f.start, f.end) for f in u.findings], None if u.lm is None else round(u.lm.mean_surprisal, 4)) for u in r]
+    return [
+        (
+            u.start,
+            u.end,
+            round(u.score, 9),
+            u.rank,
+            [(f.detector, f.kind, f.start, f.end) for f in u.findings],
+            None if u.lm is None else round(u.lm.mean_surprisal, 4),
+        )
+        for u in r
+    ]
 
 
 def _threaded(scorer, docs, n_threads=4):

@@ -31,7 +31,9 @@ def test_unknown_detector_gets_default_weight():
 
 
 def test_lm_features_are_standardised_and_no_lm_bias_used_without_them():
-    w = Weights.from_dict({"bias": -1.0, "no_lm_bias": -5.0, "features": {"lm_rel_median": {"weight": 2.0, "center": 1.0, "scale": 0.5}}})
+    w = Weights.from_dict(
+        {"bias": -1.0, "no_lm_bias": -5.0, "features": {"lm_rel_median": {"weight": 2.0, "center": 1.0, "scale": 0.5}}}
+    )
     lm = LMFeatures(mean_surprisal=4.0, max_surprisal=9.0, max_span=(0, 1), n_tokens=3, rel_median=2.0)
     x = unit_features("abc", [], lm)
     assert w.logit(x) == pytest.approx(-1.0 + 2.0 * (2.0 - 1.0) / 0.5)

@@ -10,9 +10,22 @@ NAMED = ("Lavorov said", "it’s legal and it’s legal", "Ukrainian targets on 
 
 ARTIFACTS = {
     "garbled quote": ["Putin” from the Rossiya-1", "“seriously talking about the “decolonization”"],
-    "fragment": ["For state media.", "In an interview with a British newspaper.", "Russian Federation.", "The Kremlin.", "publication The New York Times"],
+    "fragment": [
+        "For state media.",
+        "In an interview with a British newspaper.",
+        "Russian Federation.",
+        "The Kremlin.",
+        "publication The New York Times",
+    ],
     "misspelled name": ["Lavorov said", "on Azovstel Steelworks"],
-    "page furniture": ["\"Invasion of Ukraine is an outrage", "Live text Ukraine War", "Leave a Reply", "Your email address will not be published", "Required fields are marked", "Photo: Kommersant"],
+    "page furniture": [
+        '"Invasion of Ukraine is an outrage',
+        "Live text Ukraine War",
+        "Leave a Reply",
+        "Your email address will not be published",
+        "Required fields are marked",
+        "Photo: Kommersant",
+    ],
 }
 
 CLEAN = [
@@ -75,7 +88,9 @@ def test_cli_top10_shows_the_named_artifacts(seed_text):
 
     from conftest import SEED
 
-    out = subprocess.run([sys.executable, "-m", "garble", "rank", str(SEED), "--top", "10"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "garble", "rank", str(SEED), "--top", "10"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     for needle in ("legal and it", "Lavorov", "Ukrainian targets"):
         assert needle in out.stdout

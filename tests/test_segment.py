@@ -5,7 +5,7 @@ def _check_offsets(text, units):
     prev_end = 0
     for i, u in enumerate(units):
         assert u.index == i
-        assert text[u.start:u.end] == u.text
+        assert text[u.start : u.end] == u.text
         assert u.text == u.text.strip() and u.text
         assert u.start >= prev_end
         prev_end = u.end
@@ -14,7 +14,12 @@ def _check_offsets(text, units):
 def test_sentences_with_offsets_and_paragraphs():
     text = "First sentence here. Second one follows.\n\nA new paragraph starts. It ends."
     units = segment(text)
-    assert [u.text for u in units] == ["First sentence here.", "Second one follows.", "A new paragraph starts.", "It ends."]
+    assert [u.text for u in units] == [
+        "First sentence here.",
+        "Second one follows.",
+        "A new paragraph starts.",
+        "It ends.",
+    ]
     assert [u.paragraph for u in units] == [0, 0, 1, 1]
     _check_offsets(text, units)
 
@@ -29,7 +34,10 @@ def test_fragment_stays_its_own_unit():
 def test_glued_boundary_is_split():
     text = "The meeting took place in Oslo, June 3, 2021.Credit: Some Agency / Pictures"
     units = segment(text)
-    assert [u.text for u in units] == ["The meeting took place in Oslo, June 3, 2021.", "Credit: Some Agency / Pictures"]
+    assert [u.text for u in units] == [
+        "The meeting took place in Oslo, June 3, 2021.",
+        "Credit: Some Agency / Pictures",
+    ]
     _check_offsets(text, units)
 
 

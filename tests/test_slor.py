@@ -42,7 +42,9 @@ class ConstantLM:
 
 
 def test_slor_is_mean_surprisal_minus_unigram_per_token():
-    res = garble.Scorer(model=ConstantLM(5.0), detectors=[], context=False).score_units(["the cat sat", "quokkas eat ferns"])
+    res = garble.Scorer(model=ConstantLM(5.0), detectors=[], context=False).score_units(
+        ["the cat sat", "quokkas eat ferns"]
+    )
     for u in res.units:
         n = u.lm.n_tokens
         assert u.lm.slor == pytest.approx(5.0 - unigram_surprisal(u.text) / n)

@@ -112,7 +112,10 @@ def test_any_pair_scores_with_offsets_in_range(scorer):
     """Arbitrary text and sources (digits, CJK numerals, placeholders, scripts): no exception, offsets in range."""
     hyp = pytest.importorskip("hypothesis")
     st = hyp.strategies
-    pieces = st.sampled_from(list("ab Z9٣0.,%{}()<>/$#@-\n？！“”一二十百千万亿两几年第个中文русский日本語") + ["%s", "{0}", "<b>", "1.2亿", "3万", "https://x.io", "COVID-19", "9" * 30])
+    pieces = st.sampled_from(
+        list("ab Z9٣0.,%{}()<>/$#@-\n？！“”一二十百千万亿两几年第个中文русский日本語")
+        + ["%s", "{0}", "<b>", "1.2亿", "3万", "https://x.io", "COVID-19", "9" * 30]
+    )
     text = st.lists(pieces, max_size=25).map("".join)
 
     @hyp.settings(max_examples=150, deadline=None, derandomize=True)

@@ -12,8 +12,14 @@ from garble.synth_source import DETECTOR_OF, KINDS, corrupt, corruptions
 from source_helpers import found
 
 PAIRS = [
-    ("我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。", "In 2019 we visited 35 countries, saw a great many museums, and then went back home."),
-    ("这个项目叫LISA，它将在未来十年内启动。", "This project is called LISA, and it will start within the next ten years."),
+    (
+        "我们在2019年访问了35个国家，参观了很多博物馆，然后回家了。",
+        "In 2019 we visited 35 countries, saw a great many museums, and then went back home.",
+    ),
+    (
+        "这个项目叫LISA，它将在未来十年内启动。",
+        "This project is called LISA, and it will start within the next ten years.",
+    ),
 ]
 
 

@@ -16,7 +16,10 @@ def _tagger(d: int, seed: int = 0, hidden: int = 0) -> Tagger:
     rng = np.random.default_rng(seed)
     n = len(SCALAR_FEATURES) + d
     if hidden:
-        layers = [(rng.normal(size=(n, hidden)).astype(np.float32), np.zeros(hidden, np.float32)), (rng.normal(size=(hidden, 1)).astype(np.float32), np.zeros(1, np.float32))]
+        layers = [
+            (rng.normal(size=(n, hidden)).astype(np.float32), np.zeros(hidden, np.float32)),
+            (rng.normal(size=(hidden, 1)).astype(np.float32), np.zeros(1, np.float32)),
+        ]
     else:
         layers = [(rng.normal(size=(n, 1)).astype(np.float32), np.zeros(1, np.float32))]
     return Tagger(np.zeros(n, np.float32), np.ones(n, np.float32), layers, {"lm": "test", "finding_threshold": 0.5})
@@ -34,7 +37,7 @@ def test_token_matrix_pairs_each_token_with_its_neighbours():
     assert x[:, col["next_surprisal"]].tolist() == [2.0, 3.0, 9.0]  # the last token's neighbour is the newline
     assert x[1:, col["prev_surprisal"]].tolist() == [1.0, 2.0]
     assert x[:, col["log_rank"]].tolist() == pytest.approx(np.log1p([0, 3, 7]).tolist())
-    assert x[:, len(SCALAR_FEATURES):].tolist() == h[:3].tolist()
+    assert x[:, len(SCALAR_FEATURES) :].tolist() == h[:3].tolist()
     assert token_matrix(s[:1], e[:1], r[:1], h[:1]).shape == (0, len(SCALAR_FEATURES) + 3)
 
 
@@ -105,7 +108,14 @@ def test_unit_readings_average_and_point_at_the_right_tokens():
     from garble.lm import TokenStream
 
     s = np.array([1.0, 5.0, 2.0, 4.0], np.float32)
-    st = TokenStream(((0, 2), (2, 5), (5, 6), (6, 8)), s, np.ones(4, np.float32), np.zeros(4, np.int64), 7.0, np.array([0.1, 0.9, 0.2, 0.3], np.float32))
+    st = TokenStream(
+        ((0, 2), (2, 5), (5, 6), (6, 8)),
+        s,
+        np.ones(4, np.float32),
+        np.zeros(4, np.int64),
+        7.0,
+        np.array([0.1, 0.9, 0.2, 0.3], np.float32),
+    )
     a, b = unit_readings(st, [(0, 5), (6, 8)])
     assert a.mean_surprisal == pytest.approx(3.0) and a.max_index == 1 and a.n_tokens == 2
     assert a.end_surprisal == pytest.approx(2.0)  # the newline read after the unit

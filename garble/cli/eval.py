@@ -97,8 +97,17 @@ def eval_cmd(
             text = format_pairs_report(res)
         else:
             res = run_evaluation(
-                file, scorer, split=split.value, clean=clean, synthetic=synthetic, per_kind=per_kind, seed=seed,
-                show=show, cache=cache, progress=progress, with_source=with_source,
+                file,
+                scorer,
+                split=split.value,
+                clean=clean,
+                synthetic=synthetic,
+                per_kind=per_kind,
+                seed=seed,
+                show=show,
+                cache=cache,
+                progress=progress,
+                with_source=with_source,
             )
             text = format_report(res)
     with atomic_output(output) as out:
@@ -126,7 +135,12 @@ def _mode(file: Path, more: List[Path]) -> str:
 
 
 def _false_alarms(
-    files: List[Path], detector: Optional[List[str]], opts: ScorerOptions, show: int, paragraph_size: int, seed: int,
+    files: List[Path],
+    detector: Optional[List[str]],
+    opts: ScorerOptions,
+    show: int,
+    paragraph_size: int,
+    seed: int,
     progress,
 ):
     """``garble eval false-alarms``: the result and its report (``--detector``, ``--detectors``, less ``--exclude``)."""

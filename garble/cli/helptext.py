@@ -6,7 +6,13 @@ import types
 
 # the types the help shows for option values (typer's default shows Python type names)
 _METAVARS = {
-    "str": "TEXT", "int": "N", "int range": "N", "float": "X", "float range": "X", "path": "FILE", "bool": None,
+    "str": "TEXT",
+    "int": "N",
+    "int range": "N",
+    "float": "X",
+    "float range": "X",
+    "path": "FILE",
+    "bool": None,
 }
 
 
@@ -37,6 +43,7 @@ def polish_help(cmd) -> None:
         _polish(p)
     get_help = getattr(cmd, "get_help_option", None)
     if callable(get_help):
+
         def patched(self, ctx, _orig=get_help):
             opt = _orig(ctx)
             if opt is not None:

@@ -36,7 +36,9 @@ NoLM = Annotated[bool, typer.Option("--no-lm", help="Run the detectors alone (no
 Model = Annotated[
     Optional[str],
     typer.Option(
-        "--model", "-m", metavar="NAME|PATH",
+        "--model",
+        "-m",
+        metavar="NAME|PATH",
         help="Hugging Face causal LM name or path, or a .gguf file (default: SmolLM2-135M-Instruct).",
     ),
 ]
@@ -59,7 +61,8 @@ NoContext = Annotated[
 Quiet = Annotated[
     bool,
     typer.Option(
-        "--quiet", "-q",
+        "--quiet",
+        "-q",
         help="No status line and no progress bar on standard error (warnings and errors still show).",
     ),
 ]

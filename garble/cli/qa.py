@@ -42,8 +42,17 @@ def rank_documents(
 
 
 def score_bilingual(
-    inputs: Sequence[str], output: str, scorer, *, input_format: str, flag_score: float, source_lang: Optional[str],
-    quiet: bool, source_field: Optional[str] = None, field: str = "text", id_field: Optional[str] = None,
+    inputs: Sequence[str],
+    output: str,
+    scorer,
+    *,
+    input_format: str,
+    flag_score: float,
+    source_lang: Optional[str],
+    quiet: bool,
+    source_field: Optional[str] = None,
+    field: str = "text",
+    id_field: Optional[str] = None,
 ) -> None:
     """``garble score`` on XLIFF, TMX or bitext TSV: each pair scored on its own with its source.
 
@@ -76,9 +85,11 @@ def score_bilingual(
             "or as JSON lines (.jsonl or -)"
         )
     bts = [
-        read_tsv(str(p)) if k == "tsv"
+        read_tsv(str(p))
+        if k == "tsv"
         else read_records(str(p), k, field=field, source_field=source_field, id_field=id_field)
-        if k in ("jsonl", "parquet") else read_xml(str(p), k)
+        if k in ("jsonl", "parquet")
+        else read_xml(str(p), k)
         for p, k in zip(inputs, kinds)
     ]
     results = [score_bitext(bt, scorer, source_lang) for bt in bts]

@@ -136,12 +136,25 @@ def score_cmd(
         from .qa import score_bilingual
 
         return score_bilingual(
-            inputs, output, opts.build(), input_format=input_format.value, flag_score=flag_score,
-            source_lang=source_lang, quiet=quiet, source_field=source_field, field=field, id_field=id_field,
+            inputs,
+            output,
+            opts.build(),
+            input_format=input_format.value,
+            flag_score=flag_score,
+            source_lang=source_lang,
+            quiet=quiet,
+            source_field=source_field,
+            field=field,
+            id_field=id_field,
         )
     corpus = dict(
-        fmt=fmt.value if fmt is not None else None, input_fmt=input_format.value, field=field, id_field=id_field,
-        doc_field=doc_field, batch_size=batch_size, max_doc_units=max_doc_units,
+        fmt=fmt.value if fmt is not None else None,
+        input_fmt=input_format.value,
+        field=field,
+        id_field=id_field,
+        doc_field=doc_field,
+        batch_size=batch_size,
+        max_doc_units=max_doc_units,
     )
     if ray is None and ray_actors is not None:
         raise UsageError("--ray-actors needs --ray")
@@ -152,8 +165,14 @@ def score_cmd(
     if workers > 1 and not opts.no_lm:
         raise UsageError("--workers needs --no-lm (the language model batches on one device)")
     _score_here(
-        inputs, output, opts, quiet=quiet, resume=not restart, workers=workers,
-        checkpoint_seconds=checkpoint_seconds, **corpus,
+        inputs,
+        output,
+        opts,
+        quiet=quiet,
+        resume=not restart,
+        workers=workers,
+        checkpoint_seconds=checkpoint_seconds,
+        **corpus,
     )
 
 

@@ -83,7 +83,7 @@ class Job:
         """The options that change the output (part of a checkpoint's fingerprint)."""
         return {
             "format": self.fmt,
-            "output_compression": self.output[len(strip_compression(self.output)):] if self.fmt == "jsonl" else "",
+            "output_compression": self.output[len(strip_compression(self.output)) :] if self.fmt == "jsonl" else "",
             "input_format": self.input_fmt,
             "field": self.field,
             "id_field": self.id_field,
@@ -285,8 +285,11 @@ def score_corpus(
     *,
     fmt: Optional[str] = None,
     input_fmt: str = "auto",
-    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
-    batch_size: int = 256, max_doc_units: int = 10000,
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    batch_size: int = 256,
+    max_doc_units: int = 10000,
     resume: bool = True,
     progress: bool = True,
     workers: int = 1,

@@ -214,8 +214,13 @@ def read_txt(path: str, *, skip: int = 0, warn: Optional[Warn] = None) -> Iterat
 
 
 def read_jsonl(
-    path: str, *, field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
-    skip: int = 0, warn: Optional[Warn] = None
+    path: str,
+    *,
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    skip: int = 0,
+    warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """One record per line of a JSON-lines file (after the first ``skip`` lines)."""
     decode = Decoder(path, warn or default_warn)
@@ -276,8 +281,14 @@ def _parquet_columns(pf: Any, path: str, field: str, id_field: Optional[str], do
 
 
 def read_parquet(
-    path: str, *, field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None,
-    skip: int = 0, batch_rows: int = 4096, warn: Optional[Warn] = None
+    path: str,
+    *,
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    skip: int = 0,
+    batch_rows: int = 4096,
+    warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """One record per row of a Parquet file (after the first ``skip`` rows).
 
@@ -304,9 +315,14 @@ def read_parquet(
 
 
 def read_file(
-    path: str, *, fmt: str = "auto",
-    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None, skip: int = 0,
-    warn: Optional[Warn] = None
+    path: str,
+    *,
+    fmt: str = "auto",
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    skip: int = 0,
+    warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """The records of one input file (``-``: standard input, plain text)."""
     kind = "txt" if path == "-" and fmt == "auto" else input_format(path, fmt)
@@ -320,8 +336,13 @@ def read_file(
 
 
 def iter_records(
-    inputs: Union[PathLike, Iterable[PathLike]], *, fmt: str = "auto",
-    field: str = "text", id_field: Optional[str] = None, doc_field: Optional[str] = None, warn: Optional[Warn] = None
+    inputs: Union[PathLike, Iterable[PathLike]],
+    *,
+    fmt: str = "auto",
+    field: str = "text",
+    id_field: Optional[str] = None,
+    doc_field: Optional[str] = None,
+    warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """Every record of ``inputs`` (files, folders, globs; see :mod:`garble.corpus`), in order."""
     if isinstance(inputs, (str, os.PathLike)):

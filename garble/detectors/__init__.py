@@ -81,7 +81,15 @@ class Detector:
     def detect(self, doc: Document) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def finding(self, kind: str, start: int, end: int, weight: float, message: str, source_span: Optional[tuple[int, int]] = None) -> Finding:
+    def finding(
+        self,
+        kind: str,
+        start: int,
+        end: int,
+        weight: float,
+        message: str,
+        source_span: Optional[tuple[int, int]] = None,
+    ) -> Finding:
         """A finding of this detector (weight clipped to [0, 1]); ``source_span``: offsets into the unit's source."""
         return Finding(self.name, kind, start, end, max(0.0, min(1.0, float(weight))), message, source_span)
 
@@ -181,7 +189,9 @@ def run_detectors(detectors: Sequence[Detector], doc: Document) -> list[Finding]
     return out
 
 
-def flagged(detector: Detector, text: str, source: Optional[str] = None, source_lang: str = "zh") -> list[tuple[str, str]]:
+def flagged(
+    detector: Detector, text: str, source: Optional[str] = None, source_lang: str = "zh"
+) -> list[tuple[str, str]]:
     """``(kind, flagged text)`` of each finding of ``detector`` on ``text``: what the docstring examples show.
 
     Without ``source``, ``text`` is split into sentences as :class:`garble.Scorer` splits a document;
@@ -205,6 +215,13 @@ def flagged(detector: Detector, text: str, source: Optional[str] = None, source_
 
 
 __all__ = [
-    "ENTRY_POINT_GROUP", "Detector", "Document", "Finding", "all_detectors", "flagged", "register", "registry",
+    "ENTRY_POINT_GROUP",
+    "Detector",
+    "Document",
+    "Finding",
+    "all_detectors",
+    "flagged",
+    "register",
+    "registry",
     "run_detectors",
 ]

@@ -81,6 +81,7 @@ def _best(cands: Iterable[Strings]) -> Strings:
     Strings of ``_GOOD_LEN`` characters are selective enough; among those,
     fewer strings are cheaper to look for, then longer ones are rarer.
     """
+
     def key(c: frozenset) -> tuple[int, int, int]:
         shortest = min(map(len, c))
         return min(_GOOD_LEN, shortest), -len(c), shortest

@@ -34,23 +34,134 @@ class Num:
     approx: bool = False  # an approximate amount ("几十", "两三"): matches nothing in particular
 
 
-_CJK_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CJK_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CJK_SMALL = {"十": 10, "百": 100, "千": 1000}
 _CJK_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _CJK_CHARS = "".join([*_CJK_DIGIT, *_CJK_SMALL, *_CJK_BIG])
 # CJK numerals as words of idioms, not counts ("十分" very, "万一" in case, "千万" by all means, "一一" one by one)
-_CJK_IDIOMS = ("十分", "万一", "千万", "万万", "一一", "百姓", "万物", "千方百计", "一百八十度", "百分百", "十足", "万分", "百般", "千百", "成千上万", "百万富翁", "九十九", "三三两两", "一五一十", "七八", "万岁", "万能", "万里", "千里", "十全十美", "四面八方", "七上八下", "乱七八糟", "五花八门", "一千零一", "一百万个", "十字")
+_CJK_IDIOMS = (
+    "十分",
+    "万一",
+    "千万",
+    "万万",
+    "一一",
+    "百姓",
+    "万物",
+    "千方百计",
+    "一百八十度",
+    "百分百",
+    "十足",
+    "万分",
+    "百般",
+    "千百",
+    "成千上万",
+    "百万富翁",
+    "九十九",
+    "三三两两",
+    "一五一十",
+    "七八",
+    "万岁",
+    "万能",
+    "万里",
+    "千里",
+    "十全十美",
+    "四面八方",
+    "七上八下",
+    "乱七八糟",
+    "五花八门",
+    "一千零一",
+    "一百万个",
+    "十字",
+)
 _APPROX_BEFORE = ("几", "数", "上", "好几", "成")
 
 _DIGIT_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d])")
 _SRC_DIGIT_RE = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*([万萬亿億千百])?")
 _CJK_RE = re.compile(f"[{_CJK_CHARS}]+")
 
-_EN_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_EN_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
-_EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 1e6, "billion": 1e9, "trillion": 1e12, "lakh": 1e5, "crore": 1e7}
-_EN_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fifteenth": 15, "twentieth": 20, "thirtieth": 30, "hundredth": 100, "thousandth": 1000, "millionth": 1e6}
-_EN_MISC = {"dozen": 12, "dozens": 12, "half": 0.5, "hundreds": 100, "thousands": 1000, "millions": 1e6, "billions": 1e9, "tens": 10, "twice": 2, "thrice": 3, "double": 2, "twofold": 2, "threefold": 3, "fourfold": 4, "fivefold": 5, "tenfold": 10, "hundredfold": 100, "once": 1, "single": 1, "pair": 2, "couple": 2, "both": 2, "triple": 3, "decade": 10, "decades": 10, "century": 100, "centuries": 100, "quarter": 0.25}
+_EN_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_EN_TENS = {
+    w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"
+}
+_EN_SCALES = {
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "lakh": 1e5,
+    "crore": 1e7,
+}
+_EN_ORD = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fifteenth": 15,
+    "twentieth": 20,
+    "thirtieth": 30,
+    "hundredth": 100,
+    "thousandth": 1000,
+    "millionth": 1e6,
+}
+_EN_MISC = {
+    "dozen": 12,
+    "dozens": 12,
+    "half": 0.5,
+    "hundreds": 100,
+    "thousands": 1000,
+    "millions": 1e6,
+    "billions": 1e9,
+    "tens": 10,
+    "twice": 2,
+    "thrice": 3,
+    "double": 2,
+    "twofold": 2,
+    "threefold": 3,
+    "fourfold": 4,
+    "fivefold": 5,
+    "tenfold": 10,
+    "hundredfold": 100,
+    "once": 1,
+    "single": 1,
+    "pair": 2,
+    "couple": 2,
+    "both": 2,
+    "triple": 3,
+    "decade": 10,
+    "decades": 10,
+    "century": 100,
+    "centuries": 100,
+    "quarter": 0.25,
+}
 _EN_WORD_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _EN_NUMWORDS = set(_EN_UNITS) | set(_EN_TENS) | set(_EN_SCALES) | set(_EN_ORD) | set(_EN_MISC) | {"a", "and"}
 
@@ -123,7 +234,17 @@ def source_numbers(text: str) -> list[Num]:
             # "一两" one or two, "三四" three or four: two soft numbers
             out.extend(Num(a + k, a + k + 1, float(_CJK_DIGIT[run[k]]), False, text[a + k], False) for k in (0, 1))
             continue
-        approx = any(t[max(0, a - len(p)) : a] == p for p in _APPROX_BEFORE) or t[b : b + 1] in ("几", "来") or (len(run) >= 2 and run[0] in _CJK_DIGIT and run[1] in _CJK_DIGIT and run[0] != run[1] and abs(_CJK_DIGIT[run[0]] - _CJK_DIGIT[run[1]]) == 1)
+        approx = (
+            any(t[max(0, a - len(p)) : a] == p for p in _APPROX_BEFORE)
+            or t[b : b + 1] in ("几", "来")
+            or (
+                len(run) >= 2
+                and run[0] in _CJK_DIGIT
+                and run[1] in _CJK_DIGIT
+                and run[0] != run[1]
+                and abs(_CJK_DIGIT[run[0]] - _CJK_DIGIT[run[1]]) == 1
+            )
+        )
         firm = (v >= 10 or pct) and not idiom and not approx and run not in ("十", "百", "千", "万", "亿")
         out.append(Num(a, b, v, firm, text[a:b], False, approx or idiom))
     # 百分之 + CJK numeral handled above (pct flag); 百分之 + digits is the digit match
@@ -168,12 +289,20 @@ def target_numbers(text: str) -> list[Num]:
     while i < len(words):
         a, b, w = words[i]
         parts = w.split("-")
-        if not all(p in _EN_NUMWORDS for p in parts) or w in ("a", "and") or any((a < y and x < b) for x, y in digit_spans):
+        if (
+            not all(p in _EN_NUMWORDS for p in parts)
+            or w in ("a", "and")
+            or any((a < y and x < b) for x, y in digit_spans)
+        ):
             i += 1
             continue
         j = i
         toks: list[str] = []
-        while j < len(words) and all(p in _EN_NUMWORDS for p in words[j][2].split("-")) and (j == i or t[words[j - 1][1] : words[j][0]].strip(" ") == ""):
+        while (
+            j < len(words)
+            and all(p in _EN_NUMWORDS for p in words[j][2].split("-"))
+            and (j == i or t[words[j - 1][1] : words[j][0]].strip(" ") == "")
+        ):
             toks.extend(words[j][2].split("-"))
             j += 1
         while toks and toks[-1] in ("a", "and"):

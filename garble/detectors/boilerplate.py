@@ -32,7 +32,9 @@ def load_patterns(name: str = "boilerplate.tsv") -> tuple[_Pattern, ...]:
     out = []
     for row in load_tsv(name):
         rx = re.compile(row["pattern"], re.MULTILINE)
-        out.append(_Pattern(rx, row["kind"], float(row["weight"]), row["description"], required_strings(rx.pattern, rx.flags)))
+        out.append(
+            _Pattern(rx, row["kind"], float(row["weight"]), row["description"], required_strings(rx.pattern, rx.flags))
+        )
     return tuple(out)
 
 
@@ -135,8 +137,13 @@ class Boilerplate(Detector):
             for u in units:
                 if any(f.start <= u.start and u.end <= f.end for f in already):
                     continue
-                yield self.finding("repeated_unit", u.start, u.end, self.repeat_weight,
-                                   f"unit repeated verbatim {len(units)} times in the document (page furniture?)")
+                yield self.finding(
+                    "repeated_unit",
+                    u.start,
+                    u.end,
+                    self.repeat_weight,
+                    f"unit repeated verbatim {len(units)} times in the document (page furniture?)",
+                )
 
 
 def _drop_contained(hits: list[Finding]) -> list[Finding]:

@@ -14,7 +14,7 @@ from ._text import script_of
 
 # characters that end a "word" when a finding is widened to the word it breaks;
 # mojibake symbols (€ ™ œ â ...) are deliberately not in this set
-_WORD_STOP = set(" \t\n\r\f\v\u00a0\u2002\u2003\u2009\u202f,;:!?\"()[]{}<>«»“”‘„")
+_WORD_STOP = set(' \t\n\r\f\v\u00a0\u2002\u2003\u2009\u202f,;:!?"()[]{}<>«»“”‘„')
 
 # invisible format characters that have no business inside a word
 _INVISIBLE = {
@@ -156,7 +156,13 @@ class Encoding(Detector):
                 if in_moji(m.start()):
                     continue
                 codes = ", ".join(f"U+{ord(c):04X}" for c in m.group())
-                yield self.finding("control_char", base + m.start(), base + m.end(), self.control_weight, f"control character {codes} in the text")
+                yield self.finding(
+                    "control_char",
+                    base + m.start(),
+                    base + m.end(),
+                    self.control_weight,
+                    f"control character {codes} in the text",
+                )
             for m in _INVISIBLE_RE.finditer(ut):
                 s, e = base + m.start(), base + m.end()
                 if s == 0 and text[0] == "\ufeff":
@@ -167,7 +173,9 @@ class Encoding(Detector):
                     continue
                 names = ", ".join(sorted({_INVISIBLE[c] for c in m.group()}))
                 a, b = _word_span(text, s, e)
-                yield self.finding("invisible_char", s, e, self.invisible_weight, f"invisible {names} inside “{text[a:b]}”")
+                yield self.finding(
+                    "invisible_char", s, e, self.invisible_weight, f"invisible {names} inside “{text[a:b]}”"
+                )
 
 
 def _latin_alnum(ch: str) -> bool:

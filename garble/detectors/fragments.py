@@ -155,8 +155,7 @@ _LEADING_OPENERS = re.compile(r"[\s“\"'‘(\[—–-]*")  # space, quotes, bra
 _STAGE_DIRECTION = re.compile(r"\s*[(\[][^()\[\]]{1,40}[)\]]\s*(?:$|[^a-z\s])")
 _CLOSING_QUOTE = re.compile(r"[”\"]")
 _LOWER_OK_FIRST = frozenset(
-    "de da del della di du van von der den la le al el bin ibn dos das ten ter e.g i.e vs etc "
-    "www http https".split()
+    "de da del della di du van von der den la le al el bin ibn dos das ten ter e.g i.e vs etc www http https".split()
 )
 
 
@@ -301,7 +300,9 @@ class Fragment(Detector):
             prev = unit
 
     # ------------------------------------------------------------------ per unit
-    def _check(self, doc: Document, unit: Unit, prev: Optional[Unit], siblings: list[Unit], pos: int) -> Optional[Finding]:
+    def _check(
+        self, doc: Document, unit: Unit, prev: Optional[Unit], siblings: list[Unit], pos: int
+    ) -> Optional[Finding]:
         text = unit.text
         toks = doc.unit_tokens(unit)
         words = [t for t in toks if t.text[0].isalpha() or any(c.isalpha() for c in t.text)]
@@ -341,19 +342,36 @@ class Fragment(Detector):
         strict = pp and len(words) <= 8 and "," not in text
         if has_verb(toks, strict=strict):
             return None
-        if text[0] in "“\"" and text.rstrip(".")[-1:] in "”\"":
+        if text[0] in '“"' and text.rstrip(".")[-1:] in '”"':
             alone = True  # a whole quoted utterance ("“Any time. Anywhere.”"): speech, not a leftover
-        name_like = len(words) <= 6 and all(t.is_capitalized or norm_word(t.text) in _NAME_GLUE for t in words) and any(t.is_capitalized for t in words)
+        name_like = (
+            len(words) <= 6
+            and all(t.is_capitalized or norm_word(t.text) in _NAME_GLUE for t in words)
+            and any(t.is_capitalized for t in words)
+        )
         if alone:
             if pp or len(words) >= 2:
-                return self.finding("pp_fragment" if pp else "verbless", unit.start, unit.end, self.alone_weight,
-                                    "prepositional phrase standing as a sentence" if pp else "sentence without a verb")
+                return self.finding(
+                    "pp_fragment" if pp else "verbless",
+                    unit.start,
+                    unit.end,
+                    self.alone_weight,
+                    "prepositional phrase standing as a sentence" if pp else "sentence without a verb",
+                )
             return None
         if pp:
             w = self.pp_weight if mid else self.pp_weight * 0.6
-            return self.finding("pp_fragment", unit.start, unit.end, w, "prepositional phrase standing as a sentence: a piece cut off from the sentence before it")
+            return self.finding(
+                "pp_fragment",
+                unit.start,
+                unit.end,
+                w,
+                "prepositional phrase standing as a sentence: a piece cut off from the sentence before it",
+            )
         if mid and name_like:
-            return self.finding("verbless", unit.start, unit.end, self.stray_weight, "stray name or noun phrase after a sentence")
+            return self.finding(
+                "verbless", unit.start, unit.end, self.stray_weight, "stray name or noun phrase after a sentence"
+            )
         if len(words) == 1:
             return None  # "Nothing." "Twice." — common in speech
         w = self.verbless_weight if mid else self.verbless_weight * 0.6
@@ -364,7 +382,7 @@ class Fragment(Detector):
         if _STAGE_DIRECTION.match(text):
             return None  # "(laughs) It's best ...", "[Applause]": a transcript's aside, not a cut sentence
         m = _LEADING_OPENERS.match(text)
-        rest = text[m.end():]
+        rest = text[m.end() :]
         if not rest or not rest[0].isalpha() or not rest[0].islower():
             return None
         first = toks[0] if toks else None
@@ -388,10 +406,13 @@ class Fragment(Detector):
             why = " after a finished sentence: a piece of another sentence"
         if len(toks) > 1 and toks[1].is_capitalized and toks[1].unit == unit.index:
             weight = min(1.0, weight + 0.1)  # "publication The Times said": a cut-off sentence
-        return self.finding("lowercase_start", first.start, first.end, weight,
-                            f"sentence starts lowercase (“{ftext}”){why}")
+        return self.finding(
+            "lowercase_start", first.start, first.end, weight, f"sentence starts lowercase (“{ftext}”){why}"
+        )
 
-    def _quote_fragment(self, doc: Document, unit: Unit, toks: list[Token], siblings: list[Unit], pos: int) -> Optional[Finding]:
+    def _quote_fragment(
+        self, doc: Document, unit: Unit, toks: list[Token], siblings: list[Unit], pos: int
+    ) -> Optional[Finding]:
         text = unit.text
         m = _CLOSING_QUOTE.search(text)
         if m is None or m.start() == 0:
@@ -412,5 +433,10 @@ class Fragment(Detector):
         else:
             is_open = para_before.count('"') % 2 == 1
         weight = self.quote_weight if not is_open else self.quote_weight * 0.4
-        return self.finding("quote_fragment", unit.start, unit.end, weight,
-                            "closing piece of a quotation standing as a sentence" + ("" if is_open else " (no quote was open)"))
+        return self.finding(
+            "quote_fragment",
+            unit.start,
+            unit.end,
+            weight,
+            "closing piece of a quotation standing as a sentence" + ("" if is_open else " (no quote was open)"),
+        )

@@ -47,8 +47,18 @@ def _classify(word: str, langs: tuple[str, ...], margin: float, min_zipf: float)
 
 
 _LANG_NAMES = {
-    "de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
-    "pl": "Polish", "sv": "Swedish", "tr": "Turkish", "id": "Indonesian", "ro": "Romanian", "cs": "Czech",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "tr": "Turkish",
+    "id": "Indonesian",
+    "ro": "Romanian",
+    "cs": "Czech",
 }
 _OPEN = "([（【「『"
 _OPEN_QUOTES = "“\"«„‘'‚‹「『"
@@ -166,14 +176,27 @@ class ForeignLanguage(Detector):
                 if longest < need:
                     continue
             # take trailing full-width punctuation of a CJK run with it ("我们。")
-            while b < len(ut) and sc in _LOGOGRAPHIC and unicodedata.east_asian_width(ut[b]) in "FW" and not ut[b].isalnum():
+            while (
+                b < len(ut)
+                and sc in _LOGOGRAPHIC
+                and unicodedata.east_asian_width(ut[b]) in "FW"
+                and not ut[b].isalnum()
+            ):
                 b += 1
             s, e = unit.start + a, unit.start + b
             span = doc.text[s:e]
             if total_letters and n >= 0.5 * total_letters:
-                yield self.finding("untranslated_unit", s, e, 1.0, f"unit not in English ({sc} script): “{_short(span)}”")
+                yield self.finding(
+                    "untranslated_unit", s, e, 1.0, f"unit not in English ({sc} script): “{_short(span)}”"
+                )
             elif _bracketed(ut, a, b):
-                yield self.finding("foreign_script", s, e, self.gloss_weight, f"{sc} text in brackets, maybe a deliberate gloss: “{_short(span)}”")
+                yield self.finding(
+                    "foreign_script",
+                    s,
+                    e,
+                    self.gloss_weight,
+                    f"{sc} text in brackets, maybe a deliberate gloss: “{_short(span)}”",
+                )
             else:
                 yield self.finding("foreign_script", s, e, self.weight, f"untranslated {sc} text: “{_short(span)}”")
 

@@ -173,9 +173,23 @@ class LengthRatio(Detector):
             w = min(0.9, 0.2 + 0.2 * (abs(z) - self.z))
             factor = math.exp(dev)
             if z < 0:
-                yield self.finding("omission", u.start, u.start, w, f"translation {1 / factor:.1f}x shorter than usual for its source (z = {z:.1f}): something left out?", (0, len(s)))
+                yield self.finding(
+                    "omission",
+                    u.start,
+                    u.start,
+                    w,
+                    f"translation {1 / factor:.1f}x shorter than usual for its source (z = {z:.1f}): something left out?",
+                    (0, len(s)),
+                )
             else:
-                yield self.finding("addition", u.start, u.start, w, f"translation {factor:.1f}x longer than usual for its source (z = {z:.1f}): something added?", (0, len(s)))
+                yield self.finding(
+                    "addition",
+                    u.start,
+                    u.start,
+                    w,
+                    f"translation {factor:.1f}x longer than usual for its source (z = {z:.1f}): something added?",
+                    (0, len(s)),
+                )
 
 
 def source_pairs(doc: Document, min_source_chars: int) -> list:

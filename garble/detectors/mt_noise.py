@@ -17,7 +17,10 @@ from ._literals import fold, required_strings
 # glued words
 
 # a whitespace-delimited chunk that is a URL, e-mail address, path or handle
-_URLISH = re.compile(r"(?:https?://|ftp://|www\.|mailto:|@\w|\w@|/\w+/|\\\w|\.(?:com|org|net|gov|edu|io|co|uk|de|fr|html?|php|pdf|jpe?g|png|gif|docx?|xlsx?|js|py|txt)\b)", re.I)
+_URLISH = re.compile(
+    r"(?:https?://|ftp://|www\.|mailto:|@\w|\w@|/\w+/|\\\w|\.(?:com|org|net|gov|edu|io|co|uk|de|fr|html?|php|pdf|jpe?g|png|gif|docx?|xlsx?|js|py|txt)\b)",
+    re.I,
+)
 # "said.The", "2024.Photo", "apples,oranges", "first;second", "what?The" (optionally a closing quote between)
 _GLUED_PUNCT = re.compile(r"(?<![^\W_])([^\W_]+)([.!?;,])([”’\"')\]]?)([^\W\d_][^\W\d_]+)")
 # lowercase word glued to a capitalised word: "cityThe", "wordThe"
@@ -40,15 +43,43 @@ _HTML_TAGS = (
     "g|x|bx|ex|bpt|ept|ph|it|mrk"
 )
 _PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("html_tag", re.compile(rf"</?(?:{_HTML_TAGS})(?:\s+[\w:-]+(?:=(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>", re.I), "markup tag"),
-    ("special_token", re.compile(r"<\|[\w-]{1,30}\|>|</?(?:unk|pad|mask|eos|bos|sep|cls|s)>", re.I), "model special token"),
-    ("printf", re.compile(r"(?<![\w%])%(?:\d+\$)?(?:\([A-Za-z_]\w*\))?[-+0#]?\d*(?:\.\d+)?[sdif@](?![^\W_])"), "printf placeholder"),
-    ("brace", re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{\w{1,30}\}|(?<![{}\w])\{\s*[A-Za-z_0-9][\w.]{0,30}\s*\}(?!\})"), "template placeholder"),
+    (
+        "html_tag",
+        re.compile(rf"</?(?:{_HTML_TAGS})(?:\s+[\w:-]+(?:=(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s<>]+))?)*\s*/?>", re.I),
+        "markup tag",
+    ),
+    (
+        "special_token",
+        re.compile(r"<\|[\w-]{1,30}\|>|</?(?:unk|pad|mask|eos|bos|sep|cls|s)>", re.I),
+        "model special token",
+    ),
+    (
+        "printf",
+        re.compile(r"(?<![\w%])%(?:\d+\$)?(?:\([A-Za-z_]\w*\))?[-+0#]?\d*(?:\.\d+)?[sdif@](?![^\W_])"),
+        "printf placeholder",
+    ),
+    (
+        "brace",
+        re.compile(r"\{\{[^{}\n]{1,40}\}\}|\$\{\w{1,30}\}|(?<![{}\w])\{\s*[A-Za-z_0-9][\w.]{0,30}\s*\}(?!\})"),
+        "template placeholder",
+    ),
     # "$1" is money far more often than a placeholder: only when glued to a
     # lowercase word ("file$1"; "US$5", "HK$2" are money)
     ("dollar", re.compile(r"(?<=[a-z])\$\d\b|\$\d(?=\$)"), "numbered placeholder"),
-    ("entity", re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|&(?:amp|quot|lt|gt|nbsp|apos)(?![A-Za-z0-9;])"), "HTML entity"),
-    ("bracket_tag", re.compile(r"\[/[A-Za-z]{1,12}\]|\[(?:b|i|u|url|img|quote|code|size|color)(?:=[^\]\s]{1,40})?\]|\[(?:UNK|SEP|CLS|MASK|PAD|TAG|NAME|URL|LINK|EMAIL|PHONE|NUM|NUMBER|DATE|TIME|PERSON|ORG|LOC|BR|NL|NEWLINE|EOS|BOS|BLANK|PLACEHOLDER)\]|\[[A-Z][A-Z0-9]*_[A-Z0-9_]+\]"), "placeholder tag"),
+    (
+        "entity",
+        re.compile(
+            r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|&(?:amp|quot|lt|gt|nbsp|apos)(?![A-Za-z0-9;])"
+        ),
+        "HTML entity",
+    ),
+    (
+        "bracket_tag",
+        re.compile(
+            r"\[/[A-Za-z]{1,12}\]|\[(?:b|i|u|url|img|quote|code|size|color)(?:=[^\]\s]{1,40})?\]|\[(?:UNK|SEP|CLS|MASK|PAD|TAG|NAME|URL|LINK|EMAIL|PHONE|NUM|NUMBER|DATE|TIME|PERSON|ORG|LOC|BR|NL|NEWLINE|EOS|BOS|BLANK|PLACEHOLDER)\]|\[[A-Z][A-Z0-9]*_[A-Z0-9_]+\]"
+        ),
+        "placeholder tag",
+    ),
     ("bpe", re.compile(r"(?<=[^\W_])@@(?=\s|$)|(?<=\s)@@(?=[^\W_])"), "BPE joiner “@@”"),
     ("sentencepiece", re.compile(r"(?<=[^\W_])\u2581+|\u2581+(?=[^\W_])"), "SentencePiece mark “▁”"),
 )
@@ -72,9 +103,13 @@ _STRONG_END = frozenset(
 # (in/on/at/for/with/by/about/up end ordinary sentences and headlines: "The results are in")
 _WEAK_END = frozenset("of to from into onto between among".split())
 _END_WORDS = tuple(_STRONG_END | _WEAK_END)
-_FUNCTION_WORDS = _STRONG_END | _WEAK_END | frozenset(
-    "for with in on at by about up as through over under is are was were be been am it he she we they you i "
-    "this that these those".split()
+_FUNCTION_WORDS = (
+    _STRONG_END
+    | _WEAK_END
+    | frozenset(
+        "for with in on at by about up as through over under is are was were be been am it he she we they you i "
+        "this that these those".split()
+    )
 )
 
 
@@ -232,7 +267,9 @@ class MTNoise(Detector):
                 s, e = unit.start + chunk.start() + m.start(), unit.start + chunk.start() + m.end()
                 if left.isdigit() and _list_marker(doc.text, unit.start, s):
                     continue
-                yield self.finding("glued_words", s, e, self.glued_weight, f"missing space after “{sep}{closer}” in “{doc.text[s:e]}”")
+                yield self.finding(
+                    "glued_words", s, e, self.glued_weight, f"missing space after “{sep}{closer}” in “{doc.text[s:e]}”"
+                )
             for m in _CAMEL.finditer(c):
                 left, right = m.groups()
                 if not self._camel_glued(left, right):
@@ -279,7 +316,9 @@ class MTNoise(Detector):
         if left.isdigit() and _list_marker(text, prev.start, lstart):
             return
         s, e = lstart, unit.start + rm.end()
-        yield self.finding("glued_words", s, e, self.glued_weight, f"missing space after “{sep}{closer}” in “{text[s:e]}”")
+        yield self.finding(
+            "glued_words", s, e, self.glued_weight, f"missing space after “{sep}{closer}” in “{text[s:e]}”"
+        )
 
     # -- placeholders -----------------------------------------------------------
     def _placeholders(self, doc: Document, unit: Unit, urls: list[tuple[int, int]]) -> Iterator[Finding]:
@@ -302,7 +341,9 @@ class MTNoise(Detector):
                     continue
                 seen.append((a, b))
                 s, e = unit.start + a, unit.start + b
-                yield self.finding(kind, s, e, self.placeholder_weight, f"{label} left in the text: “{m.group().strip()}”")
+                yield self.finding(
+                    kind, s, e, self.placeholder_weight, f"{label} left in the text: “{m.group().strip()}”"
+                )
 
     # -- cut-off segments ---------------------------------------------------------
     def _truncated(self, doc: Document, unit: Unit) -> Iterator[Finding]:
@@ -328,4 +369,6 @@ class MTNoise(Detector):
         content = [t for t in toks[:-1] if t.text.lower() not in _FUNCTION_WORDS]
         if content and all(t.is_capitalized for t in content):
             return
-        yield self.finding("truncated", last.start, last.end, w, f"unit stops after “{word}” with no punctuation: probably cut off")
+        yield self.finding(
+            "truncated", last.start, last.end, w, f"unit stops after “{word}” with no punctuation: probably cut off"
+        )

@@ -24,8 +24,39 @@ from . import Detector, register
 # ("Ivanov"/"Ivanova"). Two forms that differ only by these are not variants.
 _SUFFIXES = tuple(
     sorted(
-        {"s", "es", "n", "an", "ans", "ian", "ians", "ns", "i", "is", "a", "e", "y", "ia", "o", "ese", "ish",
-         "ic", "ics", "ism", "isms", "ist", "ists", "er", "ers", "ern", "ite", "ites", "ed", "ing", "ly"},
+        {
+            "s",
+            "es",
+            "n",
+            "an",
+            "ans",
+            "ian",
+            "ians",
+            "ns",
+            "i",
+            "is",
+            "a",
+            "e",
+            "y",
+            "ia",
+            "o",
+            "ese",
+            "ish",
+            "ic",
+            "ics",
+            "ism",
+            "isms",
+            "ist",
+            "ists",
+            "er",
+            "ers",
+            "ern",
+            "ite",
+            "ites",
+            "ed",
+            "ing",
+            "ly",
+        },
         key=len,
         reverse=True,
     )
@@ -50,7 +81,7 @@ def _is_inflection(a: str, b: str) -> bool:
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
-    if long_.startswith(short) and (long_[len(short):] in _SUFFIXES or len(long_) - len(short) <= 2):
+    if long_.startswith(short) and (long_[len(short) :] in _SUFFIXES or len(long_) - len(short) <= 2):
         return True  # "Russia"/"Russian", "Smith"/"Smiths", "Ivanov"/"Ivanova"
     i = 0
     while i < len(short) and short[i] == long_[i]:
@@ -62,7 +93,9 @@ def _is_inflection(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=4)
-def _lexicon(min_zipf: float, min_len: int, languages: tuple[str, ...] = ("en",)) -> dict[str, tuple[list[str], list[float]]]:
+def _lexicon(
+    min_zipf: float, min_len: int, languages: tuple[str, ...] = ("en",)
+) -> dict[str, tuple[list[str], list[float]]]:
     """wordfreq words of at least ``min_zipf`` in any of ``languages``, bucketed by first letter."""
     best: dict[str, float] = {}
     for lang in languages:

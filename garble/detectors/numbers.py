@@ -61,13 +61,35 @@ class Numbers(Detector):
                 changed.append((cand_s.pop(0), cand_t.pop(0)))
             gone = {id(x) for pair in changed for x in pair}
             missing = [s for s in unmatched_s if s.firm and id(s) not in gone]
-            extra = [t for t in unmatched_t if (t.digits or (t.value >= 2 and cardinal_word(t.text))) and id(t) not in gone]
+            extra = [
+                t for t in unmatched_t if (t.digits or (t.value >= 2 and cardinal_word(t.text))) and id(t) not in gone
+            ]
             for s, t in changed:
-                yield self.finding("changed", unit.start + t.start, unit.start + t.end, self.changed_weight, f"number changed: source “{s.text}” ({_fmt(s.value)}), translation “{t.text}”", (s.start, s.end))
+                yield self.finding(
+                    "changed",
+                    unit.start + t.start,
+                    unit.start + t.end,
+                    self.changed_weight,
+                    f"number changed: source “{s.text}” ({_fmt(s.value)}), translation “{t.text}”",
+                    (s.start, s.end),
+                )
             for s in missing:
-                yield self.finding("missing", unit.start, unit.start, self.missing_weight, f"source number “{s.text}” ({_fmt(s.value)}) is not in the translation", (s.start, s.end))
+                yield self.finding(
+                    "missing",
+                    unit.start,
+                    unit.start,
+                    self.missing_weight,
+                    f"source number “{s.text}” ({_fmt(s.value)}) is not in the translation",
+                    (s.start, s.end),
+                )
             for t in extra:
-                yield self.finding("extra", unit.start + t.start, unit.start + t.end, self.extra_weight, f"number “{t.text}” is not in the source")
+                yield self.finding(
+                    "extra",
+                    unit.start + t.start,
+                    unit.start + t.end,
+                    self.extra_weight,
+                    f"number “{t.text}” is not in the source",
+                )
 
 
 def _fmt(v: float) -> str:

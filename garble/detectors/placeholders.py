@@ -56,7 +56,15 @@ class Placeholders(Detector):
             return
         for unit in doc.units:
             src = doc.source(unit)
-            if not src or not ("%" in src or "{" in src or "<" in src or "&" in src or "%" in unit.text or "{" in unit.text or "<" in unit.text):
+            if not src or not (
+                "%" in src
+                or "{" in src
+                or "<" in src
+                or "&" in src
+                or "%" in unit.text
+                or "{" in unit.text
+                or "<" in unit.text
+            ):
                 continue
             sp, tp = placeholders(src), placeholders(unit.text)
             left = Counter(m.group() for m in tp)
@@ -75,8 +83,28 @@ class Placeholders(Detector):
             while missing and extra:
                 t = extra.pop(0)  # paired with a missing one of the same kind ({…}, %…, <…>, &…;) when there is one
                 s = missing.pop(next((k for k, m in enumerate(missing) if m.group()[0] == t.group()[0]), 0))
-                yield self.finding("changed", unit.start + t.start(), unit.start + t.end(), self.weight, f"placeholder changed: source “{s.group()}”, translation “{t.group()}”", s.span())
+                yield self.finding(
+                    "changed",
+                    unit.start + t.start(),
+                    unit.start + t.end(),
+                    self.weight,
+                    f"placeholder changed: source “{s.group()}”, translation “{t.group()}”",
+                    s.span(),
+                )
             for s in missing:
-                yield self.finding("missing", unit.start, unit.start, self.weight, f"placeholder “{s.group()}” of the source is missing", s.span())
+                yield self.finding(
+                    "missing",
+                    unit.start,
+                    unit.start,
+                    self.weight,
+                    f"placeholder “{s.group()}” of the source is missing",
+                    s.span(),
+                )
             for t in extra:
-                yield self.finding("extra", unit.start + t.start(), unit.start + t.end(), self.extra_weight, f"placeholder “{t.group()}” is not in the source")
+                yield self.finding(
+                    "extra",
+                    unit.start + t.start(),
+                    unit.start + t.end(),
+                    self.extra_weight,
+                    f"placeholder “{t.group()}” is not in the source",
+                )

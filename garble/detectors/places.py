@@ -22,10 +22,24 @@ from ._literals import fold, required_strings
 # ordinary English. So are bases, embassies, facilities and settlements, which
 # one country keeps inside another.
 _PLACED_NOUNS = {
-    "target": 0.5, "targets": 0.5,  # "Iranian targets on Syrian soil" can be meant: lower weight
-    "city": 0.75, "cities": 0.75, "town": 0.75, "towns": 0.75, "village": 0.75, "villages": 0.75,
-    "region": 0.75, "regions": 0.75, "province": 0.75, "provinces": 0.75, "district": 0.75,
-    "districts": 0.75, "oblast": 0.75, "oblasts": 0.75, "municipality": 0.75, "municipalities": 0.75,
+    "target": 0.5,
+    "targets": 0.5,  # "Iranian targets on Syrian soil" can be meant: lower weight
+    "city": 0.75,
+    "cities": 0.75,
+    "town": 0.75,
+    "towns": 0.75,
+    "village": 0.75,
+    "villages": 0.75,
+    "region": 0.75,
+    "regions": 0.75,
+    "province": 0.75,
+    "provinces": 0.75,
+    "district": 0.75,
+    "districts": 0.75,
+    "oblast": 0.75,
+    "oblasts": 0.75,
+    "municipality": 0.75,
+    "municipalities": 0.75,
     "infrastructure": 0.75,
 }
 # the nouns the optional "in <country>" pattern accepts (see ``located_in``)
@@ -120,8 +134,13 @@ def _patterns(table: str, max_modifiers: int) -> SimpleNamespace:
     # strings one of which a unit must contain for each pattern to match ("soil", "city", ...)
     needs = {rx.pattern: required_strings(rx.pattern, rx.flags) for rx in (soil_re, territory_of_re, in_re)}
     return SimpleNamespace(
-        dem=dem_of, countries=countries_of, places=places_of, soil_re=soil_re, territory_of_re=territory_of_re,
-        in_re=in_re, needs=needs,
+        dem=dem_of,
+        countries=countries_of,
+        places=places_of,
+        soil_re=soil_re,
+        territory_of_re=territory_of_re,
+        in_re=in_re,
+        needs=needs,
     )
 
 

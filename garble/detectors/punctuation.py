@@ -225,25 +225,37 @@ class Punctuation(Detector):
                         forgive_close = False
                         continue
                     a = self._word_before(text, i)
-                    yield self.finding("unmatched_quote", base + a, base + i + 1, self.weight,
-                                       "closing quote ” with no opening quote “")
+                    yield self.finding(
+                        "unmatched_quote",
+                        base + a,
+                        base + i + 1,
+                        self.weight,
+                        "closing quote ” with no opening quote “",
+                    )
                     continue
                 j = stack.pop()
                 if j in open_inner:
                     nested[open_inner.pop(j)].append((j, i + 1))
         for spans in nested.values():
             a, b = spans[0][0], spans[-1][1]
-            yield self.finding("nested_quote", base + a, base + b, self.nested_weight,
-                               "quote “ opened inside an open quote: a lost ” or nested quotes that need ‘ ’")
+            yield self.finding(
+                "nested_quote",
+                base + a,
+                base + b,
+                self.nested_weight,
+                "quote “ opened inside an open quote: a lost ” or nested quotes that need ‘ ’",
+            )
         for j in stack:
             if j in open_inner:  # opened twice, closed once: report the inner one
                 b = self._word_after(text, j)
-                yield self.finding("nested_quote", base + j, base + b, self.nested_weight,
-                                   "quote “ opened twice and never closed")
+                yield self.finding(
+                    "nested_quote", base + j, base + b, self.nested_weight, "quote “ opened twice and never closed"
+                )
             elif not next_continues:
                 b = self._word_after(text, j)
-                yield self.finding("unmatched_quote", base + j, base + b, self.weight,
-                                   "opening quote “ never closed in its paragraph")
+                yield self.finding(
+                    "unmatched_quote", base + j, base + b, self.weight, "opening quote “ never closed in its paragraph"
+                )
 
     def _straight_quotes(self, text: str, base: int, prev_text: str, next_text: str) -> Iterator[Finding]:
         if text.count('"') % 2 == 0:
@@ -290,13 +302,22 @@ class Punctuation(Detector):
                 continue  # "1) first", "a) second": a list enumerator
             else:
                 a = self._word_before(text, i)
-                msg = f"closing bracket {c} with no opening {_PAIRS[c]}" if not stack else f"bracket {stack[-1][0]} closed by {c}"
+                msg = (
+                    f"closing bracket {c} with no opening {_PAIRS[c]}"
+                    if not stack
+                    else f"bracket {stack[-1][0]} closed by {c}"
+                )
                 yield self.finding("unmatched_bracket", base + a, base + i + 1, self.weight, msg)
                 if stack:
                     stack.pop()
         for c, i in stack:
-            yield self.finding("unmatched_bracket", base + i, base + self._word_after(text, i), self.weight,
-                               f"bracket {c} never closed in its paragraph")
+            yield self.finding(
+                "unmatched_bracket",
+                base + i,
+                base + self._word_after(text, i),
+                self.weight,
+                f"bracket {c} never closed in its paragraph",
+            )
 
     # ------------------------------------------------------------------ spaces
     def _missing_space(self, text: str, base: int) -> Iterator[Finding]:
@@ -322,8 +343,13 @@ class Punctuation(Detector):
             lw, rw = left.group(), right.group()
             if lw.isdigit() and (len(rw) < 2 or not rw.islower()):
                 continue
-            yield self.finding("missing_space", left.start() + base, i + 1 + right.end() + base, self.weight + 0.1,
-                               f"missing space after “{m.group()}”")
+            yield self.finding(
+                "missing_space",
+                left.start() + base,
+                i + 1 + right.end() + base,
+                self.weight + 0.1,
+                f"missing space after “{m.group()}”",
+            )
         for m in _GLUED_AFTER_CLOSER.finditer(text):
             if m.start() in seen:
                 continue
@@ -332,8 +358,13 @@ class Punctuation(Detector):
             right = _WORD_RIGHT.match(text[m.end() :])
             if left is None or right is None or _urlish(text[slice(*_run_at(text, i))]):
                 continue
-            yield self.finding("missing_space", left.start() + base, m.end() + right.end() + base, self.weight,
-                               "missing space after closing punctuation")
+            yield self.finding(
+                "missing_space",
+                left.start() + base,
+                m.end() + right.end() + base,
+                self.weight,
+                "missing space after closing punctuation",
+            )
 
     def _glued_stop(self, text: str, i: int, base: int) -> Optional[Finding]:
         ra, rb = _run_at(text, i)
@@ -357,13 +388,23 @@ class Punctuation(Detector):
         if lw.isdigit() and len(lw) <= 2 and left.start() == ra and (ra == 0 or text[ra - 1] == "\n"):
             return None  # "1.First point" at a line start: a list number
         if len(rw) > 1 and rw[0].isupper() and rw[1:].islower():
-            return self.finding("missing_space", base + i - len(lw), base + i + 1 + len(rw), self.glued_weight,
-                                f"missing space after “{text[i]}”: “{lw}{text[i]}{rw}”")
+            return self.finding(
+                "missing_space",
+                base + i - len(lw),
+                base + i + 1 + len(rw),
+                self.glued_weight,
+                f"missing space after “{text[i]}”: “{lw}{text[i]}{rw}”",
+            )
         if lw.isalpha() and rw.isalpha() and lw.islower() and rw.islower() and text[i] == ".":
             # "said.and": only before a word that starts a clause, never in code-like runs ("os.path")
             if rw in _CLAUSE_STARTERS and _common_word(lw) and len(lw) > 1 and not re.search(r"[(\[_`'’=]", run):
-                return self.finding("missing_space", base + i - len(lw), base + i + 1 + len(rw), self.weight,
-                                    f"missing space after “.”: “{lw}.{rw}”")
+                return self.finding(
+                    "missing_space",
+                    base + i - len(lw),
+                    base + i + 1 + len(rw),
+                    self.weight,
+                    f"missing space after “.”: “{lw}.{rw}”",
+                )
         return None
 
     def _space_before(self, text: str, base: int) -> Iterator[Finding]:
@@ -376,8 +417,7 @@ class Punctuation(Detector):
             if prev in "-–—/&*…":
                 continue  # "yes - , no" style lists, ellipses
             mark = m.group().strip()
-            yield self.finding("space_before", base + m.start(), base + m.end(), self.weight,
-                               f"space before “{mark}”")
+            yield self.finding("space_before", base + m.start(), base + m.end(), self.weight, f"space before “{mark}”")
 
     def _loose_quotes(self, text: str, base: int) -> Iterator[Finding]:
         if '"' not in text and "“" not in text and "”" not in text:
@@ -385,15 +425,21 @@ class Punctuation(Detector):
         for m in _LOOSE_QUOTE.finditer(text):
             if len(text.strip()) == 1:
                 continue
-            yield self.finding("space_inside_quote", base + m.start(), base + m.end(), self.loose_weight,
-                               f"quote mark {m.group()} detached by spaces on both sides")
+            yield self.finding(
+                "space_inside_quote",
+                base + m.start(),
+                base + m.end(),
+                self.loose_weight,
+                f"quote mark {m.group()} detached by spaces on both sides",
+            )
 
     def _doubled(self, text: str, base: int) -> Iterator[Finding]:
         for m in _DOUBLED.finditer(text):
             if _urlish(text[slice(*_run_at(text, m.start()))]):
                 continue
-            yield self.finding("doubled", base + m.start(), base + m.end(), self.weight,
-                               f"doubled punctuation “{m.group()}”")
+            yield self.finding(
+                "doubled", base + m.start(), base + m.end(), self.weight, f"doubled punctuation “{m.group()}”"
+            )
 
     # ------------------------------------------------------------------ helpers
     @staticmethod

@@ -10,13 +10,48 @@ from ..types import Finding
 from . import Detector, register
 
 # function words whose doubling is ordinary English ("that that", "had had")
-_OK_DOUBLES = frozenset({"that", "had", "is", "do", "very", "so", "bye", "no", "yes", "ha", "knock", "well", "really", "many", "far", "more", "again", "over", "round", "on", "by", "out", "little", "step", "side", "one", "two", "day", "year", "time", "bit", "now"})
+_OK_DOUBLES = frozenset(
+    {
+        "that",
+        "had",
+        "is",
+        "do",
+        "very",
+        "so",
+        "bye",
+        "no",
+        "yes",
+        "ha",
+        "knock",
+        "well",
+        "really",
+        "many",
+        "far",
+        "more",
+        "again",
+        "over",
+        "round",
+        "on",
+        "by",
+        "out",
+        "little",
+        "step",
+        "side",
+        "one",
+        "two",
+        "day",
+        "year",
+        "time",
+        "bit",
+        "now",
+    }
+)
 
 
 # characters between two copies that make a repeat deliberate rather than a decoder slip:
 # "ding, ding, ding", "if it were empty, if it were empty" (epizeuxis, anaphora), "Thank you.
 # Thank you all.", "the matter (matter also means ...)"
-_PAUSES = frozenset(",;:—–-.!?()[]\"“”")
+_PAUSES = frozenset(',;:—–-.!?()[]"“”')
 
 
 def _idiomatic_pair(word: str, connective: str) -> bool:
@@ -139,12 +174,20 @@ class Repetition(Detector):
                 start, end = toks[i].start, toks[end_idx - 1].end
                 phrase = doc.text[toks[i].start : toks[i + n - 1].end]
                 if pause:
-                    kind, msg, w = "repeated_phrase", f"“{phrase}” said twice, across a pause (often deliberate)", self.pause_weight
+                    kind, msg, w = (
+                        "repeated_phrase",
+                        f"“{phrase}” said twice, across a pause (often deliberate)",
+                        self.pause_weight,
+                    )
                 elif reps >= 3:
                     kind, msg, w = "loop", f"repetition loop: “{phrase}” {reps} times", 1.0
                 elif gap:
                     kind, msg, w = "repeated_phrase", f"“{phrase}” repeated around “{words[i + n]}”", self.weight
                 else:
-                    kind, msg, w = "repeated_phrase" if n > 1 else "repeated_word", f"“{phrase}” said twice in a row", self.weight
+                    kind, msg, w = (
+                        "repeated_phrase" if n > 1 else "repeated_word",
+                        f"“{phrase}” said twice in a row",
+                        self.weight,
+                    )
                 yield self.finding(kind, start, end, w, msg)
                 covered_until = end

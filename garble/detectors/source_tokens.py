@@ -85,14 +85,21 @@ class SourceTokens(Detector):
                 w = self.weight
                 if latin and kind == "word":
                     if not _code_like(tok):
-                        at_start = not src[:a].strip() or src[:a].rstrip()[-1:] in ".!?:;\"“«„¿¡"
+                        at_start = not src[:a].strip() or src[:a].rstrip()[-1:] in '.!?:;"“«„¿¡'
                         if not tok[:1].isupper() or at_start or doc.source_language in _GERMANIC:
                             continue
                         w = self.name_weight
                 seen.add(tok)
                 if not _present(tok, tgt):
                     what = {"url": "URL", "email": "email address", "tag": "hashtag/handle"}.get(kind, "name or term")
-                    yield self.finding("missing", unit.start, unit.start, w, f"source {what} “{tok}” is not in the translation", (a, a + len(tok)))
+                    yield self.finding(
+                        "missing",
+                        unit.start,
+                        unit.start,
+                        w,
+                        f"source {what} “{tok}” is not in the translation",
+                        (a, a + len(tok)),
+                    )
 
 
 def _code_like(tok: str) -> bool:

@@ -10,10 +10,12 @@ from ..document import Document
 from ..types import Finding
 from . import Detector, register
 
-_FOLD = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "［": "[", "］": "]", "？": "?", "！": "!", "｛": "{", "｝": "}"})
+_FOLD = str.maketrans(
+    {"（": "(", "）": ")", "【": "[", "】": "]", "［": "[", "］": "]", "？": "?", "！": "!", "｛": "{", "｝": "}"}
+)
 _LIST_RE = re.compile(r"^[ \t]*(?:[-*•·▪●]|\d{1,3}[.)、]|[a-z][.)]|[（(]\d{1,3}[)）])[ \t]+", re.M)
-_QUOTES_SRC = "\"“”„«»「」『』"
-_QUOTES_TGT = "\"“”„«»"
+_QUOTES_SRC = '"“”„«»「」『』'
+_QUOTES_TGT = '"“”„«»'
 
 
 @register("structure", colour=("#d9f0ff", "#1b6fa8"), prior=4.0)
@@ -53,7 +55,13 @@ class Structure(Detector):
                 ("question", "?", s.count("?"), t.count("?"), "question mark"),
                 ("exclamation", "!", s.count("!"), t.count("!"), "exclamation mark"),
                 ("bracket", "(", s.count("(") + s.count("["), t.count("(") + t.count("["), "brackets"),
-                ("quote", "\"", sum(s.count(c) for c in _QUOTES_SRC), sum(t.count(c) for c in _QUOTES_TGT), "quotation marks"),
+                (
+                    "quote",
+                    '"',
+                    sum(s.count(c) for c in _QUOTES_SRC),
+                    sum(t.count(c) for c in _QUOTES_TGT),
+                    "quotation marks",
+                ),
                 ("list", "", len(_LIST_RE.findall(s)), len(_LIST_RE.findall(t)), "list markers"),
                 ("linebreak", "\n", s.strip().count("\n"), t.strip().count("\n"), "line breaks"),
             ]
@@ -63,8 +71,21 @@ class Structure(Detector):
                 w = getattr(self, f"{kind}_weight")
                 if ns > nt:
                     k = s.find(ch) if ch else 0
-                    yield self.finding(kind, unit.start, unit.start, w, f"{what} in the source ({ns}) but {'not ' if nt == 0 else 'fewer '}in the translation{'' if nt == 0 else f' ({nt})'}", (k, k + 1) if k >= 0 and ch else None)
+                    yield self.finding(
+                        kind,
+                        unit.start,
+                        unit.start,
+                        w,
+                        f"{what} in the source ({ns}) but {'not ' if nt == 0 else 'fewer '}in the translation{'' if nt == 0 else f' ({nt})'}",
+                        (k, k + 1) if k >= 0 and ch else None,
+                    )
                 else:
                     k = t.find(ch) if ch else -1
                     a, b = (unit.start + k, unit.start + k + 1) if k >= 0 else (unit.start, unit.start)
-                    yield self.finding(kind, a, b, w, f"{what} in the translation ({nt}) but {'not ' if ns == 0 else 'fewer '}in the source{'' if ns == 0 else f' ({ns})'}")
+                    yield self.finding(
+                        kind,
+                        a,
+                        b,
+                        w,
+                        f"{what} in the translation ({nt}) but {'not ' if ns == 0 else 'fewer '}in the source{'' if ns == 0 else f' ({ns})'}",
+                    )

@@ -58,10 +58,21 @@ class Untranslated(Detector):
             t = unit.text
             ns, nt = _norm(src), _norm(t)
             script = main_script(src)
-            if ns and ns == nt and (script != "Latin" or doc.source_language not in ("en", None) or len(ns.split()) >= 3):
+            if (
+                ns
+                and ns == nt
+                and (script != "Latin" or doc.source_language not in ("en", None) or len(ns.split()) >= 3)
+            ):
                 if script != "Latin" or doc.source_language != "en":
                     a = len(t) - len(t.lstrip())
-                    yield self.finding("copy", unit.start + a, unit.start + len(t.rstrip()), 1.0, "the translation is a copy of the source", (0, len(src)))
+                    yield self.finding(
+                        "copy",
+                        unit.start + a,
+                        unit.start + len(t.rstrip()),
+                        1.0,
+                        "the translation is a copy of the source",
+                        (0, len(src)),
+                    )
                     continue
             if script and script != "Latin":
                 yield from self._script_runs(unit, src, script)
@@ -84,7 +95,14 @@ class Untranslated(Detector):
             if letters >= self.min_script_chars:
                 run = t[i:j]
                 k = src.find(run)
-                yield self.finding("script", unit.start + i, unit.start + j, self.weight, f"untranslated: “{run}” is in the source's script ({script})", (k, k + len(run)) if k >= 0 else None)
+                yield self.finding(
+                    "script",
+                    unit.start + i,
+                    unit.start + j,
+                    self.weight,
+                    f"untranslated: “{run}” is in the source's script ({script})",
+                    (k, k + len(run)) if k >= 0 else None,
+                )
             i = j
 
     def _copied_phrases(self, unit, src: str) -> Iterator[Finding]:
@@ -105,7 +123,14 @@ class Untranslated(Detector):
                 a, b = tw[i][0], tw[j - 1][1]
                 phrase = unit.text[a:b]
                 k = src.casefold().find(phrase.casefold())
-                yield self.finding("phrase", unit.start + a, unit.start + b, self.weight * 0.8, f"untranslated: “{phrase}” is copied from the source", (k, k + len(phrase)) if k >= 0 else None)
+                yield self.finding(
+                    "phrase",
+                    unit.start + a,
+                    unit.start + b,
+                    self.weight * 0.8,
+                    f"untranslated: “{phrase}” is copied from the source",
+                    (k, k + len(phrase)) if k >= 0 else None,
+                )
                 i = j
             else:
                 i += 1

@@ -130,7 +130,15 @@ class CachedLM:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, offsets=np.asarray(st.offsets, np.int64).reshape(-1, 2), s=st.surprisal, e=st.entropy, r=st.rank, end=np.asarray([st.end_surprisal, st.end_entropy, st.end_rank], np.float32), h=st.hidden.astype(np.float16))
+        np.savez(
+            tmp,
+            offsets=np.asarray(st.offsets, np.int64).reshape(-1, 2),
+            s=st.surprisal,
+            e=st.entropy,
+            r=st.rank,
+            end=np.asarray([st.end_surprisal, st.end_entropy, st.end_rank], np.float32),
+            h=st.hidden.astype(np.float16),
+        )
         os.replace(tmp, path)
 
     def _get_stream(self, text: str):
@@ -147,7 +155,17 @@ class CachedLM:
         try:
             with np.load(path) as z:
                 end = z["end"]
-                st = TokenStream(tuple(map(tuple, z["offsets"].tolist())), z["s"], z["e"], z["r"], float(end[0]), None, z["h"].astype(np.float32), float(end[1]), int(end[2]))
+                st = TokenStream(
+                    tuple(map(tuple, z["offsets"].tolist())),
+                    z["s"],
+                    z["e"],
+                    z["r"],
+                    float(end[0]),
+                    None,
+                    z["h"].astype(np.float32),
+                    float(end[1]),
+                    int(end[2]),
+                )
         except (OSError, ValueError, KeyError):
             return None
         return st
@@ -205,7 +223,9 @@ def slug(s: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in s)[-80:]
 
 
-def make_cached_lm(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", cache: Optional[Path] = None) -> CachedLM:
+def make_cached_lm(
+    model: Optional[str] = None, device: str = "auto", dtype: str = "auto", cache: Optional[Path] = None
+) -> CachedLM:
     """A :class:`CachedLM` over the named model (loaded lazily, only on a cache miss)."""
     from ..lm import DEFAULT_MODEL
 

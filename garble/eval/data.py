@@ -75,13 +75,19 @@ def _read_table(path: Path, required: Sequence[str]) -> tuple[list[str], list[tu
     header = [h.strip() for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"header lacks column(s) {', '.join(missing)}; expected {' '.join(required)} (tab-separated)", path=p, line=1)
+        raise InputError(
+            f"header lacks column(s) {', '.join(missing)}; expected {' '.join(required)} (tab-separated)",
+            path=p,
+            line=1,
+        )
     rows = []
     for lineno, fields in enumerate(reader, 2):
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue  # blank line
         if len(fields) != len(header):
-            raise InputError(f"{len(fields)} tab-separated fields, expected {len(header)} ({' '.join(header)})", path=p, line=lineno)
+            raise InputError(
+                f"{len(fields)} tab-separated fields, expected {len(header)} ({' '.join(header)})", path=p, line=lineno
+            )
         rows.append((lineno, fields))
     return header, rows
 
@@ -90,7 +96,9 @@ def _num(value: str, kind: type, column: str, path: str, line: int):
     try:
         v = kind(value)
     except ValueError:
-        raise InputError(f"column {column}: {value!r} is not a{'n integer' if kind is int else ' number'}", path=path, line=line) from None
+        raise InputError(
+            f"column {column}: {value!r} is not a{'n integer' if kind is int else ' number'}", path=path, line=line
+        ) from None
     if isinstance(v, float) and not math.isfinite(v):
         raise InputError(f"column {column}: {value!r} is not a finite number", path=path, line=line)
     return v
@@ -127,7 +135,11 @@ def _annotated_rows(path: Path, header: list[str], raw: list[tuple[int, list[str
             line=line,
         )
         if row.key in seen:
-            raise InputError(f"duplicate segment (system {row.system}, doc {row.doc}, seg {row.seg}); first on line {seen[row.key]}", path=p, line=line)
+            raise InputError(
+                f"duplicate segment (system {row.system}, doc {row.doc}, seg {row.seg}); first on line {seen[row.key]}",
+                path=p,
+                line=line,
+            )
         seen[row.key] = line
         out.append(row)
     if not out:
@@ -152,7 +164,16 @@ def read_clean(path: Path) -> list[CleanRow]:
 def _clean_rows(path: Path, header: list[str], raw: list[tuple[int, list[str]]]) -> list[CleanRow]:
     col = {c: header.index(c) for c in CLEAN_COLUMNS}
     p = str(path)
-    return [CleanRow(f[col["corpus"]].strip(), f[col["doc"]].strip(), _num(f[col["seg"]].strip(), int, "seg", p, line), f[col["text"]], line) for line, f in raw]
+    return [
+        CleanRow(
+            f[col["corpus"]].strip(),
+            f[col["doc"]].strip(),
+            _num(f[col["seg"]].strip(), int, "seg", p, line),
+            f[col["text"]],
+            line,
+        )
+        for line, f in raw
+    ]
 
 
 def read_rows(path: Path) -> Union[list[Row], list[CleanRow]]:
@@ -172,7 +193,6 @@ def file_hash(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
 
 
 @dataclass
@@ -260,7 +280,18 @@ def read_spans(path: Path) -> list[SpanSegment]:
                             errs.append((None, None, sev, e.get("category", "")))
                 # the source still holds the raters' <v>...</v> span markers: not part of the text
                 source = str(d.get("source", "")).replace("<v>", "").replace("</v>", "")
-                out.append(SpanSegment(str(d["system"]), str(d["doc"]), int(d["seg"]), bool(d.get("is_ref")), str(d["text"]), source, errs, no))
+                out.append(
+                    SpanSegment(
+                        str(d["system"]),
+                        str(d["doc"]),
+                        int(d["seg"]),
+                        bool(d.get("is_ref")),
+                        str(d["text"]),
+                        source,
+                        errs,
+                        no,
+                    )
+                )
             except (ValueError, KeyError, TypeError) as e:
                 raise InputError(f"line {no}: not a spans record ({type(e).__name__}: {e})", path=str(path)) from None
     return out
@@ -268,7 +299,10 @@ def read_spans(path: Path) -> list[SpanSegment]:
 
 def read_span_index(path: Path) -> dict:
     """``(system, doc, seg) -> [(start, end, severity 1|2)]`` from a spans JSONL (see ``mqm_ted_zhen_spans.jsonl``)."""
-    return {(r.system, r.doc, r.seg): [(a, b, sev) for a, b, sev, _ in r.errors if a is not None and b > a] for r in read_spans(path)}
+    return {
+        (r.system, r.doc, r.seg): [(a, b, sev) for a, b, sev, _ in r.errors if a is not None and b > a]
+        for r in read_spans(path)
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -296,12 +330,20 @@ def _unit_records(result, doc_index: int, rows) -> list[Segment]:
     out = []
     for r, u in zip(rows, result.units):
         x = unit_features(u.text, u.findings, u.lm)
-        fs = [[f.detector, f.kind, round(f.weight, 4), f.message, f.start - u.start, f.end - u.start] for f in sorted(u.findings, key=lambda f: -f.weight)]
+        fs = [
+            [f.detector, f.kind, round(f.weight, 4), f.message, f.start - u.start, f.end - u.start]
+            for f in sorted(u.findings, key=lambda f: -f.weight)
+        ]
         out.append(Segment(r, x, u.lm.to_dict() if u.lm is not None else None, fs, doc_index))
     return out
 
 
-def score_documents(docs: Sequence[EvalDoc], scorer, progress: Optional[Callable[[int, int], None]] = None, sources: Optional[dict] = None) -> list[Segment]:
+def score_documents(
+    docs: Sequence[EvalDoc],
+    scorer,
+    progress: Optional[Callable[[int, int], None]] = None,
+    sources: Optional[dict] = None,
+) -> list[Segment]:
     """Score every document as one document (``scorer.score_units``); one Segment per row, in document order.
 
     ``sources``: ``row key -> source text``: each document is scored with its
@@ -309,7 +351,9 @@ def score_documents(docs: Sequence[EvalDoc], scorer, progress: Optional[Callable
     out: list[Segment] = []
     for i, d in enumerate(docs):
         if sources is not None:
-            res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}", sources=[sources.get(r.key) for r in d.rows])
+            res = scorer.score_units(
+                d.texts, doc_id=f"{d.system}/{d.doc}", sources=[sources.get(r.key) for r in d.rows]
+            )
         else:
             res = scorer.score_units(d.texts, doc_id=f"{d.system}/{d.doc}")
         out.extend(_unit_records(res, i, d.rows))

@@ -230,8 +230,11 @@ def format_false_alarms(res: dict) -> str:
     if "mt" in res:
         lines += _mt_lines(res["mt"])
     if "planted" in res:
-        lines += ["", f"planted in clean paragraphs (one artifact each, seed {res['planted']['seed']}): "
-                  "found = a finding of that detector covers the plant"]
+        lines += [
+            "",
+            f"planted in clean paragraphs (one artifact each, seed {res['planted']['seed']}): "
+            "found = a finding of that detector covers the plant",
+        ]
         for p in res["planted"]["rows"]:
             rate = 100 * p["found"] / max(1, p["tried"])
             lines.append(f"  {p['detector']:<12} {p['artifact']:<16} {p['found']}/{p['tried']} = {rate:.1f}%")

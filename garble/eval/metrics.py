@@ -255,6 +255,10 @@ def span_metrics(segs: Sequence[Segment], spans: dict) -> dict:
                     if x < b and a < y:
                         major_hit[name].add((i, j))
     return {
-        name: {"findings": n, "precision": hit[name] / n if n else float("nan"), "major_recall": len(major_hit[name]) / n_major if n_major else float("nan")}
+        name: {
+            "findings": n,
+            "precision": hit[name] / n if n else float("nan"),
+            "major_recall": len(major_hit[name]) / n_major if n_major else float("nan"),
+        }
         for name, n in sorted(flagged.items(), key=lambda kv: -kv[1])
     }

@@ -70,15 +70,32 @@ def evaluate_pairs(path: Path, scorer, progress: Optional[Callable[[str, int, in
             v = 1.0 if d > 0 else 0.5 if d == 0 else 0.0
             by[it["type"]][name].append(v)
             by["(all)"][name].append(v)
-    rows = {k: {"n": len(v["garble"]), **{name: _r(sum(x) / len(x)) for name, x in v.items()}} for k, v in sorted(by.items(), key=lambda kv: (kv[0] == "(all)", kv[0]))}
-    return {"file": str(path), "model": getattr(lm, "name", None) if lm is not None else None, "weights": scorer.weights.source, "rows": rows, "columns": list(cols)}
+    rows = {
+        k: {"n": len(v["garble"]), **{name: _r(sum(x) / len(x)) for name, x in v.items()}}
+        for k, v in sorted(by.items(), key=lambda kv: (kv[0] == "(all)", kv[0]))
+    }
+    return {
+        "file": str(path),
+        "model": getattr(lm, "name", None) if lm is not None else None,
+        "weights": scorer.weights.source,
+        "rows": rows,
+        "columns": list(cols),
+    }
 
 
 def format_pairs_report(res: dict) -> str:
     """The result of :func:`evaluate_pairs` as a plain-text table."""
     cols = res["columns"]
-    lines = [f"garble eval pairs {res['file']}  model={res['model'] or 'none (--no-lm)'}", "detection rate (bad sentence scores above the good one; ties half), each sentence scored alone", ""]
+    lines = [
+        f"garble eval pairs {res['file']}  model={res['model'] or 'none (--no-lm)'}",
+        "detection rate (bad sentence scores above the good one; ties half), each sentence scored alone",
+        "",
+    ]
     lines.append("type".ljust(26) + "n".rjust(6) + "".join(c.rjust(20) for c in cols))
     for k, r in res["rows"].items():
-        lines.append(k.ljust(26) + str(r["n"]).rjust(6) + "".join(("—" if r[c] is None else f"{r[c]:.3f}").rjust(20) for c in cols))
+        lines.append(
+            k.ljust(26)
+            + str(r["n"]).rjust(6)
+            + "".join(("—" if r[c] is None else f"{r[c]:.3f}").rjust(20) for c in cols)
+        )
     return "\n".join(lines) + "\n"

@@ -79,7 +79,10 @@ def plans() -> list[tuple[str, str, Callable[[str, random.Random], Plant]]]:
     """``(detector, artifact, plant)`` in the order they draw from the random sequence."""
     from wordfreq import top_n_list
 
-    vocab = {lg: [w for w in top_n_list(lg, 300) if len(w) > 2 and w.isalpha()] for lg in ("de", "fr", "es", "it", "pt", "nl")}
+    vocab = {
+        lg: [w for w in top_n_list(lg, 300) if len(w) > 2 and w.isalpha()]
+        for lg in ("de", "fr", "es", "it", "pt", "nl")
+    }
     return [
         ("encoding", "mojibake", mojibake),
         ("mt_noise", "glued_words", glued),

@@ -7,7 +7,14 @@ from typing import Callable, Optional, Sequence
 
 from ..errors import InputError
 from .data import (
-    Segment, load_segments, read_annotated, read_clean, read_span_index, read_spans, select_split, split_of,
+    Segment,
+    load_segments,
+    read_annotated,
+    read_clean,
+    read_span_index,
+    read_spans,
+    select_split,
+    split_of,
 )
 from .metrics import METRICS, N_LEN_BINS, P_AT_K, TOP_FRACTION, category_recall, roc_auc, span_metrics
 from .metrics import rounded as _r
@@ -56,12 +63,19 @@ def run_evaluation(
     """
     rows = read_annotated(path)
     segs = load_segments(
-        path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache,
+        path,
+        rows,
+        lm=scorer.lm,
+        detectors=scorer.detectors,
+        context=scorer.context,
+        cache=cache,
         progress=_stage(progress, "documents"),
     )
     sel = select_split(segs, split)
     if not sel:
-        raise InputError(f"no segments in split {split!r} (talks: {', '.join(sorted({r.doc for r in rows}))})", path=str(path))
+        raise InputError(
+            f"no segments in split {split!r} (talks: {', '.join(sorted({r.doc for r in rows}))})", path=str(path)
+        )
     w = scorer.weights
     out = _summary(path, split, scorer, sel, seed)
     spans_path = Path(path).with_name("mqm_ted_zhen_spans.jsonl") if spans is None else spans
@@ -69,7 +83,10 @@ def run_evaluation(
         out["with_source"] = _with_source(path, rows, scorer, split, sel, seed, spans_path, cache, progress)
     if spans_path and Path(spans_path).is_file():
         sm = span_metrics(sel, read_span_index(Path(spans_path)))
-        out["spans"] = {"file": str(spans_path), "rows": {n: {k: _r(v) if isinstance(v, float) else v for k, v in m.items()} for n, m in sm.items()}}
+        out["spans"] = {
+            "file": str(spans_path),
+            "rows": {n: {k: _r(v) if isinstance(v, float) else v for k, v in m.items()} for n, m in sm.items()},
+        }
     abl = ablation_table(sel, w)
     out["ablation"] = {"fires": abl["fires"], "rows": _round_rows(abl["rows"])}
     if show:
@@ -118,12 +135,25 @@ def _with_source(
 ) -> dict:
     """Every segment scored with its source (from the spans file): the table, omissions, recall per category, fires."""
     if not (spans_path and Path(spans_path).is_file()):
-        raise InputError("--with-source needs the spans file with the sources (mqm_ted_zhen_spans.jsonl beside the TSV, or --spans)", path=str(spans_path))
+        raise InputError(
+            "--with-source needs the spans file with the sources (mqm_ted_zhen_spans.jsonl beside the TSV, or --spans)",
+            path=str(spans_path),
+        )
     span_rows = read_spans(Path(spans_path))
     srcs = {(r.system, r.doc, r.seg): r.source for r in span_rows}
-    omission = {(r.system, r.doc, r.seg) for r in span_rows if any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)}
+    omission = {
+        (r.system, r.doc, r.seg)
+        for r in span_rows
+        if any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)
+    }
     ssegs = load_segments(
-        path, rows, lm=scorer.lm, detectors=scorer.detectors, context=scorer.context, cache=cache, sources=srcs,
+        path,
+        rows,
+        lm=scorer.lm,
+        detectors=scorer.detectors,
+        context=scorer.context,
+        cache=cache,
+        sources=srcs,
         progress=_stage(progress, "documents with sources"),
     )
     ssel = select_split(ssegs, split)
@@ -139,7 +169,10 @@ def _with_source(
             "n_omission": sum(s.row.key in omission for s in ssel if s.row.key in omission or s.row.mqm == 0),
         },
         "categories": _categories([w.score(s.x) for s in ssel], ssel),
-        "fires": {d: sum(1 for s in ssel if s.x.get(f"det:{d}", 0) > 0) for d in sorted({k[4:] for s in ssel for k in s.x if k.startswith("det:")})},
+        "fires": {
+            d: sum(1 for s in ssel if s.x.get(f"det:{d}", 0) > 0)
+            for d in sorted({k[4:] for s in ssel for k in s.x if k.startswith("det:")})
+        },
         "corruptions": _corruptions(refs, scorer, seed),
     }
 
@@ -161,7 +194,14 @@ def _omission_auc(segs: Sequence[Segment], omission: set, value: Callable[[Segme
 
 
 def _synthetic(
-    rows, clean: Optional[Path], split: str, per_kind: int, seed: int, scorer, sel: Sequence[Segment], cache,
+    rows,
+    clean: Optional[Path],
+    split: str,
+    per_kind: int,
+    seed: int,
+    scorer,
+    sel: Sequence[Segment],
+    cache,
     progress: Progress,
 ) -> dict:
     """``synthetic``: detection rates of synthetic errors in the split's clean documents; with an LM, ``guard_rails``."""
@@ -175,10 +215,21 @@ def _synthetic(
     rates = synthetic_rates(res, w)
     syn = {
         "sources": [d for d, _ in src],
-        "rates": {k: {"n": v["n"], "rate": _r(v["rate"]), "rate_len_held": _r(v["rate_len_held"]), "mean_gain": _r(v["mean_gain"], 4), "fired": _r(v["fired"]), "fired_clean": _r(v["fired_clean"])} for k, v in rates.items()},
+        "rates": {
+            k: {
+                "n": v["n"],
+                "rate": _r(v["rate"]),
+                "rate_len_held": _r(v["rate_len_held"]),
+                "mean_gain": _r(v["mean_gain"], 4),
+                "fired": _r(v["fired"]),
+                "fired_clean": _r(v["fired_clean"]),
+            }
+            for k, v in rates.items()
+        },
         "definition": "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores strictly above the clean unit, each scored in its document",
         "rates_by_reading": {
-            key: {k: _r(v["rate"]) for k, v in synthetic_rates([r for r in res if r.context == ctx], w).items()} for key, ctx in (("in context", True), ("alone", False))
+            key: {k: _r(v["rate"]) for k, v in synthetic_rates([r for r in res if r.context == ctx], w).items()}
+            for key, ctx in (("in context", True), ("alone", False))
         },
     }
     out = {"synthetic": syn}
@@ -186,7 +237,11 @@ def _synthetic(
         from ..combiner import check_records, guard_rails
 
         gr = guard_rails(w, check_records(sel, res))
-        out["guard_rails"] = {"table": {d: {k: _r(v) for k, v in row.items()} for d, row in gr["table"].items()}, "checks": [[n, ok] for n, ok in gr["checks"]], "ok": gr["ok"]}
+        out["guard_rails"] = {
+            "table": {d: {k: _r(v) for k, v in row.items()} for d, row in gr["table"].items()},
+            "checks": [[n, ok] for n, ok in gr["checks"]],
+            "ok": gr["ok"],
+        }
         rates_nolm = synthetic_rates(res, w, lm=False)
         syn["rates_no_lm"] = {k: _r(v["rate"]) for k, v in rates_nolm.items()}
         syn["rates_no_lm_len_held"] = {k: _r(v["rate_len_held"]) for k, v in rates_nolm.items()}
@@ -255,12 +310,24 @@ def _head_lines(res: dict, w0: int) -> list[str]:
 
 
 def _synthetic_lines(s: dict, res: dict, w0: int) -> list[str]:
-    lines = ["synthetic errors: detection rate (corrupted unit scores above the clean one)" + ("; with / without the LM" if "rates_no_lm" in s else "") + "; in brackets with the length feature held at the clean unit's"]
+    lines = [
+        "synthetic errors: detection rate (corrupted unit scores above the clean one)"
+        + ("; with / without the LM" if "rates_no_lm" in s else "")
+        + "; in brackets with the length feature held at the clean unit's"
+    ]
     if s.get("rates_by_reading"):
-        lines.append("  by reading: " + "; ".join(f"{key}: " + ", ".join(f"{k} {v:.2f}" for k, v in rr.items()) for key, rr in s["rates_by_reading"].items()))
+        lines.append(
+            "  by reading: "
+            + "; ".join(
+                f"{key}: " + ", ".join(f"{k} {v:.2f}" for k, v in rr.items())
+                for key, rr in s["rates_by_reading"].items()
+            )
+        )
     for k, v in s["rates"].items():
         extra = f"   {s['rates_no_lm'][k]:.3f} [{s['rates_no_lm_len_held'][k]:.3f}]" if "rates_no_lm" in s else ""
-        lines.append(f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)")
+        lines.append(
+            f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)"
+        )
     return lines
 
 
@@ -269,7 +336,9 @@ def _with_source_lines(ws: dict, res: dict, w0: int) -> list[str]:
     lines = ["with the source (every segment scored with its source: the source-aware detectors run):"]
     lines += _table("score", ws["table"], w0)
     lines.append("  segments where each detector fired: " + ", ".join(f"{d} {n}" for d, n in ws["fires"].items()))
-    lines.append(f"  AUC, Major Accuracy/Omission (n={ao['n_omission']}) vs error-free: with the source {ao['with source']}, without {ao['without']}, length {ao['length (chars)']}")
+    lines.append(
+        f"  AUC, Major Accuracy/Omission (n={ao['n_omission']}) vs error-free: with the source {ao['with source']}, without {ao['without']}, length {ao['length (chars)']}"
+    )
     lines.append(f"  recall per error category with the source (top {_TOP}%), against without:")
     for c, v in ws["categories"].items():
         before = res["categories"].get(c, {}).get("recall")
@@ -290,7 +359,11 @@ def _corruption_lines(c: dict) -> list[str]:
     lines = [
         f"  synthetic source-aware corruptions of {head}:",
         "    " + key,
-        "    " + "corruption".ljust(22) + "pairs".rjust(6) + "  " + "detector".ljust(15)
+        "    "
+        + "corruption".ljust(22)
+        + "pairs".rjust(6)
+        + "  "
+        + "detector".ljust(15)
         + "".join(h.rjust(9) for h in ("caught", "any", "clean", *(("ranked",) if ranked else ()))),
     ]
     for kind, r in c["rows"].items():
@@ -307,9 +380,13 @@ def _feature_lines(features: dict, res: dict, w0: int) -> list[str]:
 
 
 def _span_lines(spans: dict, res: dict, w0: int) -> list[str]:
-    lines = [f"finding spans against the raters' error spans ({spans['file']}; MT segments): precision = share of spans overlapping an error span, recall = share of Major spans overlapped"]
+    lines = [
+        f"finding spans against the raters' error spans ({spans['file']}; MT segments): precision = share of spans overlapping an error span, recall = share of Major spans overlapped"
+    ]
     for n, m in spans["rows"].items():
-        lines.append(f"  {n:<16}findings {m['findings']:>6}   precision {_or_dash(m['precision'])}   Major recall {_or_dash(m['major_recall'])}")
+        lines.append(
+            f"  {n:<16}findings {m['findings']:>6}   precision {_or_dash(m['precision'])}   Major recall {_or_dash(m['major_recall'])}"
+        )
     return lines
 
 
@@ -329,11 +406,16 @@ def _ablation_lines(a: dict, res: dict, w0: int) -> list[str]:
 
 def _example_lines(res: dict) -> list[str]:
     lines = []
-    for key, title in (("misses", "largest misses (fluency-major, lowest score)"), ("false_alarms", "largest false alarms (error-free, highest score)")):
+    for key, title in (
+        ("misses", "largest misses (fluency-major, lowest score)"),
+        ("false_alarms", "largest false alarms (error-free, highest score)"),
+    ):
         if res.get(key):
             lines += ["", title + ":"]
             for it in res[key]:
                 cats = ",".join(it["categories"]) or "-"
-                lines.append(f"  {it['score']:.3f} {it['system']} {it['doc']}:{it['seg']} mqm={it['mqm']:g} [{cats}] {'; '.join(it['findings'])}")
+                lines.append(
+                    f"  {it['score']:.3f} {it['system']} {it['doc']}:{it['seg']} mqm={it['mqm']:g} [{cats}] {'; '.join(it['findings'])}"
+                )
                 lines.append(f"        {it['text'][:200]}")
     return lines

@@ -85,7 +85,8 @@ def corruption_rates(
             "caught": _share(sum(hits), len(cs)) if own else None,
             "caught_any": _share(sum(_fires(list(dets.values()), c.source, c.target, lang) for c in cs), len(cs)),
             "clean": _share(sum(_fires([own], c.clean_source, c.clean_target, lang) for c in cs), len(cs))
-            if own else None,
+            if own
+            else None,
             "missed": [{"target": c.target, "note": c.note} for c, h in zip(cs, hits) if not h][:N_MISSED],
         }
         if scorer is not None and scorer.lm is not None:
@@ -216,8 +217,14 @@ def alarm_table(a: dict) -> list[str]:
 def corruption_table(rates: dict, seed: int) -> list[str]:
     """:func:`corruption_rates` as a markdown section."""
     lines = [f"## Synthetic source-aware corruptions of the same references (seed {seed})\n"]
-    heads = ("corruption", "pairs", "own detector", "caught by it", "caught by any source-aware detector",
-             "its detector on the clean pairs")
+    heads = (
+        "corruption",
+        "pairs",
+        "own detector",
+        "caught by it",
+        "caught by any source-aware detector",
+        "its detector on the clean pairs",
+    )
     lines += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|---|"]
     for kind, r in rates.items():
         cells = (kind, str(r["n"]), r["detector"], _pct(r["caught"]), _pct(r["caught_any"]), _pct(r["clean"]))

@@ -15,7 +15,9 @@ from .data import CleanRow, Row, build_documents, split_of
 from .tables import without_lm
 
 
-def synthetic_sources(rows: Sequence[Row], clean_rows: Sequence[CleanRow] = ()) -> list[tuple[str, tuple[str, ...], str]]:
+def synthetic_sources(
+    rows: Sequence[Row], clean_rows: Sequence[CleanRow] = ()
+) -> list[tuple[str, tuple[str, ...], str]]:
     """Clean documents to corrupt: ``(doc_id, texts, split)``.
 
     The human reference translations (``is_ref`` rows, one document per
@@ -73,11 +75,17 @@ class SynthResult:
         length term alone.
         """
         f = (lambda x: x) if lm else without_lm
-        hold = (lambda x: {**x, "log_chars": self.clean_x["log_chars"]}) if hold_length and "log_chars" in self.clean_x else (lambda x: x)
+        hold = (
+            (lambda x: {**x, "log_chars": self.clean_x["log_chars"]})
+            if hold_length and "log_chars" in self.clean_x
+            else (lambda x: x)
+        )
         return weights.score(f(self.clean_x)), max(weights.score(f(hold(x))) for x in self.corrupt_xs)
 
 
-def score_synthetic(pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None) -> list[SynthResult]:
+def score_synthetic(
+    pairs, scorer, cache: Optional[Path] = None, progress: Optional[Callable[[int, int], None]] = None
+) -> list[SynthResult]:
     """Score every pair's clean and corrupted unit with ``scorer`` (features cached as by :func:`.data.load_segments`).
 
     A pair is read the way :func:`garble.synth.pair_in_context` says: after
@@ -118,7 +126,13 @@ def _prefetch(plans, scorer, progress: Optional[Callable[[int, int], None]]) -> 
     """Read every text of the pairs with the LM in batches of 256 (its stream cache keeps them)."""
     lm = scorer.lm
     if reads_streams(lm) and scorer.context:
-        texts = list(dict.fromkeys(t for p, _, prev in plans for t in ("\n".join(prev + [p.corruption.original]), "\n".join(prev + list(p.corruption.units)))))
+        texts = list(
+            dict.fromkeys(
+                t
+                for p, _, prev in plans
+                for t in ("\n".join(prev + [p.corruption.original]), "\n".join(prev + list(p.corruption.units)))
+            )
+        )
         for i in range(0, len(texts), 256):
             lm.score_stream(texts[i : i + 256])
             if progress:
@@ -148,7 +162,11 @@ def _score_pair(p, ctx: bool, prev: list, scorer, det, full_clean: dict) -> Synt
         corrupted=list(p.corruption.units),
         clean_x=unit_features(cu.text, cf, cu.lm),
         corrupt_xs=[unit_features(u.text, fs, u.lm) for u, fs in zip(bus, bfs)],
-        corrupt_findings=[[f.detector, f.kind, round(f.weight, 4), f.message] for fs in bfs for f in sorted(fs, key=lambda f: -f.weight)][:4],
+        corrupt_findings=[
+            [f.detector, f.kind, round(f.weight, 4), f.message]
+            for fs in bfs
+            for f in sorted(fs, key=lambda f: -f.weight)
+        ][:4],
         context=ctx,
     )
 
@@ -165,7 +183,12 @@ def synthetic_rates(results: Sequence[SynthResult], weights, lm: bool = True) ->
     out = {}
     for kind, v in by.items():
         a = np.array(v)
-        out[kind] = {"n": len(v), "rate": float((a[:, 1] > a[:, 0]).mean()), "rate_len_held": float((a[:, 2] > a[:, 0]).mean()), "mean_gain": float((a[:, 1] - a[:, 0]).mean())}
+        out[kind] = {
+            "n": len(v),
+            "rate": float((a[:, 1] > a[:, 0]).mean()),
+            "rate_len_held": float((a[:, 2] > a[:, 0]).mean()),
+            "mean_gain": float((a[:, 1] - a[:, 0]).mean()),
+        }
     for kind in out:
         rs = [r for r in results if r.kind == kind]
         # a detector fired on the corrupted unit(s), and on the clean unit (the same detector may fire on both)

@@ -23,14 +23,18 @@ def without_lm(x: Mapping[str, float]) -> dict:
 
 def detector_logit(x: Mapping[str, float], weights) -> float:
     """The combiner's detector terms only (no bias, LM or length)."""
-    return sum(weights.detectors.get(k[4:], weights.default_detector_weight) * v for k, v in x.items() if k.startswith("det:"))
+    return sum(
+        weights.detectors.get(k[4:], weights.default_detector_weight) * v for k, v in x.items() if k.startswith("det:")
+    )
 
 
 def has_lm(segs: Sequence[Segment]) -> bool:
     return any(s.lm is not None for s in segs)
 
 
-def score_columns(segs: Sequence[Segment], weights, seed: int = 0, xs: Optional[Sequence[Mapping[str, float]]] = None) -> dict:
+def score_columns(
+    segs: Sequence[Segment], weights, seed: int = 0, xs: Optional[Sequence[Mapping[str, float]]] = None
+) -> dict:
     """Score columns (name -> array) for ``segs``: the combined score and the baselines.
 
     ``xs``: feature dicts to use instead of ``s.x`` (ablations).
@@ -87,7 +91,9 @@ def ablation_table(segs: Sequence[Segment], weights) -> dict:
         out["-LM (all LM features)"] = metric_row([weights.score(without_lm(s.x)) for s in segs], lab)
         for k in LM_KEYS:
             out[f"-{k}"] = metric_row([weights.score({a: b for a, b in s.x.items() if a != k}) for s in segs], lab)
-    out["-log_chars"] = metric_row([weights.score({a: b for a, b in s.x.items() if a != "log_chars"}) for s in segs], lab)
+    out["-log_chars"] = metric_row(
+        [weights.score({a: b for a, b in s.x.items() if a != "log_chars"}) for s in segs], lab
+    )
     fires = {n: sum(1 for s in segs if s.x.get(f"det:{n}", 0) > 0) for n in names}
     return {"rows": out, "fires": fires}
 
