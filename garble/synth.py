@@ -802,7 +802,7 @@ def error_spans(original: str, corrupted: str) -> list[tuple[int, int]]:
     wc = [m for m in re.finditer(r"\S+", corrupted)]
     sm = difflib.SequenceMatcher(a=[m.group() for m in wo], b=[m.group() for m in wc], autojunk=False)
     spans = []
-    for op, a0, a1, b0, b1 in sm.get_opcodes():
+    for op, _a0, _a1, b0, b1 in sm.get_opcodes():
         if op == "equal":
             continue
         if b1 > b0:

@@ -222,7 +222,6 @@ def _llamacpp(variant: str, segs: list[dict], tmp: Path) -> dict:
 
 
 def _onnx(variant: str, segs: list[dict], tmp: Path) -> dict:
-    import numpy as np
     import onnxruntime as ort
     import torch
 
@@ -311,7 +310,7 @@ def _garble(variant: str, segs: list[dict]) -> dict:
     reps = 5 if variant.startswith("nolm") else 1
     t1 = time.perf_counter()
     for _ in range(reps):
-        res = [scorer.score_units(d) for d in docs]
+        [scorer.score_units(d) for d in docs]
     seconds = (time.perf_counter() - t1) / reps
     n = sum(len(d) for d in docs)
     out = {"n": n, "seconds": seconds, "load_s": load_s, "docs": len(docs)}
@@ -387,7 +386,7 @@ def run_child(args: list[str], env: dict | None = None, taskset: str | None = No
             "error": f"exit {p.returncode}: {stderr.strip().splitlines()[-1] if stderr.strip() else ''}",
             "stderr": stderr[-3000:],
         }
-    lines = [l for l in stdout.splitlines() if l.startswith("{")]
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     res = json.loads(lines[-1]) if lines else {}
     res["wall_s"] = wall
     res["peak_rss_mb_wait4"] = ru.ru_maxrss / 1024
@@ -601,7 +600,7 @@ def run_stage(stage: str, segs: list[dict], data: Path, tmp: Path, lmppl_python:
         for p, f in procs:
             p.wait()
             f.seek(0)
-            lines = [l for l in f.read().splitlines() if l.startswith("{")]
+            lines = [ln for ln in f.read().splitlines() if ln.startswith("{")]
             if p.returncode or not lines:
                 return {"error": f"part exit {p.returncode}"}
             res.append(json.loads(lines[-1]))

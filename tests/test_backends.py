@@ -37,7 +37,9 @@ def _probe() -> str:
 _broken = _probe()
 if _broken:
     # skip, not fail: the backend is optional and the build is the machine's, not garble's
-    warnings.warn(f"llama-cpp-python is installed but does not run here ({_broken}); its tests are skipped")
+    warnings.warn(
+        f"llama-cpp-python is installed but does not run here ({_broken}); its tests are skipped", stacklevel=1
+    )
     pytest.skip(f"llama-cpp-python does not run here: {_broken}", allow_module_level=True)
 
 from garble.backends import LlamaCppModel  # noqa: E402

@@ -1,8 +1,8 @@
 """The command line, run as a user runs it (subprocess), detectors only unless marked lm."""
 
 import gzip
-import os
 import json
+import os
 import subprocess
 import sys
 
@@ -36,7 +36,7 @@ def test_rank_jsonl_and_tsv(doc, tmp_path):
     out = tmp_path / "r.jsonl"
     r = garble("rank", str(doc), "--no-lm", "-f", "jsonl", "-o", str(out))
     assert r.returncode == 0, r.stderr
-    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    recs = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert [x["rank"] for x in recs] == [1, 2, 3]
     text = doc.read_text()
     for x in recs:
@@ -54,7 +54,10 @@ def test_rank_reads_gzip_and_stdin(doc, tmp_path):
     a = garble("rank", str(gz), "--no-lm", "-f", "jsonl")
     b = garble("rank", "-", "--no-lm", "-f", "jsonl", input=doc.read_text())
     assert a.returncode == b.returncode == 0
-    strip = lambda s: [{k: v for k, v in json.loads(l).items() if k != "doc"} for l in s.splitlines()]
+
+    def strip(s):
+        return [{k: v for k, v in json.loads(ln).items() if k != "doc"} for ln in s.splitlines()]
+
     assert strip(a.stdout) == strip(b.stdout)
 
 
@@ -62,7 +65,7 @@ def test_line_unit_mode(tmp_path):
     p = tmp_path / "c.txt"
     p.write_text("first segment. still first.\nsecond segment\n", encoding="utf-8")
     r = garble("rank", str(p), "--no-lm", "--unit", "line", "-f", "jsonl")
-    assert sorted(json.loads(l)["text"] for l in r.stdout.splitlines()) == [
+    assert sorted(json.loads(ln)["text"] for ln in r.stdout.splitlines()) == [
         "first segment. still first.",
         "second segment",
     ]

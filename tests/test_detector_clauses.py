@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from source_helpers import found, pair_doc
+
 from garble.detectors import registry
 from garble.detectors.clauses import Clauses, source_clauses, target_clauses
 from garble.detectors.length_ratio import z_of
 from garble.document import Document
 from garble.segment import segment
-
-from source_helpers import found, pair_doc
 
 SRC = "而在北欧，爸爸的收入就不那么重要。"
 FULL = "And in Scandinavian countries, fathers' income is much less important."

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import EVAL, SEED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +24,6 @@ from garble.detectors.places import PlaceContradiction
 from garble.document import _ASCII_WORD_RE, Document, word_re
 from garble.segment import segment
 from garble.types import Unit
-
-from conftest import EVAL, SEED
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 

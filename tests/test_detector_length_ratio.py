@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from source_helpers import found
 
 from garble.detectors import registry
 from garble.detectors.length_ratio import LengthRatio, log_ratio, log_word_ratio, measure_prior, priors, words, z_of
 from garble.document import Document
 from garble.segment import segment
 from garble.types import Unit
-
-from source_helpers import found
 
 SRC = "我们去了巴黎，参观了卢浮宫，然后坐火车回家了。"
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from source_helpers import found
 
 from garble.detectors import registry
 from garble.detectors._numbers import parse_cjk, source_numbers, target_numbers
 from garble.detectors.numbers import Numbers
 from garble.document import Document
 from garble.segment import segment
-
-from source_helpers import found
 
 
 def test_registered():

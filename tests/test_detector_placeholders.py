@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from source_helpers import found
 
 from garble.detectors import registry
 from garble.detectors.placeholders import Placeholders, placeholders
 from garble.document import Document
 from garble.segment import segment
-
-from source_helpers import found
 
 
 def test_registered():

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from importlib import metadata
 
 import pytest
+from test_detector_contract import check_declarations, check_findings
 
 import garble
 from garble import detectors
 from garble.detectors import Detector, register, registry
 from garble.document import Document
 from garble.segment import segment
-
-from test_detector_contract import check_declarations, check_findings
 
 TEXT = "The crew waited at the gate. The pilot was VERY angry about it. The plane left at noon."
 

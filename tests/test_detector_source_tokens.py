@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from source_helpers import found
 
 from garble.detectors import registry
 from garble.detectors.source_tokens import SourceTokens
 from garble.document import Document
 from garble.segment import segment
-
-from source_helpers import found
 
 
 def test_registered():

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from source_helpers import found, pair_doc
 
 from garble.detectors import registry
 from garble.detectors.untranslated import Untranslated
 from garble.document import Document
 from garble.segment import segment
-
-from source_helpers import found, pair_doc
 
 
 def test_registered():

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import EVAL, ROOT, SEED, _have_lm
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -17,14 +17,13 @@ import time
 import unicodedata
 
 import pytest
+from conftest import _have_lm
 
 import garble
 import garble.cli
 import garble.io
-from garble.errors import GarbleError, InputError, ModelError, OutputError, UsageError
+from garble.errors import GarbleError, OutputError, UsageError
 from garble.segment import MAX_PARAGRAPH_CHARS, MAX_SENTENCE_CHARS, segment
-
-from conftest import _have_lm
 
 WORDS = "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were their one all we can her has there been if more when will would who so no".split()
 

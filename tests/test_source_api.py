@@ -6,12 +6,11 @@ import json
 import unicodedata
 
 import pytest
+from conftest import EVAL
 
 import garble
 from garble.errors import UsageError
 from garble.types import Finding
-
-from conftest import EVAL
 
 
 @pytest.fixture(scope="module")

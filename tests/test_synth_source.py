@@ -5,11 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from source_helpers import found
 
 from garble.detectors import registry
 from garble.synth_source import DETECTOR_OF, KINDS, corrupt, corruptions
-
-from source_helpers import found
 
 PAIRS = [
     (

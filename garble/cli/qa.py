@@ -65,8 +65,16 @@ def score_bilingual(
     """
     import time
 
-    from ..bitext import SUFFIXES, mark_reviewed, read_records, read_tsv, read_xml, result_record, score_bitext
-    from ..bitext import serialize
+    from ..bitext import (
+        SUFFIXES,
+        mark_reviewed,
+        read_records,
+        read_tsv,
+        read_xml,
+        result_record,
+        score_bitext,
+        serialize,
+    )
     from ..io import atomic_output
 
     t0 = time.time()

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Union
 
-from ..errors import OutputError, UsageError
+from ..errors import UsageError
 from .checkpoint import Checkpoint, State, fingerprint
 from .chunking import Chunk, chunk_records
 from .executors import Executor, PoolExecutor, SerialExecutor

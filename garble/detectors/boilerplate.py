@@ -131,7 +131,7 @@ class Boilerplate(Detector):
             if len(doc.unit_tokens(u)) < self.min_repeat_words:
                 continue
             groups[key].append(u)
-        for text, units in groups.items():
+        for units in groups.values():
             if len(units) < 2:
                 continue
             for u in units:

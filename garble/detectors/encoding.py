@@ -138,7 +138,7 @@ class Encoding(Detector):
                         msg = f"mojibake: “{broken}” should probably read “{repair}”"
                     yield self.finding("mojibake", base + a, base + b, self.mojibake_weight, msg)
 
-            def in_moji(i: int) -> bool:
+            def in_moji(i: int, moji=moji) -> bool:
                 return any(a <= i < b for a, b in moji)
 
             for m in re.finditer("\ufffd+", ut):

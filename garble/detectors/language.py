@@ -8,8 +8,8 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..document import Document
-from ..types import Finding, Unit
 from ..lexicon import zipf
+from ..types import Finding, Unit
 from . import Detector, register
 from ._text import norm_word, script_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator, Optional, Sequence
 
 from ..document import Document

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..document import Document
-from ..types import Finding, Unit
 from ..lexicon import zipf
+from ..types import Finding, Unit
 from . import Detector, register
 from ._literals import fold, required_strings
 

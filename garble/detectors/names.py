@@ -14,8 +14,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from ..document import Document
-from ..types import Finding
 from ..lexicon import frequency_table, zipf
+from ..types import Finding
 from . import Detector, register
 
 # endings that turn one form of a name into another ordinary form of it:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
-from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..document import Document

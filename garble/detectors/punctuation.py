@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..document import Document
-from ..types import Finding
 from ..lexicon import zipf
+from ..types import Finding
 from . import Detector, register
 from ._text import paragraph_spans
 

@@ -227,9 +227,7 @@ def make_cached_lm(
     model: Optional[str] = None, device: str = "auto", dtype: str = "auto", cache: Optional[Path] = None
 ) -> CachedLM:
     """A :class:`CachedLM` over the named model (loaded lazily, only on a cache miss)."""
-    from ..lm import DEFAULT_MODEL
-
-    from ..lm import _pick_device, _pick_dtype
+    from ..lm import DEFAULT_MODEL, _pick_device, _pick_dtype
 
     name = model or DEFAULT_MODEL
     root = Path(cache) if cache else cache_root()

@@ -115,7 +115,7 @@ def _annotated_rows(path: Path, header: list[str], raw: list[tuple[int, list[str
     out: list[Row] = []
     seen: dict[tuple, int] = {}
     for line, f in raw:
-        get = lambda c: f[col[c]].strip()  # noqa: E731
+        get = lambda c, f=f: f[col[c]].strip()  # noqa: E731
         if not get("system") or not get("doc"):
             raise InputError("empty system or doc", path=p, line=line)
         is_ref = get("is_ref")
