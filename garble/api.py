@@ -286,7 +286,8 @@ class Scorer:
                     a,
                     b,
                     LIMITS_WEIGHT,
-                    f"starts mid-text: cut from the unit before at the {self.max_unit_chars:,}-character limit (no sentence end)",
+                    f"starts mid-text: cut from the unit before at the {self.max_unit_chars:,}-character limit "
+                    "(no sentence end)",
                 )
             )
         if u.cut_end:
@@ -298,7 +299,8 @@ class Scorer:
                     a,
                     b,
                     LIMITS_WEIGHT,
-                    f"cut here at the {self.max_unit_chars:,}-character limit (no sentence end); continues in the next unit",
+                    f"cut here at the {self.max_unit_chars:,}-character limit (no sentence end); "
+                    "continues in the next unit",
                 )
             )
         if head.end < u.end:
@@ -426,7 +428,8 @@ class Scorer:
 
 
 def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Optional[list[Optional[str]]]:
-    """``sources`` as a list of ``n`` strings or ``None`` (a usage error otherwise); ``None`` when absent or all empty."""
+    """``sources`` as a list of ``n`` strings or ``None`` (a usage error otherwise); ``None`` when absent or all
+    empty."""
     if sources is None:
         return None
     sources = _str_list(sources, "sources", "source", ", one per unit", allow_none=True)
@@ -440,7 +443,8 @@ def _check_sources(sources: Optional[Sequence[Optional[str]]], n: int) -> Option
 
 
 def _str_list(values, name: str, item: str, hint: str = "", allow_none: bool = False) -> list:
-    """``values`` as a list of str (and ``None`` with ``allow_none``), or a :class:`UsageError` naming what is wrong (``name``, ``item`` i)."""
+    """``values`` as a list of str (and ``None`` with ``allow_none``), or a :class:`UsageError` naming what is wrong
+    (``name``, ``item`` i)."""
     if isinstance(values, (str, bytes, bytearray)):
         raise UsageError(f"{name} is {type(values).__name__}: pass a list of strings{hint}")
     try:

@@ -86,7 +86,8 @@ def read_aligned(target_path: str, source_path: str) -> Bitext:
     t, s = _lines(tgt), _lines(src)
     if len(t) != len(s):
         raise InputError(
-            f"{len(t):,} lines but the source {source_path} has {len(s):,}: line-aligned files need the same number of lines",
+            f"{len(t):,} lines but the source {source_path} has {len(s):,}: "
+            "line-aligned files need the same number of lines",
             path=target_path,
         )
     return Bitext(target_path, "lines", [Segment(str(i), a, b, i) for i, (a, b) in enumerate(zip(s, t), 1)])
@@ -179,7 +180,8 @@ def read_xml(path: str, fmt: Optional[str] = None) -> Bitext:
             rb"<([A-Za-z_][\w:.-]*)", re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", data[:4096], flags=re.S)
         )
         raise InputError(
-            f"not a {'TMX' if kind == 'tmx' else 'XLIFF'} file (root element <{root.group(1).decode(errors='replace') if root else '?'}>)",
+            f"not a {'TMX' if kind == 'tmx' else 'XLIFF'} file "
+            f"(root element <{root.group(1).decode(errors='replace') if root else '?'}>)",
             path=path,
         ) from None
     except Exception as e:  # the toolkit's own errors on a file it cannot make sense of

@@ -145,7 +145,8 @@ def fit_logistic(X, y, sw, l2, prior, lower, upper=None):
 
 
 def mqm_pairs(segs, rng: random.Random, n_per_pos: int = 4) -> dict:
-    """``{"mt": [...], "bin": [...], "doc": [...]}``: (worse index, better index) pairs of MQM segments (indices into ``segs``)."""
+    """``{"mt": [...], "bin": [...], "doc": [...]}``: (worse index, better index) pairs of MQM segments (indices into
+    ``segs``)."""
     from .eval.metrics import quantile_bins
 
     out = {"mt": [], "bin": [], "doc": []}
@@ -182,7 +183,8 @@ def mqm_pairs(segs, rng: random.Random, n_per_pos: int = 4) -> dict:
 
 
 def synthetic_xs(results) -> tuple[list, dict]:
-    """Feature dicts of synthetic units and ``{"synthetic": pairs, "minimal": pairs}`` of (corrupted, clean) indices into them.
+    """Feature dicts of synthetic units and ``{"synthetic": pairs, "minimal": pairs}`` of (corrupted, clean) indices
+    into them.
 
     Every marked corrupted unit pairs with its clean original; pairs whose
     clean original already has a detector finding are left out (a corruption
@@ -229,7 +231,8 @@ def fit_ranker(
     len_bounds=(-math.inf, math.inf),
     monotone: bool = False,
 ) -> Fit:
-    """A logistic ranking model on pair differences; ``pairs[source]`` index ``xs``; ``weights[source]`` is each source's total weight."""
+    """A logistic ranking model on pair differences; ``pairs[source]`` index ``xs``; ``weights[source]`` is each
+    source's total weight."""
     import numpy as np
 
     design = Design.fit(xs, det_names, cont)

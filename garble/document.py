@@ -103,7 +103,8 @@ class Document:
 
     @cached_property
     def source_language(self) -> Optional[str]:
-        """``source_lang`` when given, else the language identified from the sources (:func:`garble.langid.identify`)."""
+        """``source_lang`` when given, else the language identified from the sources
+        (:func:`garble.langid.identify`)."""
         if self.source_lang:
             return self.source_lang.lower()
         if not self.has_sources:

@@ -101,7 +101,8 @@ def synthetic_streams(
                 labels = []
                 if version == "bad":
                     joined_start = spans[len(prev)][0]
-                    # error_spans works on the units joined by spaces; map back onto the newline-joined text (same length)
+                    # error_spans works on the units joined by spaces; map back onto the newline-joined text
+                    # (same length)
                     for a, b in error_spans(p.corruption.original, " ".join(units)):
                         labels.append((joined_start + a, joined_start + b, 2))
                 st = Stream(("" if version == "bad" else "clean:") + p.corruption.kind, pid, split, text, spans, meta)
@@ -313,7 +314,8 @@ def fit_head(x, y, w, hidden_units: int = 0, l2: float = 1e-4, epochs: int = 150
 
 
 def token_weights(data: TokenData, minor: float = 0.3):
-    """Per-token (target, weight): Major spans 1 at weight 1, Minor spans 1 at weight ``minor``, the rest 0 at weight 1."""
+    """Per-token (target, weight): Major spans 1 at weight 1, Minor spans 1 at weight ``minor``,
+    the rest 0 at weight 1."""
     import numpy as np
 
     lab = data.label
@@ -387,10 +389,19 @@ def train_head(
         "architecture": "logistic regression"
         if not hidden_units
         else f"MLP, one hidden layer of {hidden_units} ReLU units",
-        "inputs": "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state",
+        "inputs": (
+            "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, "
+            "next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state"
+        ),
         "training_data": {
-            "mqm": "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, Minor 0.3; each (system, talk) one document",
-            "synthetic": "garble.synth corruptions (all ALL_TYPES kinds) of the human references and clean_en.tsv, train split; token labels from garble.synth.error_spans",
+            "mqm": (
+                "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, "
+                "Minor 0.3; each (system, talk) one document"
+            ),
+            "synthetic": (
+                "garble.synth corruptions (all ALL_TYPES kinds) of the human references and clean_en.tsv, "
+                "train split; token labels from garble.synth.error_spans"
+            ),
             "tokens": {"mqm_train": int(tm.sum()), "synthetic_train": int(ts.sum())},
         },
         "metrics_held_out": results,
@@ -433,7 +444,8 @@ def load_streams(eval_dir: Path, per_kind: int = 70, seed: int = 0) -> tuple[lis
 def out_of_fold_p(
     eval_dir: Path, out: Path, head, per_kind: int = 70, seed: int = 0, hidden_units: int = 0, log=print
 ) -> dict:
-    """Per data set (``mqm``, ``synth``), the error model's token probabilities where no token was predicted by a head that saw it.
+    """Per data set (``mqm``, ``synth``), the error model's token probabilities where no token was predicted by a
+    head that saw it.
 
     The combiner is fitted on the train split: features from a head trained on
     those same tokens would look far better there than on new text (stacking
@@ -498,7 +510,8 @@ def frozen_features(
         data = TokenData.load(out / name)
         if len(data.meta) != len(ss) or any(m["group"] != s.group for m, s in zip(data.meta, ss)):
             raise InputError(
-                f"{out / name}.json does not match the streams rebuilt from {eval_dir}: run `scripts/train_tagger.py extract` again"
+                f"{out / name}.json does not match the streams rebuilt from {eval_dir}: "
+                "run `scripts/train_tagger.py extract` again"
             )
         if p_override is not None and name in p_override:
             p = p_override[name]
@@ -525,7 +538,8 @@ def frozen_features(
 def choose_threshold(
     eval_dir: Path, out: Path, head, min_precision: float = 0.5, log=print, p_mqm=None
 ) -> tuple[float, dict]:
-    """The finding threshold with the most Major-span recall among those whose tagger spans reach ``min_precision`` on the train talks.
+    """The finding threshold with the most Major-span recall among those whose tagger spans reach ``min_precision``
+    on the train talks.
 
     Precision: share of the error model's finding spans that overlap a
     rater's error span; recall: share of Major spans overlapped

@@ -265,7 +265,8 @@ def _histogram_svg(scores: Sequence[float], flag: float) -> str:
     bw = (w - 2 * pad) / 10
     peak = max(bins) or 1
     parts = [
-        f'<svg class="hist" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="histogram of unit scores">'
+        f'<svg class="hist" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+        'aria-label="histogram of unit scores">'
     ]
     base = h - 20
     for k, n in enumerate(bins):
@@ -274,14 +275,17 @@ def _histogram_svg(scores: Sequence[float], flag: float) -> str:
         cls = "bar hot" if (k + 1) / 10 > flag else "bar"
         lo, hi = k / 10, (k + 1) / 10
         parts.append(
-            f'<rect class="{cls}" x="{x + 1:.1f}" y="{base - bh:.1f}" width="{bw - 2:.1f}" height="{max(bh, 0.5 if n else 0):.1f}"><title>{n} unit{"s" if n != 1 else ""} scoring {lo:.1f}–{hi:.1f}</title></rect>'
+            f'<rect class="{cls}" x="{x + 1:.1f}" y="{base - bh:.1f}" width="{bw - 2:.1f}" '
+            f'height="{max(bh, 0.5 if n else 0):.1f}">'
+            f"<title>{n} unit{'s' if n != 1 else ''} scoring {lo:.1f}–{hi:.1f}</title></rect>"
         )
         if n:
             parts.append(f'<text class="cnt" x="{x + bw / 2:.1f}" y="{base - bh - 3:.1f}">{n}</text>')
     parts.append(f'<line class="axis" x1="{pad}" y1="{base + 0.5}" x2="{w - pad}" y2="{base + 0.5}"/>')
     fx = pad + flag * 10 * bw
     parts.append(
-        f'<line class="flagline" x1="{fx:.1f}" y1="{top - 6}" x2="{fx:.1f}" y2="{base}"><title>flag threshold {flag:g}</title></line>'
+        f'<line class="flagline" x1="{fx:.1f}" y1="{top - 6}" x2="{fx:.1f}" y2="{base}">'
+        f"<title>flag threshold {flag:g}</title></line>"
     )
     for v in (0.0, 0.5, 1.0):
         parts.append(f'<text class="tick" x="{pad + v * 10 * bw:.1f}" y="{h - 5}">{v:g}</text>')
@@ -305,24 +309,31 @@ def _summary_html(data: dict, results: Sequence[DocumentResult], flag: float) ->
     for label, value, note in tiles:
         key = label.lower()
         out.append(
-            f'<div class="tile" data-stat="{key}"><div class="tv" id="stat-{key}">{value}</div><div class="tl">{label}</div>'
+            (
+                f'<div class="tile" data-stat="{key}"><div class="tv" id="stat-{key}">{value}</div>'
+                f'<div class="tl">{label}</div>'
+            )
             + (f'<div class="tn">{_e(note)}</div>' if note else "")
             + "</div>"
         )
     out.append("</div>")
     out.append(
-        f'<figure class="histo"><figcaption>Score distribution</figcaption>{_histogram_svg([u.score for u in all_units], flag)}</figure>'
+        '<figure class="histo"><figcaption>Score distribution</figcaption>'
+        f"{_histogram_svg([u.score for u in all_units], flag)}</figure>"
     )
     out.append(
-        '<div class="dets"><table class="dettable"><thead><tr><th>Detector</th><th title="findings">findings</th><th title="units with a finding">units</th></tr></thead><tbody>'
+        '<div class="dets"><table class="dettable"><thead><tr><th>Detector</th><th title="findings">findings</th>'
+        '<th title="units with a finding">units</th></tr></thead><tbody>'
     )
     if not data["detectors"]:
         out.append('<tr><td colspan="3" class="muted">no findings</td></tr>')
     for k, d in enumerate(data["detectors"]):
         out.append(
-            f'<tr class="det-row" data-detector="{_e(d["name"])}"><td><label><input type="checkbox" class="detfilter" data-det="{k}" data-detector="{_e(d["name"])}" checked> '
+            f'<tr class="det-row" data-detector="{_e(d["name"])}"><td><label>'
+            f'<input type="checkbox" class="detfilter" data-det="{k}" data-detector="{_e(d["name"])}" checked> '
             f'<span class="swatch det-{_e(d["cls"])}"></span>{_e(d["name"])}</label></td>'
-            f'<td class="num" data-count="findings">{d["findings"]}</td><td class="num" data-count="units">{d["units"]}</td></tr>'
+            f'<td class="num" data-count="findings">{d["findings"]}</td>'
+            f'<td class="num" data-count="units">{d["units"]}</td></tr>'
         )
     out.append("</tbody></table></div></section>")
     return "".join(out)
@@ -334,7 +345,8 @@ def _legend_html(flag: float) -> str:
         '<p class="legend" id="legend">'
         f'<span class="lg lg-flagged">flagged unit</span> score ≥ {flag:g} or a finding · '
         '<span class="lg lg-current">current unit</span> · '
-        '<span class="lg lg-hl">flagged span</span> coloured by detector (the table above; hover a span for the reason) · '
+        '<span class="lg lg-hl">flagged span</span> coloured by detector '
+        "(the table above; hover a span for the reason) · "
         "dimmed spans: marked reviewed or false alarm · "
         f'<span class="score-hot">red score</span> in the queue: ≥ {flag:g}'
         "</p>"
@@ -363,7 +375,10 @@ def render_report(
     data = build_data(results, min_score=min_score, title=title)
     script = _page_script()
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    csp = f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    csp = (
+        f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
     n_units = len(data["units"])
     sub = f"{len(results):,} document{'s' if len(results) != 1 else ''} · {n_units:,} segments"
     if min_score > 0:

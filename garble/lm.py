@@ -202,7 +202,8 @@ def default_gguf_path() -> Path:
 
 
 class _gguf_bar_on_terminals_only:
-    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) only when standard error is a terminal.
+    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) only when standard error is a
+    terminal.
 
     In a pipe or a log file its carriage returns are noise; the conversion's
     own log lines say what happens.
@@ -410,7 +411,8 @@ class LanguageModel:
         missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
         if missing:
             raise ModelError(
-                f"the language model needs {' and '.join(missing)}, not installed: {install_hint(model is None or model == DEFAULT_MODEL)}"
+                f"the language model needs {' and '.join(missing)}, not installed: "
+                f"{install_hint(model is None or model == DEFAULT_MODEL)}"
             )
         try:
             import torch
@@ -664,7 +666,8 @@ class LanguageModel:
                 hid = hidden.float().cpu().numpy() if want_hidden else None
         except torch.cuda.OutOfMemoryError as e:
             raise ModelError(
-                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(seqs)} x {width} tokens; use a smaller batch_tokens or window, or --device cpu"
+                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(seqs)} x {width} "
+                "tokens; use a smaller batch_tokens or window, or --device cpu"
             ) from e
         s_cpu, e_cpu, r_cpu = s_out.cpu().numpy(), e_out.cpu().numpy(), r_out.cpu().numpy()
         out = []
@@ -810,7 +813,8 @@ class LanguageModel:
                 surpr = self._surprisals(ids.to(self.device), mask.to(self.device)).cpu()
         except torch.cuda.OutOfMemoryError as e:
             raise ModelError(
-                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} tokens; use a smaller batch_tokens or max_tokens, or --device cpu"
+                f"model {self.name!r} ran out of memory on {self.device} scoring a batch of {len(batch)} x {width} "
+                "tokens; use a smaller batch_tokens or max_tokens, or --device cpu"
             ) from e
         for row, i in enumerate(batch):
             s, n_ctx, offs, truncated, coffs = seqs[i]

@@ -249,7 +249,8 @@ def demonyms() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Corruption:
-    """A corrupted unit: ``units`` replaces the original unit (``fragment``: the head, the fragment, and the rest of the unit if any)."""
+    """A corrupted unit: ``units`` replaces the original unit (``fragment``: the head, the fragment, and the rest of the
+    unit if any)."""
 
     kind: str
     original: str
@@ -783,7 +784,8 @@ ALL_TYPES = ERROR_TYPES + GRAMMAR_TYPES
 
 
 def pair_in_context(pair: "SynthPair") -> bool:
-    """Whether a pair is read after the unit before it (else alone, as a single line): half of them, by a hash of the pair."""
+    """Whether a pair is read after the unit before it (else alone, as a single line): half of them, by a hash of the
+    pair."""
     import hashlib
 
     pid = f"{pair.doc_id}:{pair.index}:{pair.corruption.kind}"

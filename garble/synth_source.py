@@ -41,7 +41,10 @@ DETECTOR_OF = {
     "break_placeholder": "placeholders",
 }
 
-_WORDS = "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand million".split()
+_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand "
+    "million"
+).split()
 _CLAUSE_SEP = re.compile(r"(,\s+|\s+--\s+|\s+[-–—]\s+|;\s+)")
 
 

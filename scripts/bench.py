@@ -496,7 +496,9 @@ STAGES = {
     # name: (description, how)
     "matmul": "torch.matmul GFLOP/s (compute limit)",
     "lmppl": "lmppl 0.3.2 LM.get_perplexity (fp32, batch 32, 2 threads)",
-    "garble:full": "garble Scorer() score_units per (system, doc): one LM pass per document (+ error model) + detectors",
+    "garble:full": (
+        "garble Scorer() score_units per (system, doc): one LM pass per document (+ error model) + detectors"
+    ),
     "garble:full_fp32": "garble Scorer(dtype='float32'): the same in float32 (the unoptimised numerics)",
     "garble:full_noctx": "garble Scorer(context=False): each unit read alone + detectors",
     "cli:lmdocs": "garble score segments.jsonl --doc-field doc (end to end, model load incl.)",
@@ -509,7 +511,9 @@ STAGES = {
     "lm:fp32_t2": "LM fp32, torch 2 threads (baseline)",
     "lm:fp32_t1": "LM fp32, torch 1 thread",
     "lm2p:fp32_t1": "LM fp32, 2 processes x 1 thread (half the texts each)",
-    "lm:fulllogits_t2": "LM fp32, full logits + log_softmax per batch (before: now the LM head runs on 256 real positions at a time)",
+    "lm:fulllogits_t2": (
+        "LM fp32, full logits + log_softmax per batch (before: now the LM head runs on 256 real positions at a time)"
+    ),
     "lm:fp32_bt2048_t2": "LM fp32, batch_tokens 2048 instead of 8192",
     "lm:unsorted_t2": "LM fp32, no length bucketing (batches of 64 in input order)",
     "lm:dedup_t2": "LM fp32, identical texts scored once",
@@ -708,7 +712,12 @@ def machine() -> str:
         feats = []
     import torch
 
-    return f"{cpu}, {os.cpu_count()} cores ({', '.join(feats)}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}, torch {torch.__version__}, load average at start {os.getloadavg()[0]:.2f}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores ({', '.join(feats)}), "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -719,10 +728,22 @@ SEED = ROOT.parent / "shared" / "seed" / "article.txt"
 
 _STARTUP_SNIPPETS = {
     "import garble": "import time; t = time.perf_counter(); import garble; print(time.perf_counter() - t)",
-    "import torch + transformers": "import time; t = time.perf_counter(); import torch; from transformers import AutoModelForCausalLM, AutoTokenizer; print(time.perf_counter() - t)",
-    "Scorer() (imports included)": "import time; t = time.perf_counter(); import garble; garble.Scorer(); print(time.perf_counter() - t)",
-    "Scorer(model=False)": "import time; t = time.perf_counter(); import garble; garble.Scorer(model=False); print(time.perf_counter() - t)",
-    "score_document(seed) after Scorer()": "import sys, time, garble; s = garble.Scorer(); text = open(sys.argv[1], encoding='utf-8').read(); t = time.perf_counter(); s.score_document(text); print(time.perf_counter() - t)",
+    "import torch + transformers": (
+        "import time; t = time.perf_counter(); import torch; "
+        "from transformers import AutoModelForCausalLM, AutoTokenizer; print(time.perf_counter() - t)"
+    ),
+    "Scorer() (imports included)": (
+        "import time; t = time.perf_counter(); import garble; garble.Scorer(); print(time.perf_counter() - t)"
+    ),
+    "Scorer(model=False)": (
+        "import time; t = time.perf_counter(); import garble; garble.Scorer(model=False); "
+        "print(time.perf_counter() - t)"
+    ),
+    "score_document(seed) after Scorer()": (
+        "import sys, time, garble; s = garble.Scorer(); "
+        "text = open(sys.argv[1], encoding='utf-8').read(); t = time.perf_counter(); s.score_document(text); "
+        "print(time.perf_counter() - t)"
+    ),
 }
 
 
@@ -809,7 +830,8 @@ def startup(repeat: int) -> dict:
             ends.append(e)
         out[name] = {"first_output": statistics.median(firsts), "end": statistics.median(ends)}
         print(
-            f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   (runs: {', '.join(f'{v:.2f}' for v in ends)})",
+            f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s   "
+            f"(runs: {', '.join(f'{v:.2f}' for v in ends)})",
             flush=True,
         )
     name = "garble rank seed (LM), on a terminal"
@@ -822,7 +844,8 @@ def startup(repeat: int) -> dict:
         "first_line": runs[0][2],
     }
     print(
-        f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: {out[name]['first_line']!r}",
+        f"{name:<40} {out[name]['end']:6.2f} s   first output at {out[name]['first_output']:.2f} s: "
+        f"{out[name]['first_line']!r}",
         flush=True,
     )
     return out
@@ -871,7 +894,8 @@ def install_check(tmp: Path, spec: str) -> dict:
             "install_s": round(secs, 1),
         }
         print(
-            f"{name:<11} pip install {spec}: {out[name]['venv_mb']:,.0f} MB venv, {len(names)} packages, torch {torch_now or 'none'}"
+            f"{name:<11} pip install {spec}: {out[name]['venv_mb']:,.0f} MB venv, {len(names)} packages, "
+            f"torch {torch_now or 'none'}"
             + (f" (was {before})" if before else "")
             + f", nvidia/cuda wheels: {len(out[name]['nvidia_wheels'])}, {secs:.0f} s",
             flush=True,

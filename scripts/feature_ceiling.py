@@ -86,7 +86,8 @@ def main() -> None:
     def row(name, score):
         lauc = binned_auc(score[fm], c["flu"][fm] > 0, bins[fm], weighted=True)
         print(
-            f"{name:44s} pairwise {pairwise(score, pairs):.3f}  len-ctrl AUC {lauc:.3f}  P@5/doc {precision_at_k(score, c['major'] > 0, groups, 5):.3f}"
+            f"{name:44s} pairwise {pairwise(score, pairs):.3f}  len-ctrl AUC {lauc:.3f}  "
+            f"P@5/doc {precision_at_k(score, c['major'] > 0, groups, 5):.3f}"
         )
 
     print(f"{len(segs)} segments, {len(pairs)} worse/better pairs, {len(keys)} features: {', '.join(keys)}")

@@ -145,8 +145,9 @@ def main(argv=None) -> int:
     date = datetime.date.today().isoformat()
     src = (
         f"fitted {date} by `python scripts/fit_scorer.py` (garble.combiner) on the TRAIN talks of mqm_ted_zhen "
-        f"({', '.join(sorted({s.row.doc for s in select_split(segs, 'train')}))}; each segment scored with its source, so the "
-        "source-aware detectors' weights are learned) and train-split synthetic pairs "
+        f"({', '.join(sorted({s.row.doc for s in select_split(segs, 'train')}))}; "
+        "each segment scored with its source, so the source-aware detectors' weights are learned) "
+        "and train-split synthetic pairs "
         "(garble.synth, every kind; half read after the unit before them, half alone); pair sources mixed with weights "
         "chosen by 3-fold cross-validation on the train split; calibrated on P(Major error) on the train talks; "
         f"LM {DEFAULT_MODEL} with its error-model head (data/tagger_{DEFAULT_MODEL}.npz); test talks never used"
@@ -178,7 +179,10 @@ def main(argv=None) -> int:
     with gzip.open(args.out / "scorer_check.json.gz", "wt", encoding="utf-8") as fh:
         json.dump(
             {
-                "about": "held-out features (test talks of mqm_ted_zhen, test-split synthetic pairs) for tests/test_guard_rails.py; written by scripts/fit_scorer.py",
+                "about": (
+                    "held-out features (test talks of mqm_ted_zhen, test-split synthetic pairs) "
+                    "for tests/test_guard_rails.py; written by scripts/fit_scorer.py"
+                ),
                 **recs,
             },
             fh,
@@ -189,7 +193,8 @@ def main(argv=None) -> int:
 
 
 def print_held_out(w, recs, test, test_syn) -> bool:
-    """Print the guard rails, the test talks' table and the synthetic detection rates; whether every guard rail holds."""
+    """Print the guard rails, the test talks' table and the synthetic detection rates;
+    whether every guard rail holds."""
     gr = guard_rails(w, recs)
     print("\nguard rails (held-out):")
     for data, row in gr["table"].items():

@@ -10,7 +10,7 @@
 states); the head is written as ``out/tagger/tagger_<model name>.npz`` with
 its card. Test talks (garble.eval.data.split_of) and test-split synthetic
 pairs are never used for fitting; they give the card's metrics.
-"""
+"""  # noqa: E501 (the usage lines above are the --help text, printed as they stand)
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def main(argv=None) -> int:
 
         lm = make_cached_lm(args.model, dtype=args.dtype)
         print(
-            f"stored {seed_stream_cache(args.eval_dir, args.out, lm, per_kind=args.per_kind)} streams under {lm.path.parent / 'streams'}"
+            f"stored {seed_stream_cache(args.eval_dir, args.out, lm, per_kind=args.per_kind)} streams "
+            f"under {lm.path.parent / 'streams'}"
         )
     if args.stage in ("train", "all"):
         train_head(

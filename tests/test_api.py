@@ -39,7 +39,10 @@ def test_bad_unit_type_is_a_usage_error():
 
 
 def test_no_lm_scorer_never_imports_torch():
-    code = "import sys, garble; garble.Scorer(model=False).score_document('A b c. The the end.'); print('torch' in sys.modules)"
+    code = (
+        "import sys, garble; garble.Scorer(model=False).score_document('A b c. The the end.'); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert out.stderr == ""  # no prints, no warnings

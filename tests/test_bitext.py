@@ -43,7 +43,8 @@ XLIFF20 = """<?xml version="1.0" encoding="UTF-8"?>
 <xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="zh" trgLang="en">
   <file id="f1" original="ui.json">
     <unit id="u1" name="greet">
-      <segment state="translated"><source>你好，<pc id="1">{name}</pc>！</source><target>Hello, <pc id="1">{name}</pc>!</target></segment>
+      <segment state="translated"><source>你好，<pc id="1">{name}</pc>！</source>\
+<target>Hello, <pc id="1">{name}</pc>!</target></segment>
     </unit>
     <unit id="u2">
       <segment><source>会议有35个国家参加。</source><target>Delegates from 53 countries attended.</target></segment>
@@ -55,10 +56,13 @@ XLIFF20 = """<?xml version="1.0" encoding="UTF-8"?>
 TMX = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE tmx SYSTEM "tmx14.dtd">
 <tmx version="1.4">
-  <header creationtool="x" creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" srclang="zh" datatype="plaintext"/>
+  <header creationtool="x" creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" srclang="zh" \
+datatype="plaintext"/>
   <body>
-    <tu tuid="1"><tuv xml:lang="zh"><seg>天气很好。</seg></tuv><tuv xml:lang="en"><seg>The weather was fine.</seg></tuv></tu>
-    <tu tuid="2"><prop type="x-client">acme</prop><tuv xml:lang="zh"><seg>会议有35个国家参加。</seg></tuv><tuv xml:lang="en"><seg>Delegates from 53 countries attended.</seg></tuv></tu>
+    <tu tuid="1"><tuv xml:lang="zh"><seg>天气很好。</seg></tuv>\
+<tuv xml:lang="en"><seg>The weather was fine.</seg></tuv></tu>
+    <tu tuid="2"><prop type="x-client">acme</prop><tuv xml:lang="zh"><seg>会议有35个国家参加。</seg></tuv>\
+<tuv xml:lang="en"><seg>Delegates from 53 countries attended.</seg></tuv></tu>
   </body>
 </tmx>
 """
@@ -200,7 +204,8 @@ def test_xxe_reads_nothing(tmp_path):
   <!ENTITY xxe SYSTEM "file://{secret}">
   <!ENTITY remote SYSTEM "http://127.0.0.1:9/x">
 ]>
-<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file original="a" source-language="zh" target-language="en" datatype="plaintext"><body>
+<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\
+<file original="a" source-language="zh" target-language="en" datatype="plaintext"><body>
 <trans-unit id="1"><source>你好</source><target>&xxe;&remote;</target></trans-unit></body></file></xliff>
 """
     path = _write(tmp_path, "xxe.xlf", xxe)
@@ -217,7 +222,8 @@ def test_entity_bomb_is_refused_fast(tmp_path):
 <!DOCTYPE tmx [
 {ents}
 ]>
-<tmx version="1.4"><header srclang="zh"/><body><tu><tuv xml:lang="zh"><seg>&lol9;</seg></tuv><tuv xml:lang="en"><seg>&lol9;</seg></tuv></tu></body></tmx>
+<tmx version="1.4"><header srclang="zh"/><body>\
+<tu><tuv xml:lang="zh"><seg>&lol9;</seg></tuv><tuv xml:lang="en"><seg>&lol9;</seg></tuv></tu></body></tmx>
 """
     path = _write(tmp_path, "bomb.tmx", bomb)
     t = time.perf_counter()
@@ -228,7 +234,12 @@ def test_entity_bomb_is_refused_fast(tmp_path):
 
 def test_any_entity_declaration_is_refused(tmp_path):
     """translate-toolkit's parser expands internal entities: garble refuses every DOCTYPE that declares one."""
-    xml = """<?xml version="1.0"?><!DOCTYPE xliff [<!ENTITY e "EXPANDED">]><xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2"><file original="a" source-language="zh" target-language="en" datatype="plaintext"><body><trans-unit id="1"><source>x</source><target>&e;</target></trans-unit></body></file></xliff>"""
+    xml = (
+        '<?xml version="1.0"?><!DOCTYPE xliff [<!ENTITY e "EXPANDED">]>'
+        '<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">'
+        '<file original="a" source-language="zh" target-language="en" datatype="plaintext"><body>'
+        '<trans-unit id="1"><source>x</source><target>&e;</target></trans-unit></body></file></xliff>'
+    )
     with pytest.raises(InputError, match=r"e\.xlf:1: refused"):
         read_xml(_write(tmp_path, "e.xlf", xml))
 
@@ -237,7 +248,10 @@ def test_any_entity_declaration_is_refused(tmp_path):
     "text, line, what",
     [
         (
-            '<?xml version="1.0"?>\n<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n<file original="a" source-language="zh" datatype="plaintext"><body>\n<trans-unit id="1"><source>a</source><target>b</targ></trans-unit></body></file></xliff>\n',
+            '<?xml version="1.0"?>\n'
+            '<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">\n'
+            '<file original="a" source-language="zh" datatype="plaintext"><body>\n'
+            '<trans-unit id="1"><source>a</source><target>b</targ></trans-unit></body></file></xliff>\n',
             4,
             "malformed XML: Opening and ending tag mismatch",
         ),

@@ -182,7 +182,10 @@ def test_quiet_report_writes_nothing_on_stderr(doc, tmp_path):
 )
 def test_rank_without_torch_names_the_install_commands(doc, blocked, parts):
     # the packages made unimportable: the one-line error names the commands for what is missing
-    code = f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); from garble.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = (
+        f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); "
+        "from garble.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     r = subprocess.run([sys.executable, "-c", code, "rank", str(doc)], capture_output=True, text=True)
     assert r.returncode == 4, r.stderr
     line = r.stderr.strip()

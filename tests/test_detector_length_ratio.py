@@ -47,7 +47,10 @@ def test_the_z_is_the_mean_over_both_measures():
 
 def test_omission_and_addition():
     assert found(LengthRatio(), SRC, "We went to Paris.") == [("omission", "src:" + SRC)]
-    long = "We went to Paris, visited the Louvre, then took the train home, and afterwards we wrote a very long letter to all of our friends and family about the whole trip."
+    long = (
+        "We went to Paris, visited the Louvre, then took the train home, and afterwards we wrote a very long letter "
+        "to all of our friends and family about the whole trip."
+    )
     assert found(LengthRatio(), SRC, long) == [("addition", "src:" + SRC)]
 
 

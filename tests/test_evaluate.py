@@ -515,7 +515,8 @@ def test_evaluation_with_the_source_reports_synthetic_source_aware_corruptions(t
     assert c["n_refs"] == 3 and list(c["rows"]) == list(KINDS)
     got = {k: (r["n"], r["detector"], r["caught"], r["caught_any"], r["clean"]) for k, r in c["rows"].items()}
     assert got == {
-        # the LISA clause dropped: too little for length_ratio, but a clause and a name are missing (clauses, source_tokens)
+        # the LISA clause dropped: too little for length_ratio, but a clause and a name are missing
+        # (clauses, source_tokens)
         "drop_clause": (3, "length_ratio", 0.333, 0.667, 0.0),
         "change_number": (2, "numbers", 1.0, 1.0, 0.0),  # "好。" has no number
         "drop_name": (1, "source_tokens", 1.0, 1.0, 0.0),  # only LISA

@@ -30,9 +30,9 @@ def test_status_lines_on_a_terminal_and_in_a_pipe():
             feedback.setup(quiet=True)
         out = stream.getvalue()
         if tty:  # the transient line is shown, then erased by the next line
-            assert (
-                out
-                == "garble: loading the language model (x)\r\x1b[Kgarble: writing 538 MB to /cache/x\ngarble: language model x ready\r\x1b[K"
+            assert out == (
+                "garble: loading the language model (x)\r\x1b[Kgarble: writing 538 MB to /cache/x\n"
+                "garble: language model x ready\r\x1b[K"
             )
         else:  # a pipe or a log gets only the lasting lines
             assert out == "garble: writing 538 MB to /cache/x\n"
@@ -51,7 +51,10 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal():
 
 def test_terminal_table_wraps_reasons_and_text_at_whole_words():
     text = (
-        "The committee approved the extraordinarily comprehensive infrastructure budget on Monday, and it is legal and it is legal. "
+        (
+            "The committee approved the extraordinarily comprehensive infrastructure budget on Monday, "
+            "and it is legal and it is legal. "
+        )
         * 2
     ).strip()
     res = garble.Scorer(model=False).score_document(text, doc_id="d")

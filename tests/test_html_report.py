@@ -376,7 +376,8 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
         page.uncheck(f'input.detfilter[data-detector="{det}"]')
         states = page.eval_on_selector_all(
             "mark.hl",
-            "els => els.map(e => [e.dataset.detectors, e.classList.contains('off'), getComputedStyle(e).backgroundColor, e.dataset.primary || ''])",
+            "els => els.map(e => [e.dataset.detectors, e.classList.contains('off'), "
+            "getComputedStyle(e).backgroundColor, e.dataset.primary || ''])",
         )
         mine = [s for s in states if det in s[0].split()]
         assert mine
@@ -409,7 +410,9 @@ def test_browser_seed_report(browser, seed_results, tmp_path):
         assert "qrow" in first[0] and first[1] == "0"
         page.keyboard.press("j")
         second = page.evaluate(
-            "[document.activeElement.className, document.activeElement.dataset.q, document.activeElement.dataset.score, document.activeElement.dataset.doc, document.activeElement.dataset.unit]"
+            "[document.activeElement.className, document.activeElement.dataset.q, "
+            "document.activeElement.dataset.score, document.activeElement.dataset.doc, "
+            "document.activeElement.dataset.unit]"
         )
         assert "qrow" in second[0] and second[1] == "1"
         assert float(second[2]) <= float(first[2])

@@ -123,7 +123,8 @@ def test_score_xliff_output_must_match(tmp_path):
 def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
     p = tmp_path / "pairs.jsonl"
     p.write_text(
-        '{"id": "a", "src": "会议有35个国家参加。", "text": "Delegates from 53 countries attended."}\n{"id": "b", "text": "The weather was fine."}\n',
+        '{"id": "a", "src": "会议有35个国家参加。", "text": "Delegates from 53 countries attended."}\n'
+        '{"id": "b", "text": "The weather was fine."}\n',
         encoding="utf-8",
     )
     r = garble("score", str(p), "--source-field", "src", "--id-field", "id", "-o", "-", "--no-lm", "-q")

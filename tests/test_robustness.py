@@ -25,7 +25,10 @@ import garble.io
 from garble.errors import GarbleError, OutputError, UsageError
 from garble.segment import MAX_PARAGRAPH_CHARS, MAX_SENTENCE_CHARS, segment
 
-WORDS = "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were their one all we can her has there been if more when will would who so no".split()
+WORDS = (
+    "the of and to in a is that for it as was with be by on not he this are or his from at which but have an they "
+    "you were their one all we can her has there been if more when will would who so no"
+).split()
 
 
 def words_text(n_chars: int, seed: int = 0) -> str:
@@ -203,7 +206,8 @@ def test_jsonl_batch_errors_are_records_not_failures(tmp_path, capsys):
     """garble score: a bad record is an output record with the reason in "error"; nothing is lost."""
     p = tmp_path / "c.jsonl"
     p.write_text(
-        '{"text": "Fine line here."}\n{"text": broken\n{"body": "no text field"}\n\n[1,2]\n{"text": null}\n{"text": 5}\n{"text": "   "}\n{"text": "Bad \\udc80 surrogate."}\n',
+        '{"text": "Fine line here."}\n{"text": broken\n{"body": "no text field"}\n\n[1,2]\n'
+        '{"text": null}\n{"text": 5}\n{"text": "   "}\n{"text": "Bad \\udc80 surrogate."}\n',
         encoding="utf-8",
     )
     out = tmp_path / "o.jsonl"

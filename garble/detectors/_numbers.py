@@ -96,7 +96,10 @@ _CJK_RE = re.compile(f"[{_CJK_CHARS}]+")
 _EN_UNITS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+        (
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen"
+        ).split()
     )
 }
 _EN_TENS = {
@@ -360,6 +363,7 @@ def same_number(s: float, t: float) -> bool:
 
 
 def cardinal_word(text: str) -> bool:
-    """Whether ``text`` is made only of cardinal number words ("five", "twenty-one", "three hundred"), not "twice", "both", "first"."""
+    """Whether ``text`` is made only of cardinal number words ("five", "twenty-one", "three hundred"), not "twice",
+    "both", "first"."""
     parts = [p for p in re.split(r"[\s-]+", text.lower()) if p and p not in ("a", "and")]
     return bool(parts) and all(p in _EN_UNITS or p in _EN_TENS or p in _EN_SCALES for p in parts)

@@ -178,7 +178,8 @@ class LengthRatio(Detector):
                     u.start,
                     u.start,
                     w,
-                    f"translation {1 / factor:.1f}x shorter than usual for its source (z = {z:.1f}): something left out?",
+                    f"translation {1 / factor:.1f}x shorter than usual for its source (z = {z:.1f}): "
+                    "something left out?",
                     (0, len(s)),
                 )
             else:

@@ -198,16 +198,17 @@ class MTNoise(Detector):
     score 0); ``min_words=3``.
 
     Measured with ``garble eval false-alarms clean_en.tsv mqm_ted_zhen.tsv
-    --detector mt_noise``: 1 finding in 1,995 units of clean human English (clean_en.tsv and the human
-    references of mqm_ted_zhen.tsv), 0.5 per 1000, and that one is a real
-    missing space in the human text (‘wrote on Twitter."That will remain’);
-    the list-marker rule was added after “1.Build a strong community” fired. On the 6,877 MT rows of mqm_ted_zhen.tsv it fires on 7 rows,
-    every one a real missing space (“Thank you.Thank you all.”), which the
-    raters scored mqm 0–0.1 on 5 of them: 1/884 rows with a major fluency
-    error, 2/3,738 rows with mqm 0. That corpus has no placeholders and no
-    cut-off segments. Planted in clean paragraphs, glued full stops are found
-    22/22 and cut-offs after a function word 237/249 (the misses end on
-    “with”, which ordinary sentences and headlines end on too).
+    --detector mt_noise``: 1 finding in 1,995 units of clean human English
+    (clean_en.tsv and the human references of mqm_ted_zhen.tsv), 0.5 per 1000,
+    and that one is a real missing space in the human text (‘wrote on
+    Twitter."That will remain’); the list-marker rule was added after “1.Build
+    a strong community” fired. On the 6,877 MT rows of mqm_ted_zhen.tsv it
+    fires on 7 rows, every one a real missing space (“Thank you.Thank you
+    all.”), which the raters scored mqm 0–0.1 on 5 of them: 1/884 rows with a
+    major fluency error, 2/3,738 rows with mqm 0. That corpus has no
+    placeholders and no cut-off segments. Planted in clean paragraphs, glued
+    full stops are found 22/22 and cut-offs after a function word 237/249 (the
+    misses end on “with”, which ordinary sentences and headlines end on too).
     """
 
     min_left_zipf: float = 3.0

@@ -133,7 +133,8 @@ class NameConsistency(Detector):
     in one spelling most of the time and in another once:
 
     >>> from garble.detectors import flagged
-    >>> flagged(NameConsistency(), "Tsvetkov said it was over. Tsvetkov added that he would stay. Later Tsvetkof said no.")
+    >>> flagged(NameConsistency(),
+    ...         "Tsvetkov said it was over. Tsvetkov added that he would stay. Later Tsvetkof said no.")
     [('variant', 'Tsvetkof')]
 
     Two checks, on capitalised words of at least ``min_len`` letters
@@ -162,12 +163,13 @@ class NameConsistency(Detector):
     "Jansen").
 
     Defaults, measured with ``garble eval false-alarms clean_en.tsv
-    mqm_ted_zhen.tsv --detector names`` on clean human English (1,995 units: ``clean_en.tsv`` plus the human references of
-    ``mqm_ted_zhen.tsv``; budget fewer than 5 findings per 1,000 units). With
-    them: 1 finding (0.5 per 1,000: "Kassym", a part of "Kassym-Jomart", one
-    edit from "Kassim"); on the 7,412 MT units of ``mqm_ted_zhen.tsv``, 6
-    findings (0.8 per 1,000, among them "Holmon" for "hormone"). One change
-    at a time, clean findings become:
+    mqm_ted_zhen.tsv --detector names`` on clean human English (1,995 units:
+    ``clean_en.tsv`` plus the human references of ``mqm_ted_zhen.tsv``;
+    budget fewer than 5 findings per 1,000 units). With them: 1 finding (0.5
+    per 1,000: "Kassym", a part of "Kassym-Jomart", one edit from "Kassim");
+    on the 7,412 MT units of ``mqm_ted_zhen.tsv``, 6 findings (0.8 per 1,000,
+    among them "Holmon" for "hormone"). One change at a time, clean findings
+    become:
 
     * ``lexicon_zipf`` 1.5 / 1.0 (instead of 2.0): 5 / 6 (rare foreign names
       next to rarer ones: "Tokayev"/"Tokarev", "Nilanjan"/"Niranjan");

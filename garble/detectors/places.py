@@ -188,16 +188,17 @@ class PlaceContradiction(Detector):
     word carries a hyphen ("Russian-occupied territory").
 
     Defaults measured with ``garble eval false-alarms clean_en.tsv
-    mqm_ted_zhen.tsv --detector places`` on clean human English (1,995 units: ``clean_en.tsv`` plus the human references of
-    ``mqm_ted_zhen.tsv``): 0 findings with ``located_in`` off or on (budget:
-    fewer than 1 per 1,000 units), and 0 on the 7,412 MT units of
-    ``mqm_ted_zhen.tsv``. That sample holds only 71 demonyms and 3 demonyms
-    before a placed noun, so it says little: the noun lists, the qualifiers
-    and ``located_in`` off come from the precision argument above, and the
-    negative cases in ``tests/test_detector_places.py`` pin them down.
-    ``max_modifiers=2`` covers "Polish border villages", "Iranian military
-    targets"; modifiers come from a closed list so that a verb never slips in
-    ("Pakistani drones hit targets on Indian soil" is not flagged).
+    mqm_ted_zhen.tsv --detector places`` on clean human English (1,995 units:
+    ``clean_en.tsv`` plus the human references of ``mqm_ted_zhen.tsv``): 0
+    findings with ``located_in`` off or on (budget: fewer than 1 per 1,000
+    units), and 0 on the 7,412 MT units of ``mqm_ted_zhen.tsv``. That sample
+    holds only 71 demonyms and 3 demonyms before a placed noun, so it says
+    little: the noun lists, the qualifiers and ``located_in`` off come from
+    the precision argument above, and the negative cases in
+    ``tests/test_detector_places.py`` pin them down. ``max_modifiers=2``
+    covers "Polish border villages", "Iranian military targets"; modifiers
+    come from a closed list so that a verb never slips in ("Pakistani drones
+    hit targets on Indian soil" is not flagged).
     """
 
     table: str = "places.tsv"

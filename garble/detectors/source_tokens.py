@@ -103,7 +103,8 @@ class SourceTokens(Detector):
 
 
 def _code_like(tok: str) -> bool:
-    """An acronym, mixed-case or digit-bearing token, or one with code punctuation: "NASA", "iPhone", "H1N1", "node.js"."""
+    """An acronym, mixed-case or digit-bearing token, or one with code punctuation: "NASA", "iPhone", "H1N1",
+    "node.js"."""
     letters = [c for c in tok if c.isalpha()]
     if len(letters) >= 2 and all(c.isupper() for c in letters):
         return True

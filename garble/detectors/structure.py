@@ -76,7 +76,8 @@ class Structure(Detector):
                         unit.start,
                         unit.start,
                         w,
-                        f"{what} in the source ({ns}) but {'not ' if nt == 0 else 'fewer '}in the translation{'' if nt == 0 else f' ({nt})'}",
+                        f"{what} in the source ({ns}) but {'not ' if nt == 0 else 'fewer '}in the translation"
+                        f"{'' if nt == 0 else f' ({nt})'}",
                         (k, k + 1) if k >= 0 and ch else None,
                     )
                 else:
@@ -87,5 +88,6 @@ class Structure(Detector):
                         a,
                         b,
                         w,
-                        f"{what} in the translation ({nt}) but {'not ' if ns == 0 else 'fewer '}in the source{'' if ns == 0 else f' ({ns})'}",
+                        f"{what} in the translation ({nt}) but {'not ' if ns == 0 else 'fewer '}in the source"
+                        f"{'' if ns == 0 else f' ({ns})'}",
                     )

@@ -106,7 +106,8 @@ class CachedLM:
     # -- one-pass streams (garble.lm.LanguageModel.score_stream) -------------
     @property
     def tagger(self):
-        """The error-model head applied to cached streams (the packaged one for this model; ``False`` in ``__init__``'s ``tagger``: none)."""
+        """The error-model head applied to cached streams (the packaged one for this model; ``False`` in ``__init__``'s
+        ``tagger``: none)."""
         if not hasattr(self, "_tagger"):
             from ..tagger import load_tagger
 

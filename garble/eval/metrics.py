@@ -50,7 +50,8 @@ def rounded(v, nd: int = 3):
 
 
 def roc_auc(scores, labels) -> float:
-    """ROC-AUC of ``scores`` for binary ``labels`` (ties count 0.5: Mann-Whitney U / n+ n-); NaN without both classes."""
+    """ROC-AUC of ``scores`` for binary ``labels`` (ties count 0.5: Mann-Whitney U / n+ n-); NaN without both
+    classes."""
     import numpy as np
     from scipy.stats import rankdata
 
@@ -97,7 +98,8 @@ def binned_auc(scores, labels, bins, weighted: bool = False) -> float:
 
 
 def pairwise_accuracy(scores, quality, groups) -> tuple[float, int]:
-    """Over pairs in the same group with different ``quality`` (e.g. mqm), the share where the worse one (higher mqm) scores higher.
+    """Over pairs in the same group with different ``quality`` (e.g. mqm), the share where the worse one (higher mqm)
+    scores higher.
 
     Score ties count 0.5. Returns ``(accuracy, number of pairs)``.
     """
@@ -123,7 +125,8 @@ def pairwise_accuracy(scores, quality, groups) -> tuple[float, int]:
 
 
 def precision_at_k(scores, positives, groups, k: int = 5) -> float:
-    """Mean over groups (documents) of the share of positives among the group's ``k`` top-scored items (ties: earlier item first)."""
+    """Mean over groups (documents) of the share of positives among the group's ``k`` top-scored items (ties: earlier
+    item first)."""
     import numpy as np
 
     s = np.asarray(scores, dtype=float)
@@ -151,7 +154,8 @@ def spearman(scores, target) -> float:
 
 
 def top_fraction(scores, frac: float = 0.2):
-    """Boolean mask of the items in the top ``frac`` of scores (rank-based: exactly ceil(frac*n) items; ties broken by position)."""
+    """Boolean mask of the items in the top ``frac`` of scores (rank-based: exactly ceil(frac*n) items; ties broken by
+    position)."""
     import numpy as np
 
     s = np.asarray(scores, dtype=float)

@@ -36,7 +36,8 @@ def read_pairs(path: Path) -> list[dict]:
 
 
 def evaluate_pairs(path: Path, scorer, progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
-    """Detection rate per type on minimal pairs, each sentence scored alone: garble against LM mean and total surprisal and length.
+    """Detection rate per type on minimal pairs, each sentence scored alone: garble against LM mean and total surprisal
+    and length.
 
     A pair is detected when the bad sentence scores strictly higher than the
     good one (ties count half). All sentences go to the LM in batches first.

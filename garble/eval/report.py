@@ -24,12 +24,23 @@ from .tables import README_BASELINES, ablation_table, evaluation_table, feature_
 
 DEFINITIONS = {
     "auc_flu": "ROC-AUC, fluency_major>0 vs mqm==0",
-    "auc_flu_len": f"the same inside {N_LEN_BINS} quintile bins of character length (bins over all segments of the split), averaged weighting each bin by its positive-negative pairs",
+    "auc_flu_len": (
+        f"the same inside {N_LEN_BINS} quintile bins of character length (bins over all segments of the "
+        "split), averaged weighting each bin by its positive-negative pairs"
+    ),
     "auc_major": "ROC-AUC, major>0 vs mqm==0",
     "spearman": "Spearman correlation with mqm, all segments",
-    "pairwise": "MT systems (references left out) on the same (doc, seg), pairs with different mqm: share where the higher-mqm one scores higher; ties 0.5",
-    "p_at_5": f"per document (system, doc): share of the {P_AT_K} top-scored segments with major>0, averaged over documents",
-    "category_recall": f"share of a category's segments whose score is in the top {int(TOP_FRACTION * 100)}% of all segments of the split",
+    "pairwise": (
+        "MT systems (references left out) on the same (doc, seg), pairs with different mqm: share where the "
+        "higher-mqm one scores higher; ties 0.5"
+    ),
+    "p_at_5": (
+        f"per document (system, doc): share of the {P_AT_K} top-scored segments with major>0, averaged over documents"
+    ),
+    "category_recall": (
+        f"share of a category's segments whose score is in the top {int(TOP_FRACTION * 100)}% "
+        "of all segments of the split"
+    ),
 }
 
 Progress = Optional[Callable[[str, int, int], None]]
@@ -204,7 +215,8 @@ def _synthetic(
     cache,
     progress: Progress,
 ) -> dict:
-    """``synthetic``: detection rates of synthetic errors in the split's clean documents; with an LM, ``guard_rails``."""
+    """``synthetic``: detection rates of synthetic errors in the split's clean documents; with an LM,
+    ``guard_rails``."""
     from ..synth import ALL_TYPES, make_pairs
 
     w = scorer.weights
@@ -226,7 +238,10 @@ def _synthetic(
             }
             for k, v in rates.items()
         },
-        "definition": "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores strictly above the clean unit, each scored in its document",
+        "definition": (
+            "share of pairs where the corrupted unit (the higher of the two units of a fragment) scores "
+            "strictly above the clean unit, each scored in its document"
+        ),
         "rates_by_reading": {
             key: {k: _r(v["rate"]) for k, v in synthetic_rates([r for r in res if r.context == ctx], w).items()}
             for key, ctx in (("in context", True), ("alone", False))
@@ -292,7 +307,8 @@ def format_report(res: dict) -> str:
 def _head_lines(res: dict, w0: int) -> list[str]:
     t = res["table"]
     lines = [
-        f"garble eval {res['file']}  split={res['split']} ({', '.join(t['docs'])})  model={res['model'] or 'none (--no-lm)'}",
+        f"garble eval {res['file']}  split={res['split']} ({', '.join(t['docs'])})  "
+        f"model={res['model'] or 'none (--no-lm)'}",
         f"segments {t['n']}: fluency-major {t['n_flu']}, major {t['n_major']}, error-free {t['n_clean']}",
         f"weights: {res['weights'][:160]}",
         "",
@@ -326,7 +342,9 @@ def _synthetic_lines(s: dict, res: dict, w0: int) -> list[str]:
     for k, v in s["rates"].items():
         extra = f"   {s['rates_no_lm'][k]:.3f} [{s['rates_no_lm_len_held'][k]:.3f}]" if "rates_no_lm" in s else ""
         lines.append(
-            f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, {v['fired_clean']:.0%} of their clean originals)"
+            f"  {k:<20}{v['rate']:.3f} [{v['rate_len_held']:.3f}]{extra}   (n={v['n']}, "
+            f"mean score gain {v['mean_gain']:+.4f}; a detector fired on {v['fired']:.0%} of corrupted units, "
+            f"{v['fired_clean']:.0%} of their clean originals)"
         )
     return lines
 
@@ -337,7 +355,8 @@ def _with_source_lines(ws: dict, res: dict, w0: int) -> list[str]:
     lines += _table("score", ws["table"], w0)
     lines.append("  segments where each detector fired: " + ", ".join(f"{d} {n}" for d, n in ws["fires"].items()))
     lines.append(
-        f"  AUC, Major Accuracy/Omission (n={ao['n_omission']}) vs error-free: with the source {ao['with source']}, without {ao['without']}, length {ao['length (chars)']}"
+        f"  AUC, Major Accuracy/Omission (n={ao['n_omission']}) vs error-free: with the source {ao['with source']}, "
+        f"without {ao['without']}, length {ao['length (chars)']}"
     )
     lines.append(f"  recall per error category with the source (top {_TOP}%), against without:")
     for c, v in ws["categories"].items():
@@ -381,11 +400,13 @@ def _feature_lines(features: dict, res: dict, w0: int) -> list[str]:
 
 def _span_lines(spans: dict, res: dict, w0: int) -> list[str]:
     lines = [
-        f"finding spans against the raters' error spans ({spans['file']}; MT segments): precision = share of spans overlapping an error span, recall = share of Major spans overlapped"
+        f"finding spans against the raters' error spans ({spans['file']}; MT segments): "
+        "precision = share of spans overlapping an error span, recall = share of Major spans overlapped"
     ]
     for n, m in spans["rows"].items():
         lines.append(
-            f"  {n:<16}findings {m['findings']:>6}   precision {_or_dash(m['precision'])}   Major recall {_or_dash(m['major_recall'])}"
+            f"  {n:<16}findings {m['findings']:>6}   precision {_or_dash(m['precision'])}   "
+            f"Major recall {_or_dash(m['major_recall'])}"
         )
     return lines
 
@@ -415,7 +436,8 @@ def _example_lines(res: dict) -> list[str]:
             for it in res[key]:
                 cats = ",".join(it["categories"]) or "-"
                 lines.append(
-                    f"  {it['score']:.3f} {it['system']} {it['doc']}:{it['seg']} mqm={it['mqm']:g} [{cats}] {'; '.join(it['findings'])}"
+                    f"  {it['score']:.3f} {it['system']} {it['doc']}:{it['seg']} mqm={it['mqm']:g} [{cats}] "
+                    f"{'; '.join(it['findings'])}"
                 )
                 lines.append(f"        {it['text'][:200]}")
     return lines

@@ -99,7 +99,8 @@ def ablation_table(segs: Sequence[Segment], weights) -> dict:
 
 
 def misses_and_false_alarms(segs: Sequence[Segment], score, n: int = 20) -> dict:
-    """The ``n`` fluency-major segments scored lowest (misses) and the ``n`` error-free segments scored highest (false alarms)."""
+    """The ``n`` fluency-major segments scored lowest (misses) and the ``n`` error-free segments scored highest (false
+    alarms)."""
     import numpy as np
 
     s = np.asarray(score, dtype=float)
