@@ -142,8 +142,9 @@ def test_places_required_strings():
         "Pakistani targets on India's territory",
         "Russian cities on the territory of Ukraine",
     ]
-    for rx in (det._soil_re, det._territory_of_re, det._in_re):
-        needs = det._needs[rx.pattern]
+    p = det._p  # the patterns of the detector's configuration
+    for rx in (p.soil_re, p.territory_of_re, p.in_re):
+        needs = p.needs[rx.pattern]
         assert needs
         for text in texts:
             _check_needs(rx, needs, text)
