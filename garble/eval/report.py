@@ -73,15 +73,7 @@ def run_evaluation(
     clean-English TSV) of the same split and report detection rates per type.
     """
     rows = read_annotated(path)
-    segs = load_segments(
-        path,
-        rows,
-        lm=scorer.lm,
-        detectors=scorer.detectors,
-        context=scorer.context,
-        cache=cache,
-        progress=_stage(progress, "documents"),
-    )
+    segs = _scored(path, rows, scorer, cache, _stage(progress, "documents"))
     sel = select_split(segs, split)
     if not sel:
         raise InputError(
@@ -141,6 +133,20 @@ def _summary(path: Path, split: str, scorer, sel: Sequence[Segment], seed: int) 
     return out
 
 
+def _scored(path: Path, rows, scorer, cache, progress, sources=None) -> list[Segment]:
+    """The rows' segments scored by ``scorer``'s LM and detectors (through the caches), optionally with sources."""
+    return load_segments(
+        path,
+        rows,
+        lm=scorer.lm,
+        detectors=scorer.detectors,
+        context=scorer.context,
+        cache=cache,
+        sources=sources,
+        progress=progress,
+    )
+
+
 def _with_source(
     path: Path, rows, scorer, split: str, sel: Sequence[Segment], seed: int, spans_path, cache, progress: Progress
 ) -> dict:
@@ -157,16 +163,7 @@ def _with_source(
         for r in span_rows
         if any(sev == 2 and cat == "Accuracy/Omission" for _, _, sev, cat in r.errors)
     }
-    ssegs = load_segments(
-        path,
-        rows,
-        lm=scorer.lm,
-        detectors=scorer.detectors,
-        context=scorer.context,
-        cache=cache,
-        sources=srcs,
-        progress=_stage(progress, "documents with sources"),
-    )
+    ssegs = _scored(path, rows, scorer, cache, _stage(progress, "documents with sources"), sources=srcs)
     ssel = select_split(ssegs, split)
     w = scorer.weights
     stab = evaluation_table(ssel, w, seed)
