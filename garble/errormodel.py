@@ -331,6 +331,37 @@ def split_mask(data: TokenData, split: str):
     return s[data.stream]
 
 
+def _card(name: str, head, hidden_units: int, results: dict, n_mqm: int, n_synth: int) -> dict:
+    """The head's JSON card: the LM it belongs to, inputs, training data, held-out metrics, how to rebuild it."""
+    import datetime
+
+    return {
+        "lm": name,
+        "hidden_size": head.hidden_size,
+        "date": datetime.date.today().isoformat(),
+        "architecture": "logistic regression"
+        if not hidden_units
+        else f"MLP, one hidden layer of {hidden_units} ReLU units",
+        "inputs": (
+            "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, "
+            "next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state"
+        ),
+        "training_data": {
+            "mqm": (
+                "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, "
+                "Minor 0.3; each (system, talk) one document"
+            ),
+            "synthetic": (
+                "garble.synth corruptions (all ALL_TYPES kinds) of the human references and clean_en.tsv, "
+                "train split; token labels from garble.synth.error_spans"
+            ),
+            "tokens": {"mqm_train": n_mqm, "synthetic_train": n_synth},
+        },
+        "metrics_held_out": results,
+        "rebuild": "python scripts/train_tagger.py all (then copy out/tagger/tagger_*.npz and .json to data/)",
+    }
+
+
 def train_head(
     out: Path,
     model: Optional[str] = None,
@@ -341,7 +372,6 @@ def train_head(
     log=print,
 ):
     """Fit the head on train talks + train-split synthetic pairs; write ``out/tagger_<model>.npz`` and its card."""
-    import datetime
 
     import numpy as np
 
@@ -382,31 +412,7 @@ def train_head(
     log(f"  surprisal alone: {base}")
     head = heads["mqm+synthetic"]
     name = Path(model or DEFAULT_MODEL).name
-    head.card = {
-        "lm": name,
-        "hidden_size": head.hidden_size,
-        "date": datetime.date.today().isoformat(),
-        "architecture": "logistic regression"
-        if not hidden_units
-        else f"MLP, one hidden layer of {hidden_units} ReLU units",
-        "inputs": (
-            "garble.tagger.token_matrix: 8 scalar features (surprisal, entropy, log rank, surprisal-entropy, "
-            "next token's surprisal/entropy/log rank, previous token's surprisal) + the last hidden state"
-        ),
-        "training_data": {
-            "mqm": (
-                "mqm_ted_zhen_spans.jsonl, train talks only (garble.eval.data.split_of): Major spans weight 1, "
-                "Minor 0.3; each (system, talk) one document"
-            ),
-            "synthetic": (
-                "garble.synth corruptions (all ALL_TYPES kinds) of the human references and clean_en.tsv, "
-                "train split; token labels from garble.synth.error_spans"
-            ),
-            "tokens": {"mqm_train": int(tm.sum()), "synthetic_train": int(ts.sum())},
-        },
-        "metrics_held_out": results,
-        "rebuild": "python scripts/train_tagger.py all (then copy out/tagger/tagger_*.npz and .json to data/)",
-    }
+    head.card = _card(name, head, hidden_units, results, int(tm.sum()), int(ts.sum()))
     eval_dir = out.parent.parent.parent / "shared" / "eval" if eval_dir is None else eval_dir
     head.card["finding_threshold"] = 0.5
     oof = out_of_fold_p(eval_dir, out, head, hidden_units=hidden_units, log=log)

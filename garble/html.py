@@ -169,6 +169,28 @@ class _Utf16:
         return i if self.cum is None else self.cum[i]
 
 
+def _detector_rows(names: Sequence[str], n_findings: dict, n_units: dict) -> list[dict]:
+    """One legend row per detector: a unique CSS class, its colours (declared, or from the palette), counts."""
+    classes: list[str] = []
+    detectors = []
+    extra = 0
+    colours = {**{k: c.colour for k, c in registry().items()}, **_COLORS}
+    for n in names:
+        cls = _css_ident(n)
+        while cls in classes:
+            cls += "_"
+        classes.append(cls)
+        if n in colours:
+            bg, fg = colours[n]
+        else:
+            bg, fg = _PALETTE[extra % len(_PALETTE)]
+            extra += 1
+        detectors.append(
+            {"name": n, "cls": cls, "bg": bg, "fg": fg, "findings": n_findings.get(n, 0), "units": n_units.get(n, 0)}
+        )
+    return detectors
+
+
 def build_data(
     results: Sequence[DocumentResult],
     *,
@@ -195,23 +217,7 @@ def build_data(
                 n_findings[LM_DETECTOR] = n_findings.get(LM_DETECTOR, 0) + 1
     names = sorted(n_units, key=lambda n: (n == LM_DETECTOR, n))
     det_index = {n: i for i, n in enumerate(names)}
-    classes: list[str] = []
-    detectors = []
-    extra = 0
-    colours = {**{k: c.colour for k, c in registry().items()}, **_COLORS}
-    for n in names:
-        cls = _css_ident(n)
-        while cls in classes:
-            cls += "_"
-        classes.append(cls)
-        if n in colours:
-            bg, fg = colours[n]
-        else:
-            bg, fg = _PALETTE[extra % len(_PALETTE)]
-            extra += 1
-        detectors.append(
-            {"name": n, "cls": cls, "bg": bg, "fg": fg, "findings": n_findings.get(n, 0), "units": n_units.get(n, 0)}
-        )
+    detectors = _detector_rows(names, n_findings, n_units)
 
     order = sorted(
         ((di, u) for di, d in enumerate(docs) for u in d.units), key=lambda t: (-t[1].score, t[0], t[1].unit.index)

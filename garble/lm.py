@@ -347,6 +347,22 @@ def _pick_dtype(dtype: str, device: str):
         raise ModelError(f"unknown dtype {dtype!r}: expected auto, float32, bfloat16 or float16") from None
 
 
+def _import_torch(model: Optional[str]):
+    """torch, imported; a ModelError with the install hint when it (or transformers) is missing."""
+    default = model is None or model == DEFAULT_MODEL
+    missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModelError(f"the language model needs {' and '.join(missing)}, not installed: {install_hint(default)}")
+    try:
+        import torch
+    except ImportError as e:
+        raise ModelError(f"the language model needs torch ({e}): {install_hint(default)}") from e
+    from .cpus import torch_threads
+
+    torch_threads(torch)  # the cgroup's CPUs, not the host's
+    return torch
+
+
 class LanguageModel:
     """A causal LM that reads texts token by token: surprisal, entropy, rank, hidden states.
 
@@ -408,26 +424,41 @@ class LanguageModel:
 
         t0 = time.monotonic()
         log.info("loading the language model (%s)", model or DEFAULT_MODEL, extra={"transient": True})
-        missing = [m for m in ("torch", "transformers") if importlib.util.find_spec(m) is None]
-        if missing:
-            raise ModelError(
-                f"the language model needs {' and '.join(missing)}, not installed: "
-                f"{install_hint(model is None or model == DEFAULT_MODEL)}"
-            )
-        try:
-            import torch
-        except ImportError as e:
-            raise ModelError(
-                f"the language model needs torch ({e}): {install_hint(model is None or model == DEFAULT_MODEL)}"
-            ) from e
-        from .cpus import torch_threads
-
-        torch_threads(torch)  # the cgroup's CPUs, not the host's
+        torch = _import_torch(model)
         self._torch = torch
         self.name = model or DEFAULT_MODEL
         self.device = _pick_device(device)  # bad options fail before a model is converted or loaded
         self.dtype = _pick_dtype(dtype, self.device)
-        name, gguf = resolve_model(model)
+        self._load(*resolve_model(model), native)
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
+        self.max_batch = max_batch
+        self.head_rows = head_rows
+        self.window = window
+        self.overlap = overlap
+        self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
+        if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
+            self._use_rows, self._decoder, self._head = (
+                True,
+                self.model.get_decoder(),
+                self.model.get_output_embeddings(),
+            )
+        self._lock = threading.Lock()
+        from .tagger import load_tagger
+
+        self.tagger = load_tagger(tagger, self)
+        log.info(
+            "language model %s ready (%s, %s) in %.1f s",
+            self.name,
+            str(self.dtype).replace("torch.", ""),
+            self.device,
+            time.monotonic() - t0,
+            extra={"transient": True},
+        )
+
+    def _load(self, name: str, gguf: Optional[str], native: bool) -> None:
+        """The model and tokenizer (garble.llama when it covers the model, else transformers) on the device,
+        and the tokenizer's special ids."""
         try:
             loaded = self._load_native(name) if native and gguf is None else None
             self.native = loaded is not None
@@ -449,33 +480,8 @@ class LanguageModel:
         if self.prefix_id is None:
             raise ModelError(f"model {self.name!r}: its tokenizer has neither a BOS nor an EOS token")
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_id
-        self.max_tokens = max_tokens
-        self.batch_tokens = batch_tokens
-        self.max_batch = max_batch
-        self.head_rows = head_rows
-        self.window = window
-        self.overlap = overlap
         nl = tok("\n", add_special_tokens=False)["input_ids"]
         self.end_id = nl[0] if len(nl) == 1 else (tok.eos_token_id if tok.eos_token_id is not None else self.prefix_id)
-        self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
-        if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
-            self._use_rows, self._decoder, self._head = (
-                True,
-                self.model.get_decoder(),
-                self.model.get_output_embeddings(),
-            )
-        self._lock = threading.Lock()
-        from .tagger import load_tagger
-
-        self.tagger = load_tagger(tagger, self)
-        log.info(
-            "language model %s ready (%s, %s) in %.1f s",
-            self.name,
-            str(self.dtype).replace("torch.", ""),
-            self.device,
-            time.monotonic() - t0,
-            extra={"transient": True},
-        )
 
     def _load_native(self, name: str):
         if not Path(name).is_dir() or importlib.util.find_spec("tokenizers") is None:
@@ -559,17 +565,7 @@ class LanguageModel:
         if not texts:
             return []
         encoded = self._encode(texts)
-        windows = []  # (text index, token ids of the window, first scored position, absolute position of window start)
-        for t, (ids, _) in enumerate(encoded):
-            seq = [self.prefix_id] + ids + [self.end_id]
-            lo, first = 0, 1
-            while True:
-                hi = min(lo + self.window, len(seq))
-                windows.append((t, seq[lo:hi], first - lo, lo))
-                if hi >= len(seq):
-                    break
-                first = hi
-                lo = hi - self.overlap
+        windows = self._windows(encoded)
         n_of = [len(ids) + 1 for ids, _ in encoded]  # scored positions: the tokens and the newline
         want_h = keep_hidden or self.tagger is not None
         surpr = [np.zeros(n, np.float32) for n in n_of]
@@ -602,29 +598,35 @@ class LanguageModel:
             batch.append(i)
         if batch:
             flush()
-        out = []
-        for t, (ids, offs) in enumerate(encoded):
-            n = len(ids)
-            h = hid[t][:n] if hid[t] is not None else None
-            p = None
-            if self.tagger is not None and n:
-                p = self.tagger.predict_tokens(surpr[t], ent[t], rank[t], hid[t])[:n]
-            elif self.tagger is not None:
-                p = np.zeros(0, np.float32)
-            out.append(
-                TokenStream(
-                    tuple(tuple(o) for o in offs),
-                    surpr[t][:n],
-                    ent[t][:n],
-                    rank[t][:n],
-                    float(surpr[t][n]),
-                    p,
-                    h if keep_hidden else None,
-                    float(ent[t][n]),
-                    int(rank[t][n]),
-                )
-            )
-        return out
+        return [self._stream(encoded[t], surpr[t], ent[t], rank[t], hid[t], keep_hidden) for t in range(len(texts))]
+
+    def _windows(self, encoded) -> list[tuple]:
+        """``(text index, token ids, first scored position, start)`` of each window of each text's stream."""
+        windows = []
+        for t, (ids, _) in enumerate(encoded):
+            seq = [self.prefix_id] + ids + [self.end_id]
+            lo, first = 0, 1
+            while True:
+                hi = min(lo + self.window, len(seq))
+                windows.append((t, seq[lo:hi], first - lo, lo))
+                if hi >= len(seq):
+                    break
+                first = hi
+                lo = hi - self.overlap
+        return windows
+
+    def _stream(self, encoded, surpr, ent, rank, hid, keep_hidden: bool) -> TokenStream:
+        """One text's readings (its tokens, then the newline after it) as a TokenStream, with P(error) per token."""
+        import numpy as np
+
+        ids, offs = encoded
+        n = len(ids)
+        p = None
+        if self.tagger is not None:
+            p = self.tagger.predict_tokens(surpr, ent, rank, hid)[:n] if n else np.zeros(0, np.float32)
+        h = hid[:n] if hid is not None and keep_hidden else None
+        offsets = tuple(tuple(o) for o in offs)
+        return TokenStream(offsets, surpr[:n], ent[:n], rank[:n], float(surpr[n]), p, h, float(ent[n]), int(rank[n]))
 
     def _run_stream(self, seqs: list[list[int]], want_hidden: bool):
         """Per window: surprisal, entropy and rank of each next token (position p predicts p+1), and hidden states."""
