@@ -2,6 +2,7 @@
 """How far can any linear combination of garble's features go on the TED test talks? (a ceiling, not a model)
 
     python scripts/feature_ceiling.py [--check data/scorer_check.json.gz]
+    python scripts/feature_ceiling.py --with-source ../shared/eval/mqm_ted_zhen.tsv
 
 Reads the held-out features stored with the shipped weights (the test talks'
 segments, every combiner feature, as scripts/fit_scorer.py wrote them) and
@@ -38,7 +39,37 @@ from garble.eval.metrics import binned_auc, precision_at_k, quantile_bins  # noq
 
 
 def load(path: Path):
-    segs = json.loads(gzip.decompress(path.read_bytes()))["segments"]
+    return _matrix(json.loads(gzip.decompress(path.read_bytes()))["segments"])
+
+
+def load_with_source(tsv: Path, spans: Path):
+    """The test talks' segments scored with their sources (garble eval's LM and feature caches; the
+    default Scorer's detectors, source-aware ones included), in the stored features' format."""
+    from garble.eval.cache import make_cached_lm
+    from garble.eval.data import load_segments, read_annotated, read_spans, select_split
+
+    rows = read_annotated(tsv)
+    sources = {(r.system, r.doc, r.seg): r.source for r in read_spans(spans)}
+    segs = select_split(load_segments(tsv, rows, lm=make_cached_lm(), sources=sources), "test")
+    return _matrix(
+        [
+            {
+                "x": s.x,
+                "system": s.row.system,
+                "doc": s.row.doc,
+                "seg": s.row.seg,
+                "is_ref": int(s.row.is_ref),
+                "mqm": s.row.mqm,
+                "major": s.row.major,
+                "flu": s.row.fluency_major,
+                "chars": len(s.row.text),
+            }
+            for s in segs
+        ]
+    )
+
+
+def _matrix(segs: list[dict]):
     keys = sorted({k for s in segs for k in s["x"]})
     x = np.array([[s["x"].get(k, 0.0) for k in keys] for s in segs])
     x = (x - x.mean(0)) / (x.std(0) + 1e-9)
@@ -75,8 +106,18 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", type=Path, default=ROOT / "data" / "scorer_check.json.gz")
+    ap.add_argument(
+        "--with-source",
+        type=Path,
+        metavar="TSV",
+        help="instead of --check: the test talks of TSV scored with the sources of the spans file beside it "
+        "(garble eval's caches; an LM pass where they miss)",
+    )
     args = ap.parse_args()
-    segs, keys, x, c = load(args.check)
+    if args.with_source:
+        segs, keys, x, c = load_with_source(args.with_source, args.with_source.with_name("mqm_ted_zhen_spans.jsonl"))
+    else:
+        segs, keys, x, c = load(args.check)
     pairs = worse_better_pairs(segs, c["mqm"], c["is_ref"])
     bins = quantile_bins(c["chars"], 5)
     fm = (c["flu"] > 0) | (c["mqm"] == 0)
