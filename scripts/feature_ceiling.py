@@ -45,28 +45,14 @@ def load(path: Path):
 def load_with_source(tsv: Path, spans: Path):
     """The test talks' segments scored with their sources (garble eval's LM and feature caches; the
     default Scorer's detectors, source-aware ones included), in the stored features' format."""
+    from garble.combiner import check_records
     from garble.eval.cache import make_cached_lm
     from garble.eval.data import load_segments, read_annotated, read_spans, select_split
 
     rows = read_annotated(tsv)
     sources = {(r.system, r.doc, r.seg): r.source for r in read_spans(spans)}
     segs = select_split(load_segments(tsv, rows, lm=make_cached_lm(), sources=sources), "test")
-    return _matrix(
-        [
-            {
-                "x": s.x,
-                "system": s.row.system,
-                "doc": s.row.doc,
-                "seg": s.row.seg,
-                "is_ref": int(s.row.is_ref),
-                "mqm": s.row.mqm,
-                "major": s.row.major,
-                "flu": s.row.fluency_major,
-                "chars": len(s.row.text),
-            }
-            for s in segs
-        ]
-    )
+    return _matrix(check_records(segs, [])["segments"])  # the stored held-out features' format
 
 
 def _matrix(segs: list[dict]):

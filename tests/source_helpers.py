@@ -5,6 +5,15 @@ from __future__ import annotations
 from garble.document import Document
 from garble.types import Unit
 
+#: translation pairs with nothing for a source-aware check to flag (questions, brackets, quotes, line breaks)
+CLEAN_PAIRS = [
+    ("你会来吗？", "Will you come?"),
+    ("这是新方法（见附录）。", "This is the new method (see the appendix)."),
+    ("他说：“不。”", "He said: “No.”"),
+    ("第一行\n第二行", "First line\nsecond line"),
+    ("我们走吧。", "Let's go."),
+]
+
 
 def pair_doc(source, target: str, lang="zh") -> Document:
     return Document(target, [Unit(0, 0, len(target), target, 0)], sources=[source], source_lang=lang)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from source_helpers import found
+from source_helpers import CLEAN_PAIRS, found
 
 from garble.detectors import registry
 from garble.detectors.placeholders import Placeholders, placeholders
@@ -52,16 +52,7 @@ def test_placeholders(source, target, expected):
     assert found(Placeholders(), source, target) == expected
 
 
-@pytest.mark.parametrize(
-    "source, target",
-    [
-        ("你会来吗？", "Will you come?"),
-        ("这是新方法（见附录）。", "This is the new method (see the appendix)."),
-        ("他说：“不。”", "He said: “No.”"),
-        ("第一行\n第二行", "First line\nsecond line"),
-        ("我们走吧。", "Let's go."),
-    ],
-)
+@pytest.mark.parametrize("source, target", CLEAN_PAIRS)
 def test_clean_pairs_are_quiet(source, target):
     assert found(Placeholders(), source, target) == []
 
