@@ -52,8 +52,9 @@ class Scorer:
     imported). The model loads once, here.
     ``detectors``: detector instances or names (default: every registered
     detector). ``weights``: a :class:`garble.scorer.Weights` or a path to a
-    weights JSON. ``context``: also score each unit after the previous one
-    (one more LM pass; gives the ``lm_ctx_gain`` feature).
+    weights JSON. ``context``: the LM reads each unit after the text before it in
+    the document (default), or each unit alone (``False``; an LM with only
+    ``score()`` then skips its second, in-context pass).
     ``max_unit_chars``: :meth:`score_document` splits longer units (default
     2,000 characters for sentences, 10,000 for lines and paragraphs);
     :meth:`score_units`, which keeps its units whole, checks only the first

@@ -55,7 +55,7 @@ Exclude = Annotated[
     Optional[str], typer.Option("--exclude", metavar="NAMES", help="Comma-separated detector names to leave out.")
 ]
 NoContext = Annotated[
-    bool, typer.Option("--no-context", help="Skip the LM pass that scores each unit after the previous one.")
+    bool, typer.Option("--no-context", help="The LM reads each unit alone, not after the text before it.")
 ]
 #: ``--quiet`` of rank and report (score and eval say what they leave out in their own words)
 Quiet = Annotated[
