@@ -438,11 +438,8 @@ class LanguageModel:
         self.overlap = overlap
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
         if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
-            self._use_rows, self._decoder, self._head = (
-                True,
-                self.model.get_decoder(),
-                self.model.get_output_embeddings(),
-            )
+            self._use_rows = True
+            self._decoder, self._head = self.model.get_decoder(), self.model.get_output_embeddings()
         self._lock = threading.Lock()
         from .tagger import load_tagger
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from garble.detectors import flagged
 from garble.document import Document
 from garble.types import Unit
 
@@ -20,12 +21,5 @@ def pair_doc(source, target: str, lang="zh") -> Document:
 
 
 def found(detector, source, target: str, lang="zh") -> list[tuple[str, str]]:
-    """(kind, target span text) of each finding; for a zero-width finding, the source span text."""
-    out = []
-    for f in detector.detect(pair_doc(source, target, lang)):
-        if f.start == f.end and f.source_span is not None:
-            a, b = f.source_span
-            out.append((f.kind, "src:" + source[a:b]))
-        else:
-            out.append((f.kind, target[f.start : f.end]))
-    return out
+    """(kind, target span text) of each finding; for a zero-width finding, the source span text as "src:..."."""
+    return flagged(detector, target, source=source, source_lang=lang)
