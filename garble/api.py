@@ -8,11 +8,13 @@ import math
 import statistics
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, Union
+import threading
+import warnings
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .detectors import Detector, all_detectors, run_detectors
 from .document import Document, NFCMap
-from .errors import GarbleError, UsageError
+from .errors import GarbleError, GarbleWarning, UsageError
 from .lexicon import unigram_surprisal
 from .lm import LM, is_lm, reads_streams, score_in_context
 from .readings import unit_readings
@@ -55,6 +57,12 @@ class Scorer:
     weights JSON. ``context``: the LM reads each unit after the text before it in
     the document (default), or each unit alone (``False``; an LM with only
     ``score()`` then skips its second, in-context pass).
+    ``qe``: quality estimation with the source (:mod:`garble.qe`), for units given with sources: ``None``
+    (default) uses the packaged Gemma 3 270M reader and heads when installed (loaded on the first call with
+    sources), ``False`` never (also implied by ``model=False``), a model name or path for another reader, or a
+    :class:`garble.qe.estimator.QualityEstimator`. With it a unit's score is the QE's probability that it needs
+    a fix, to which the detectors' evidence adds; a unit without a usable source (empty, English, a language
+    the model's prompt cannot name) gets the source-free score and one warning per call.
     ``max_unit_chars``: :meth:`score_document` splits longer units (default
     2,000 characters for sentences, 10,000 for lines and paragraphs);
     :meth:`score_units`, which keeps its units whole, checks only the first
@@ -86,6 +94,7 @@ class Scorer:
         max_tokens: int = 256,
         batch_tokens: int = 8192,
         max_unit_chars: Optional[int] = None,
+        qe: Union[None, bool, str, Any] = None,
     ):
         # arguments first: a bad one fails before a model loads
         if unit not in _UNITS:
@@ -104,6 +113,9 @@ class Scorer:
         self.weights = _weights(weights)
         if model is True:
             model = None
+        self._qe_lock = threading.Lock()
+        self._qe_spec = False if model is False else qe
+        self._qe: Any = qe if qe not in (None, False, True) and not isinstance(qe, (str, Path)) else None
         self.lm: Optional[LM]
         if model is False:
             self.lm = None
@@ -123,6 +135,15 @@ class Scorer:
             raise UsageError(
                 f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel"
             )
+
+    def __getstate__(self) -> dict:  # picklable for process workers and Ray: the lock is made anew
+        state = self.__dict__.copy()
+        state.pop("_qe_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._qe_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------
     def score_document(self, text: str, doc_id: str = "") -> DocumentResult:
@@ -211,6 +232,12 @@ class Scorer:
             uniq = list(dict.fromkeys(texts))
             scorer = copy.copy(self)
             scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))))
+        if srcs is not None and any(srcs):  # the QE model reads the whole batch at once (and warns once)
+            qes = self._qe_results(texts, srcs, source_lang)
+            scorer = copy.copy(scorer) if scorer is self else scorer
+            scorer._qe_prefetched = {(srcs[i], t): q for i, (t, q) in enumerate(zip(texts, qes)) if q is not None}
+            if not scorer._qe_prefetched:  # nothing usable: the segments get source-free scores, no more warnings
+                scorer._qe, scorer._qe_spec = None, False
         out: list[UnitResult] = []
         for i, t in enumerate(texts):
             ur = scorer.score_units(
@@ -268,12 +295,76 @@ class Scorer:
                 by_unit[u.index].append(f)
         for u, h, stop, fs in zip(units, heads, lm_stops, by_unit):
             fs.extend(self._limit_findings(u, h, stop))
+        qes = self._qe_results([u.text for u in units], sources, source_lang)
         results = []
-        for u, fs, lm in zip(units, by_unit, lm_feats):
-            x = unit_features(u.text, fs, lm)
-            results.append(UnitResult(unit=u, score=self.weights.score(x), findings=fs, lm=lm))
+        for u, fs, lm, q in zip(units, by_unit, lm_feats, qes):
+            if q is not None:
+                fs.extend(dataclasses.replace(f, start=u.start + f.start, end=u.start + f.end) for f in q.findings)
+                score = self.weights.with_qe(q.p_fix, unit_features(u.text, fs, None))
+            else:
+                score = self.weights.score(unit_features(u.text, fs, lm))
+            results.append(UnitResult(unit=u, score=score, findings=fs, lm=lm, qe=q))
         assign_ranks(results)
         return DocumentResult(text=text, units=results, doc_id=doc_id)
+
+    # -- quality estimation with the source ----------------------------------
+    def _estimator(self) -> Any:
+        """The QE model, loaded on first use; None when disabled or not installed (``qe=None``)."""
+        if self._qe is not None or self._qe_spec is False:
+            return self._qe
+        with self._qe_lock:
+            if self._qe is None and self._qe_spec is not False:
+                from .qe.estimator import QualityEstimator, available
+
+                if self._qe_spec is None and not available():
+                    self._qe_spec = False
+                    return None
+                self._qe = QualityEstimator(
+                    None if self._qe_spec in (None, True) else str(self._qe_spec),
+                    device=getattr(self.lm, "device", "auto"),
+                )
+        return self._qe
+
+    def _qe_results(
+        self, texts: list[str], sources: Optional[list[Optional[str]]], source_lang: Optional[str]
+    ) -> list[Any]:
+        """A :class:`QEResult` per unit with a usable source, else None (one warning per call for the rest)."""
+        out: list[Any] = [None] * len(texts)
+        if not sources or not any(sources):
+            return out
+        qe = self._estimator()
+        if qe is None:
+            return out
+        pre = getattr(self, "_qe_prefetched", None)
+        if source_lang is None:
+            from .langid import identify
+
+            source_lang = identify(" ".join(s for s in sources if s)[:4000])
+        why = None
+        if source_lang is None or not qe.knows(source_lang):
+            why = f"source language {source_lang or 'unknown'} is not one the QE prompt can name"
+        elif source_lang.split("-")[0].lower() == "en":
+            why = "the source is English, the translation's own language"
+        if why is not None:
+            warnings.warn(f"quality estimation skipped: {why}; source-free scores", GarbleWarning, stacklevel=3)
+            return out
+        todo = [i for i, t in enumerate(texts) if sources[i] and sources[i].strip() and t.strip()]
+        if len(todo) < sum(1 for s in sources if s is not None):
+            warnings.warn(
+                f"{sum(1 for s in sources if s is not None) - len(todo)} unit(s) with an empty source or text: "
+                "source-free scores for them",
+                GarbleWarning,
+                stacklevel=3,
+            )
+        need = [i for i in todo if pre is None or (sources[i], texts[i]) not in pre]
+        if need:
+            got = qe.estimate([sources[i] for i in need], [texts[i] for i in need], [source_lang] * len(need))
+            for i, q in zip(need, got):
+                out[i] = q
+        for i in todo:
+            if out[i] is None:
+                out[i] = pre[(sources[i], texts[i])]
+        return out
 
     def _limit_findings(self, u: Unit, head: Unit, lm_stop: Optional[int]) -> list[Finding]:
         """``limits`` findings of unit ``u``: split at the length limit, checked or LM-scored only in part."""

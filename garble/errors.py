@@ -52,3 +52,8 @@ class OutputError(GarbleError):
     """The output cannot be written: bad path, permissions, full disk (exit code 5)."""
 
     exit_code = 5
+
+
+class GarbleWarning(UserWarning):
+    """Something garble did with less than it was given (a source it could not use, a head it lacks): the
+    result is still complete. The CLI prints each on one line of standard error."""

@@ -62,7 +62,8 @@ LM_FEATURES = (
     "err_sum",
 )
 #: findings that are not detector evidence: the error model's spans (their evidence is the err_* features)
-NOT_DETECTORS = frozenset({"tagger"})
+#: and the QE word head's (``adequacy``: its evidence is the QE score itself)
+NOT_DETECTORS = frozenset({"tagger", "adequacy"})
 
 
 def distinct_evidence(findings: Sequence[Finding], overlap: float = 0.5) -> list[Finding]:
@@ -214,6 +215,19 @@ class Weights:
                 f = self.features[k]
                 z += f["weight"] * (v - f["center"]) / f["scale"]
         return z
+
+    def detector_logit(self, x: Mapping[str, float]) -> float:
+        """What the detectors' evidence adds to a logit: ``sum_d w_d * strength_d`` (no bias, no LM feature)."""
+        return sum(
+            self.detectors.get(k[4:], self.default_detector_weight) * v for k, v in x.items() if k.startswith("det:")
+        )
+
+    def with_qe(self, p_fix: float, x: Mapping[str, float]) -> float:
+        """The score of a unit with a source-aware QE estimate: the QE's ``p_fix`` is the backbone and each
+        detector's evidence adds its weight to its logit (a unit with no finding scores ``p_fix``)."""
+        p = min(max(p_fix, 1e-6), 1 - 1e-6)
+        z = math.log(p / (1 - p)) + self.detector_logit(x)
+        return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
     def score(self, x: Mapping[str, float]) -> float:
         z = self.logit(x)

@@ -127,6 +127,39 @@ class LMFeatures:
         return d
 
 
+@dataclass(frozen=True)
+class QEResult:
+    """Quality estimated with the source (:mod:`garble.qe`): a multilingual LM read the unit after its source.
+
+    ``z``: the predicted human judgement (a direct-assessment z-score as in MLQE-PE: about 0 average, higher =
+    better). ``p_fix``: the probability that the unit needs a fix (calibrated: a post-editor would change at
+    least a fifth of its words). ``lm_total``/``lm_mean``: the translation's surprisal after its source, total
+    and per token (nats); ``pmi_mean``: per token, how much the source lowered it. ``source_lang``: the
+    language the prompt named; ``model`` the LM. ``findings``: the words the source does not support
+    (``adequacy``; also among the unit's findings).
+    """
+
+    z: float
+    p_fix: float
+    lm_total: float
+    lm_mean: float
+    pmi_mean: float
+    source_lang: str
+    model: str
+    findings: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "z": round(self.z, 4),
+            "p_fix": round(self.p_fix, 4),
+            "lm_total": round(self.lm_total, 4),
+            "lm_mean": round(self.lm_mean, 4),
+            "pmi_mean": round(self.pmi_mean, 4),
+            "source_lang": self.source_lang,
+            "model": self.model,
+        }
+
+
 @dataclass
 class UnitResult:
     """A unit with its review score, LM features and findings.
@@ -141,6 +174,7 @@ class UnitResult:
     findings: list[Finding] = field(default_factory=list)
     lm: Optional[LMFeatures] = None
     rank: int = 0  # 1 = most in need of review within its document
+    qe: Optional[QEResult] = None  # with a source and the QE model: the source-aware estimate
 
     @property
     def index(self) -> int:
@@ -177,6 +211,7 @@ class UnitResult:
             "score": round(self.score, 6),
             "rank": self.rank,
             "lm": self.lm.to_dict() if self.lm is not None else None,
+            "qe": self.qe.to_dict() if self.qe is not None else None,
             "findings": [f.to_dict() for f in sorted(self.findings, key=lambda f: (f.start, -f.weight))],
         }
 

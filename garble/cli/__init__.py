@@ -79,6 +79,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``garble`` command; returns the exit code."""
     args = ray_args(sys.argv[1:] if argv is None else list(argv))  # score --ray [ADDRESS]: the optional value
     exc = _click_exceptions()
+    import warnings
+
+    from ..errors import GarbleWarning
+
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, GarbleWarning):
+            sys.stderr.write(f"garble: warning: {message}\n")
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line
     try:
         rc = _command().main(args=args, prog_name="garble", standalone_mode=False)
         return rc if isinstance(rc, int) else 0
@@ -110,6 +123,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     except exc.ClickException as e:  # pragma: no cover - a file option click could not open
         sys.stderr.write(f"garble: error: {e.format_message()}\n")
         return e.exit_code
+    finally:
+        warnings.showwarning = shown
 
 
 def _clear_feedback() -> None:

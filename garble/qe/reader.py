@@ -25,6 +25,7 @@ from ..errors import GarbleError, ModelError
 from ..lm import QE_MODEL, _import_torch, _pick_device, _pick_dtype, resolve_model
 
 log = logging.getLogger("garble")
+F16_MAX = 65504.0  # token hidden states are kept as float16, clipped to its range
 
 #: ISO 639-1 code -> the English name the prompt uses (languages Gemma 3 was trained on; extend freely)
 LANGUAGE_NAMES = {
@@ -257,7 +258,7 @@ class SourceReader:
                 th = None
                 if token_hidden:
                     th = torch.cat([hs[layer][row, a:b].float() for layer in self.token_layers], -1)
-                    th = th.cpu().numpy().astype(np.float16)
+                    th = np.clip(th.cpu().numpy(), -F16_MAX, F16_MAX).astype(np.float16)  # Gemma has huge dims
                 results[i] = (surprisal[lo:hi], entropy[lo:hi], rank[lo:hi], vec, th)
 
     def _head(self, head, pred, target, rows: int = 128):
