@@ -6,10 +6,10 @@ import copy
 import dataclasses
 import math
 import statistics
-import unicodedata
-from pathlib import Path
 import threading
+import unicodedata
 import warnings
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from .detectors import Detector, all_detectors, run_detectors

@@ -71,9 +71,7 @@ class QualityEstimator:
         """Whether the prompt can name ``language`` (an ISO 639-1 code or an English name)."""
         return language_name(language) is not None
 
-    def estimate(
-        self, sources: Sequence[str], translations: Sequence[str], languages: Sequence[str]
-    ) -> list[QEResult]:
+    def estimate(self, sources: Sequence[str], translations: Sequence[str], languages: Sequence[str]) -> list[QEResult]:
         """One result per pair (every source non-empty, every language known: callers check with
         :meth:`knows` and fall back to the source-free score otherwise)."""
         readings = self.reader.read(sources, translations, languages, alone=True, token_hidden=self.words is not None)
@@ -117,8 +115,7 @@ class QualityEstimator:
             a, b = spans[k][0], spans[j][1]
             pk = float(p[k : j + 1].max())
             if any(ch.isalnum() for ch in text[a:b]):
-                found.append(
-                    Finding("adequacy", "unsupported", a, b, round(pk, 4), f"not supported by the source here (p={pk:.2f})")
-                )
+                why = f"not supported by the source here (p={pk:.2f})"
+                found.append(Finding("adequacy", "unsupported", a, b, round(pk, 4), why))
             k = j + 1
         return found

@@ -169,5 +169,6 @@ def word_features(
     x = np.array(rows, dtype=np.float64).reshape(len(groups), len(WORD_SCALARS))
     if token_hidden is None:
         return x
-    hid = np.stack([token_hidden[[i for i in g if i < len(token_hidden)] or [0]].astype(np.float32).mean(0) for g in groups])
+    n = len(token_hidden)
+    hid = np.stack([token_hidden[[i for i in g if i < n] or [0]].astype(np.float32).mean(0) for g in groups])
     return np.hstack([x, hid.reshape(len(groups), -1)])
