@@ -17,7 +17,8 @@ EvalSplit = choices("EvalSplit", "test train all")
 
 _FILE_HELP = (
     "Annotated TSV (system doc seg is_ref raters mqm major fluency_major categories text), e.g. mqm_ted_zhen.tsv; "
-    "or the word `pairs` followed by a minimal-pairs JSONL; or the word `false-alarms` followed by TSVs."
+    "or the word `pairs` followed by a minimal-pairs JSONL; or the word `false-alarms` followed by TSVs; "
+    "or the word `da` followed by an MLQE-PE-style TSV (original, translation, z_mean[, model_scores])."
 )
 _MORE_HELP = (
     "With `garble eval pairs FILE`: JSONL of {good, bad, type}; each sentence is scored alone. "
@@ -45,6 +46,12 @@ _DETECTOR_HELP = "With false-alarms: a detector to measure (repeat the option, o
 _PARAGRAPH_HELP = (
     "With false-alarms: join N consecutive segments of a document into one paragraph (default 1: each segment its own)."
 )
+_TAGS_HELP = (
+    "With da: an MLQE-PE word-tag file (OK/BAD per MT token, or per gap and token) with its .mt file beside it: "
+    "also report the word-level MCC of the adequacy findings."
+)
+_SOURCE_LANG_HELP = "With da: the source language (ISO 639-1, e.g. ro); default: identified from the sources."
+_LIMIT_HELP = "With da: score the first N rows only."
 _CACHE_HELP = "Cache folder for features and LM surprisals (default: $GARBLE_CACHE/eval, else out/cache)."
 _WITH_SOURCE_HELP = (
     "Also score each segment with its source (from mqm_ted_zhen_spans.jsonl beside FILE) and report the table and "
@@ -70,6 +77,9 @@ def eval_cmd(
     cache: Optional[Path] = typer.Option(None, "--cache", help=_CACHE_HELP),
     with_source: bool = typer.Option(False, "--with-source", help=_WITH_SOURCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    tags: Optional[Path] = typer.Option(None, "--tags", help=_TAGS_HELP),
+    source_lang: Optional[str] = typer.Option(None, "--source-lang", metavar="LANG", help=_SOURCE_LANG_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help=_LIMIT_HELP),
 ) -> None:
     """Measure detection quality on human-annotated MT errors (ROC-AUC, length-controlled AUC, pairwise accuracy...).
 
@@ -84,7 +94,14 @@ def eval_cmd(
 
     mode = _mode(file, more or [])
     progress = _progress(quiet)
-    if mode == "false-alarms":
+    if mode == "da":
+        from ..eval.da import evaluate_da, format_da
+        from ..eval.mlqe import read_da
+
+        rows = read_da(more[0])[:limit]
+        res = evaluate_da(rows, opts.build(), source_lang, tags=tags, progress=progress)
+        text = format_da(res, str(more[0]))
+    elif mode == "false-alarms":
         res, text = _false_alarms(more, detector, opts, show, paragraph_size, seed, progress)
     else:
         # the LM's reads are cached: the model loads only if some text is missing from the cache
@@ -122,7 +139,9 @@ def _mode(file: Path, more: List[Path]) -> str:
 
     A :class:`UsageError` for missing or extra files.
     """
-    mode = str(file) if str(file) in ("pairs", "false-alarms") and not file.exists() else "eval"
+    mode = str(file) if str(file) in ("pairs", "false-alarms", "da") and not file.exists() else "eval"
+    if mode == "da" and len(more) != 1:
+        raise UsageError("garble eval da needs one file: garble eval da FILE.tsv [--tags FILE.tags]")
     if mode == "pairs" and not more:
         raise UsageError("garble eval pairs needs a file: garble eval pairs FILE.jsonl")
     if mode == "pairs" and len(more) > 1:

@@ -33,6 +33,12 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", _QE_PACKAGE))
 
 
+def _packaged_or_none(name: str) -> Optional[LinearHead]:
+    from importlib import resources
+
+    return packaged(name) if resources.files("garble.data").joinpath(name).is_file() else None
+
+
 def words_of(text: str) -> list[tuple[int, int]]:
     """Character spans of the words of ``text`` (see :data:`WORD`)."""
     return [m.span() for m in WORD.finditer(text)]
@@ -58,7 +64,7 @@ class QualityEstimator:
     ):
         self.reader = reader if isinstance(reader, SourceReader) else SourceReader(reader, device, dtype)
         self.sentence = sentence if sentence is not None else packaged("qe_sentence.npz")
-        self.words = (packaged("qe_words.npz") if words is None else words) or None
+        self.words = (_packaged_or_none("qe_words.npz") if words is None else words) or None
         cal = self.sentence.card.get("p_fix", {})
         self.fix_bias = float(cal.get("bias", 0.0))
         self.fix_scale = float(cal.get("scale", 1.0))
