@@ -25,6 +25,10 @@ _PLAIN_MARK = "[[", "]]"
 SCORE_GUIDE = "score 0-1: higher = more likely to need a fix; >= 0.5 flagged"
 
 
+#: the reason line of a unit without findings: with the LM its score is the LM's features alone
+_NO_REASON = {True: "(no finding; LM surprisal only)", False: "(no finding)"}
+
+
 def merged_spans(unit: UnitResult) -> list[tuple[int, int]]:
     """Unit-relative spans to mark: finding spans merged; else the LM's most surprising word."""
     u = unit.unit
@@ -113,7 +117,7 @@ def write_table(
                     out.write(indent + ln + "\n")
             else:
                 out.write(head + text + "\n")
-            for r in reasons(u) or ["(no finding; LM surprisal only)"]:
+            for r in reasons(u) or [_NO_REASON[u.lm is not None]]:
                 if width:
                     wrapped = textwrap.wrap(
                         r, width=max(40, width - len(indent) - 2), break_long_words=False, break_on_hyphens=False
