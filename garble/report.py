@@ -1,7 +1,7 @@
 """Ranked output: terminal table, JSONL and TSV.
 
-JSONL has one record per unit, in rank order within each document (schema in
-README.md, "Output"). The terminal view marks flagged spans: with colour on a
+JSONL has one record per unit, in rank order within each document (its fields:
+docs/USAGE.md, "Output"). The terminal view marks flagged spans: with colour on a
 terminal, with ``[[…]]`` in plain text (pipes, files), where each unit stays on
 one line so that ``grep`` finds it.
 """
