@@ -149,7 +149,11 @@ def read_xml(path: str, fmt: Optional[str] = None) -> Bitext:
         from lxml import etree
         from translate.storage import tmx, xliff, xliff2
     except ImportError:
-        raise UsageError("reading XLIFF/TMX needs translate-toolkit: pip install 'garble-mt[qa]'", path=path) from None
+        raise UsageError(
+            "reading XLIFF/TMX needs translate-toolkit: pip install 'translate-toolkit>=3.13' "
+            '(the qa extra; from a checkout: pip install "./[qa]")',
+            path=path,
+        ) from None
     from .io import open_binary
 
     fh = open_binary(path)

@@ -42,7 +42,7 @@ from .report import merged_spans, reasons
 from .resources import read_template
 from .types import DocumentResult, Finding, UnitResult
 
-FLAG_SCORE = 0.5  # a unit is "flagged" when it scores this much or has a finding
+FLAG_SCORE = 0.5  # a unit is "flagged" when it scores this much (as in the table's header and the README)
 PAGE_SIZE = 200  # queue rows per page
 LM_DETECTOR = "lm"  # pseudo-detector: the LM's most surprising word of a flagged unit without findings
 
@@ -148,7 +148,9 @@ def highlight_segments(
 
 
 def is_flagged(unit: UnitResult, flag: float = FLAG_SCORE) -> bool:
-    return unit.score >= flag or bool(unit.findings)
+    """Flagged: the unit scores at least ``flag``, whatever its findings (a finding the combiner scores lower
+    does not flag its unit; the queue shows it when the slider goes below ``flag``)."""
+    return unit.score >= flag
 
 
 # -- data -----------------------------------------------------------------------
@@ -302,13 +304,18 @@ def _histogram_svg(scores: Sequence[float], flag: float) -> str:
 def _summary_html(data: dict, results: Sequence[DocumentResult], flag: float) -> str:
     all_units = [u for d in results for u in d.units]
     n_flag = sum(1 for u in all_units if is_flagged(u, flag))
+    n_below = sum(1 for u in all_units if u.findings and not is_flagged(u, flag))
     n_find = sum(len(u.findings) for u in all_units)
     n_units = len(all_units)
     pct = f" ({100 * n_flag / n_units:.0f}%)" if n_units else ""
     tiles = [
         ("Documents", f"{len(results):,}", ""),
         ("Segments", f"{n_units:,}", ""),
-        ("Flagged", f"{n_flag:,}", f"score ≥ {flag:g} or a finding{pct}"),
+        (
+            "Flagged",
+            f"{n_flag:,}",
+            f"score ≥ {flag:g}{pct}" + (f" · below it, {n_below:,} with a finding" if n_below else ""),
+        ),
         ("Findings", f"{n_find:,}", ""),
     ]
     out = ['<section class="summary" aria-label="summary">', '<div class="tiles">']
@@ -349,7 +356,7 @@ def _legend_html(flag: float) -> str:
     """What the shading means (the colours per detector are in the summary's table)."""
     return (
         '<p class="legend" id="legend">'
-        f'<span class="lg lg-flagged">flagged unit</span> score ≥ {flag:g} or a finding · '
+        f'<span class="lg lg-flagged">flagged unit</span> score ≥ {flag:g} · '
         '<span class="lg lg-current">current unit</span> · '
         '<span class="lg lg-hl">flagged span</span> coloured by detector '
         "(the table above; hover a span for the reason) · "

@@ -207,19 +207,21 @@ def default_gguf_path() -> Path:
 
 
 class _gguf_bar_on_terminals_only:
-    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) only when standard error is a
+    """transformers' "Converting and de-quantizing GGUF tensors" bar (a plain tqdm) and its own bars
+    ("Writing model shards": ``transformers.utils.logging.tqdm``, huggingface_hub's) only when standard error is a
     terminal.
 
-    In a pipe or a log file its carriage returns are noise; the conversion's
+    In a pipe or a log file their carriage returns are noise; the conversion's
     own log lines say what happens.
     """
 
     def __enter__(self):
         import sys
 
-        self.mod = self.orig = None
+        self.mod = self.orig = self.hf_logging = None
         try:
             import transformers.modeling_gguf_pytorch_utils as mod
+            from transformers.utils import logging as hf_logging
         except Exception:
             return self
         try:
@@ -230,11 +232,16 @@ class _gguf_bar_on_terminals_only:
         if orig is not None and not tty:
             self.mod, self.orig = mod, orig
             mod.tqdm = lambda *a, **k: orig(*a, **{**k, "disable": True})
+        if not tty and hf_logging.is_progress_bar_enabled():
+            self.hf_logging = hf_logging
+            hf_logging.disable_progress_bar()
         return self
 
     def __exit__(self, *exc) -> None:
         if self.mod is not None:
             self.mod.tqdm = self.orig
+        if self.hf_logging is not None:
+            self.hf_logging.enable_progress_bar()
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
@@ -298,7 +305,8 @@ def _packaged(model: str, gguf_of) -> str:
     if not (target / "config.json").is_file():
         work = Path(tempfile.mkdtemp(prefix=".gguf.", dir=_mkdir(target.parent)))
         try:
-            _convert_gguf(gguf_of(work), target)
+            with _gguf_bar_on_terminals_only():  # also save_pretrained's bar
+                _convert_gguf(gguf_of(work), target)
         except ModelError:
             raise
         except ImportError as e:  # gguf (or torch/transformers) missing

@@ -1,7 +1,7 @@
 """Ranked output: terminal table, JSONL and TSV.
 
-JSONL has one record per unit, in rank order within each document (schema in
-README.md, "Output"). The terminal view marks flagged spans: with colour on a
+JSONL has one record per unit, in rank order within each document (its fields:
+docs/USAGE.md, "Output"). The terminal view marks flagged spans: with colour on a
 terminal, with ``[[…]]`` in plain text (pipes, files), where each unit stays on
 one line so that ``grep`` finds it.
 """
@@ -23,6 +23,10 @@ _PLAIN_MARK = "[[", "]]"
 
 #: what the score means, in the table's header line (the review page flags at the same 0.5)
 SCORE_GUIDE = "score 0-1: higher = more likely to need a fix; >= 0.5 flagged"
+
+
+#: the reason line of a unit without findings: with the LM its score is the LM's features alone
+_NO_REASON = {True: "(no finding; LM surprisal only)", False: "(no finding)"}
 
 
 def merged_spans(unit: UnitResult) -> list[tuple[int, int]]:
@@ -113,7 +117,7 @@ def write_table(
                     out.write(indent + ln + "\n")
             else:
                 out.write(head + text + "\n")
-            for r in reasons(u) or ["(no finding; LM surprisal only)"]:
+            for r in reasons(u) or [_NO_REASON[u.lm is not None]]:
                 if width:
                     wrapped = textwrap.wrap(
                         r, width=max(40, width - len(indent) - 2), break_long_words=False, break_on_hyphens=False

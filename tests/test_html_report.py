@@ -241,8 +241,10 @@ def test_per_detector_counts_and_summary(seed_results):
     n_units = sum(len(d) for d in seed_results)
     assert re.search(rf'id="stat-segments">{n_units}<', outside)
     assert re.search(r'id="stat-documents">2<', outside)
-    flagged = sum(1 for d in seed_results for u in d.units if u.score >= 0.5 or u.findings)
+    flagged = sum(1 for d in seed_results for u in d.units if u.score >= 0.5)
     assert re.search(rf'id="stat-flagged">{flagged}<', outside)
+    # "flagged" is what the README and the table's header say: score >= 0.5, the units the queue starts with
+    assert flagged == sum(1 for u in build_data(seed_results)["units"] if u["sc"] >= 0.5 and u["fl"])
     assert "<svg" in outside and 'class="hist"' in outside
 
 
@@ -264,6 +266,19 @@ def test_astral_characters_use_utf16_offsets():
     assert u["o"] == [doc.units[1].start, doc.units[1].end]  # export offsets stay code points
 
 
+def test_flagged_means_score_at_least_the_flag_score():
+    """A finding the combiner scores below 0.5 does not flag its unit: the card counts what the queue starts with."""
+    doc = make_doc(
+        ["A b c.", "It was fine and it was fine.", "D e f."],
+        {1: [("repetition", "repeated_phrase", 0, 27, 0.3, "repeated")]},
+        scores={0: 0.9, 1: 0.4, 2: 0.1},
+    )
+    outside, _ = split_page(render_report([doc]))
+    assert re.search(r'id="stat-flagged">1<', outside)
+    assert "score ≥ 0.5 (33%) · below it, 1 with a finding" in outside
+    assert [u["fl"] for u in build_data([doc])["units"]] == [1, 0, 0]
+
+
 def test_empty_and_min_score():
     page = render_report([])
     assert "<html" in page and 'id="stat-documents">0<' in page
@@ -280,7 +295,8 @@ def test_threshold_slider_starts_at_the_flag_score_and_the_shading_has_a_legend(
     assert build_data([doc], min_score=0.7)["start"] == 0.7  # --min-score above the flag score wins
     outside, _ = split_page(page)
     legend = re.search(r'<p class="legend" id="legend">(.*?)</p>', outside, re.S)
-    assert legend and "flagged unit" in legend.group(1) and "score ≥ 0.5 or a finding" in legend.group(1)
+    assert legend and "flagged unit" in legend.group(1) and "score ≥ 0.5" in legend.group(1)
+    assert "or a finding" not in page  # one meaning of "flagged" on the page, the README's
     assert "coloured by detector" in legend.group(1) and "<mark" not in legend.group(
         1
     )  # no stray mark.hl for the page script

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.lm
 
 
 def test_any_hf_model_by_path_with_standard_loading(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False, tagger=False)
     assert not lm.native
     texts = ["A short one.", "A somewhat longer sentence with several more words in it.", "Mid length text here."]
     out = lm.score(texts)
@@ -45,8 +45,10 @@ def _same_streams(a, b, tol):
 
 
 def test_native_llama_equals_transformers(tiny_model_dir):
-    native = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16)
-    hf = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16, native=False)
+    native = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16, tagger=False)
+    hf = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16, native=False, tagger=False
+    )
     assert native.native and not hf.native
     assert type(native.model).__module__ == "garble.llama"
     _same_streams(native, hf, 1e-5)
@@ -73,28 +75,30 @@ def test_a_llama_the_native_path_does_not_cover_loads_with_transformers(tiny_mod
     cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0}
     cfg["rope_theta"] = 10000.0
     (d / "config.json").write_text(json.dumps(cfg))
-    lm = LanguageModel(str(d), device="cpu", dtype="float32")
+    lm = LanguageModel(str(d), device="cpu", dtype="float32", tagger=False)
     assert not lm.native
     assert lm.score(["A short one."])[0].n_tokens > 0
 
 
 def test_small_batches_give_the_same_scores(tiny_model_dir):
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
-    big = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(texts)
-    small = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=64, max_batch=2).score(texts)
+    big = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False).score(texts)
+    small = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=64, max_batch=2, tagger=False
+    ).score(texts)
     for a, b in zip(big, small):
         assert a.surprisals == pytest.approx(b.surprisals, abs=1e-4)
 
 
 def test_long_text_is_truncated_and_marked(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, tagger=False)
     s = lm.score(["word " * 100])[0]
     assert s.truncated and s.n_tokens == 16
     assert not lm.score(["short"])[0].truncated
 
 
 def test_context_scores_only_the_text_tokens(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
     text = "The second sentence."
     with_ctx = lm.score([text], ["The first sentence came before it."])[0]
     assert "".join(text[a:b] for a, b in with_ctx.offsets).strip() == text
@@ -106,7 +110,7 @@ def _close(a, b):
 
 
 def test_score_pairs_reads_the_context_alone_off_the_same_pass(tiny_model_dir):
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, tagger=False)
     texts = ["The second sentence.", "Then a third one.", "And the last."]
     contexts = ["The first sentence came before it.", None, "word " * 40]  # the last context is cut (> 8 tokens)
     after, ctx_alone = lm.score_pairs(texts, contexts)
@@ -150,7 +154,7 @@ def _count_positions(lm):
 def test_score_in_context_equals_two_passes_with_a_third_fewer_tokens(tiny_model_dir):
     from garble.lm import score_in_context
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
     texts = [f"Unit {i} of the document says {'something ' * (i % 4)}here." for i in range(9)] + [
         "A long last one " * 12
     ]
@@ -186,9 +190,9 @@ def test_a_scorer_gives_the_same_features_either_way(tiny_model_dir):
 def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(12)]
     rows = LanguageModel(
-        str(tiny_model_dir), device="cpu", dtype="float32", head_rows=7
+        str(tiny_model_dir), device="cpu", dtype="float32", head_rows=7, tagger=False
     )  # blocks that cut through rows
-    full = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32")
+    full = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False)
     full._use_rows = False
     for a, b in zip(rows.score(texts), full.score(texts)):
         _close(a, b)
@@ -198,8 +202,9 @@ def test_blockwise_head_equals_the_full_logits(tiny_model_dir):
 def test_a_model_that_reshapes_its_logits_keeps_the_full_path(tiny_model_dir):
     """A model whose logits are not decoder x head (Cohere's logit_scale, Gemma-2's soft-capping)."""
     text = ["A sentence to score, with a few more words."]
-    plain = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False).score(text)[0]
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False)  # a model transformers loads
+    plain = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False, tagger=False).score(text)[0]
+    # a model transformers loads
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", native=False, tagger=False)
     forward = lm.model.forward
 
     def scaled(*a, **k):
@@ -264,8 +269,8 @@ def test_auto_dtype_follows_the_cpu_and_bf16_stays_close_to_fp32(tiny_model_dir,
     assert lm_mod._pick_dtype("auto", "cpu") == torch.float32
     assert lm_mod._pick_dtype("float32", "cpu") == torch.float32
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(6)]
-    fp32 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32").score(texts)
-    bf16 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="bfloat16").score(texts)
+    fp32 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", tagger=False).score(texts)
+    bf16 = LanguageModel(str(tiny_model_dir), device="cpu", dtype="bfloat16", tagger=False).score(texts)
     for a, b in zip(fp32, bf16):
         assert a.offsets == b.offsets
         # bf16 keeps 8 mantissa bits: surprisals of ~10 nats agree to a few hundredths

@@ -34,7 +34,7 @@ def _needs_seed():
 
 
 def test_first_screen_has_install_run_and_test():
-    first = "\n".join(README.splitlines()[:60])
+    first = "\n".join(README.splitlines()[:40])
     for needed in (
         "bash scripts/setup.sh",
         "garble rank ../shared/seed/article.txt",
@@ -71,8 +71,43 @@ def test_lm_samples_have_the_shape_of_a_real_run(sample):
     assert scores == sorted(scores, reverse=True)
 
 
+# docs/SCHEMA.md (the records of `garble score`) is written on another branch of issue 20: until it
+# is merged, the README may link it before it exists. Drop this once docs/SCHEMA.md is in the tree.
+PENDING = {"docs/SCHEMA.md"}
+
+
+def _anchors(md: str) -> set[str]:
+    """GitHub's anchors of the headings of a Markdown text."""
+    heads = re.findall(r"^#+ (.+)$", re.sub(r"^```.*?^```", "", md, flags=re.M | re.S), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+def _missing(base: Path, text: str) -> list[str]:
+    """Relative links of ``text`` (a file in ``base``) to files, or headings of Markdown files, that do not exist."""
+    out = []
+    for link, anchor in re.findall(r"\]\((?!https?:|#)([^)#\s]+)(?:#([^)]*))?\)", text):
+        path = (base / link).resolve()
+        if not path.exists():
+            if str(path.relative_to(ROOT)) not in PENDING:
+                out.append(link)
+        elif anchor and path.suffix == ".md" and anchor not in _anchors(path.read_text(encoding="utf-8")):
+            out.append(f"{link}#{anchor}")
+    return out
+
+
 def test_linked_docs_exist():
-    links = re.findall(r"\]\(((?:docs|scripts)/[^)#]+)\)", README)
-    assert {"docs/FAILURE_MODES.md", "docs/EVALUATION.md", "docs/BENCHMARKS.md", "docs/DESIGN.md"} <= set(links)
-    for link in links:
-        assert (ROOT / link).exists(), link
+    links = set(re.findall(r"\]\(((?:docs|scripts)/[^)#]+)(?:#[^)]*)?\)", README))
+    wanted = {"ARCHITECTURE", "BENCHMARKS", "DESIGN", "EVALUATION", "FAILURE_MODES", "SCHEMA", "USAGE"}
+    assert {f"docs/{name}.md" for name in wanted} <= links
+    assert _missing(ROOT, README) == []
+
+
+@pytest.mark.parametrize("doc", sorted(p.name for p in (ROOT / "docs").glob("*.md")))
+def test_links_between_the_docs_resolve(doc):
+    assert _missing(ROOT / "docs", (ROOT / "docs" / doc).read_text(encoding="utf-8")) == []
+
+
+def test_readme_stays_short():
+    """What it does, setup, run, test, the API, the CLI and the formats; measurements live in docs/ (issue 20)."""
+    size = len(README.encode("utf-8"))  # what `wc -c README.md` counts
+    assert size <= 12_000, f"README.md is {size:,} bytes: move reference material to docs/"

@@ -537,7 +537,9 @@ class _ScoreOnly:
 def test_a_one_pass_lm_reads_a_long_unit_whole(tiny_model_dir):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, window=32, overlap=8)
+    lm = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, window=32, overlap=8, tagger=False
+    )
     r = garble.Scorer(model=lm).score_document("A short one. " + "This sentence goes on and on " * 6 + "until the end.")
     long_unit = max(r.units, key=lambda u: len(u.text))
     assert not long_unit.lm.truncated and long_unit.lm.n_tokens > 32
@@ -548,7 +550,7 @@ def test_a_one_pass_lm_reads_a_long_unit_whole(tiny_model_dir):
 def test_lm_truncation_is_a_finding(tiny_model_dir):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=16, tagger=False)
     s = garble.Scorer(model=_ScoreOnly(lm))
     r = s.score_document("A short one. " + "This sentence goes on and on " * 6 + "until the end.")
     long_unit = max(r.units, key=lambda u: len(u.text))
@@ -565,7 +567,7 @@ def test_lm_truncation_is_a_finding(tiny_model_dir):
 def test_lm_cuts_a_huge_text_before_tokenizing(tiny_model_dir):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=32)
+    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", max_tokens=32, tagger=False)
     t0 = time.monotonic()
     out = lm.score(["word " * 2_000_000], [("context " * 1_000_000)])
     assert time.monotonic() - t0 < 20
@@ -576,7 +578,9 @@ def test_lm_cuts_a_huge_text_before_tokenizing(tiny_model_dir):
 def test_batches_stay_within_batch_tokens(tiny_model_dir, monkeypatch):
     from garble.lm import LanguageModel
 
-    lm = LanguageModel(str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=200, max_tokens=64)
+    lm = LanguageModel(
+        str(tiny_model_dir), device="cpu", dtype="float32", batch_tokens=200, max_tokens=64, tagger=False
+    )
     shapes = []
     real = lm._run
 
@@ -830,8 +834,10 @@ def test_scorer_is_thread_safe_without_lm():
 
 @pytest.mark.lm
 def test_scorer_is_thread_safe_with_a_tiny_lm(tiny_model_dir):
+    from garble.lm import LanguageModel
+
     docs = _docs()
-    s = garble.Scorer(model=str(tiny_model_dir), device="cpu")
+    s = garble.Scorer(model=LanguageModel(str(tiny_model_dir), device="cpu", tagger=False))  # a random model: no head
     sequential = [_summary(s.score_document(d)) for d in docs]
     assert _threaded(s, docs) == sequential
 
