@@ -71,9 +71,17 @@ def reasons(unit: UnitResult) -> list[str]:
     for r in out:
         if r not in seen:
             seen.append(r)
-    if unit.lm is not None and unit.lm.rel_median >= 1.0:
+    if unit.qe is not None:
+        seen.insert(0, qe_reason(unit.qe))
+    elif unit.lm is not None and unit.lm.rel_median >= 1.0:
         seen.append(f"lm: {unit.lm.rel_median:+.1f} nats/token vs the document median")
     return seen
+
+
+def qe_reason(q) -> str:
+    """The QE estimate in words: the predicted human score and the probability of a fix."""
+    lang = f"{q.source_lang} " if q.source_lang else ""
+    return f"qe: read with its {lang}source, needs a fix with p={q.p_fix:.2f} (predicted DA z {q.z:+.2f})"
 
 
 def _select(
