@@ -21,7 +21,8 @@ from ..io import atomic_output
 from .inputs import PARQUET_SUFFIXES, PARTIAL_SUFFIX, STATE_SUFFIX, PathLike
 
 OUTPUT_FORMATS = ("jsonl", "parquet")
-OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error")
+#: the keys of every output record, in order (docs/SCHEMA.md says what each holds)
+OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "source_text", "score", "rank", "findings", "lm", "error")
 PARQUET_ROW_GROUP = 16384  # rows per row group of a Parquet output (fixed: part of the byte-identical result)
 
 
@@ -74,7 +75,7 @@ def parquet_schema():
 
     finding = pa.struct(
         [("detector", pa.string()), ("kind", pa.string()), ("start", pa.int64()), ("end", pa.int64())]
-        + [("weight", pa.float64()), ("message", pa.string())]
+        + [("weight", pa.float64()), ("message", pa.string()), ("source_span", pa.list_(pa.int64()))]
     )
     lm = pa.struct(
         [
@@ -94,6 +95,7 @@ def parquet_schema():
             ("line", pa.int64()),
             ("doc", pa.string()),
             ("text", pa.string()),
+            ("source_text", pa.string()),
             ("score", pa.float64()),
             ("rank", pa.int64()),
             ("findings", pa.list_(finding)),
