@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_corpus import Interrupt, InterruptingScorer, lines_of, write_jsonl
+from test_corpus import FakeLM, Interrupt, InterruptingScorer, lines_of, write_jsonl
 
 import garble
 from garble.corpus import OUTPUT_FIELDS, iter_records, parquet_schema, partial_path, score_corpus, state_path
@@ -115,6 +115,20 @@ def test_parquet_output_has_the_same_columns_and_keeps_source_spans(tmp_path, sc
         score_corpus([src], out, scorer, source_field="src", doc_field="doc", progress=False)
     assert pq.read_schema(pa_out).names == list(OUTPUT_FIELDS) == parquet_schema().names
     assert pq.read_table(pa_out).to_pylist() == lines_of(js)
+
+
+def test_parquet_keeps_every_lm_feature_of_the_jsonl(tmp_path):
+    import pyarrow.parquet as pq
+
+    s = garble.Scorer(model=FakeLM(), detectors=["numbers", "repetition"])
+    src = pairs_jsonl(tmp_path / "pairs.jsonl", 12)
+    js, pa_out = tmp_path / "o.jsonl", tmp_path / "o.parquet"
+    for out in (js, pa_out):
+        score_corpus([src], out, s, source_field="src", progress=False)
+    keys = [f.name for f in parquet_schema().field("lm").type]
+    want = [{**r, "lm": r["lm"] and {k: r["lm"].get(k) for k in keys}} for r in lines_of(js)]
+    assert pq.read_table(pa_out).to_pylist() == want
+    assert set(want[0]["lm"]) >= {"slor", "context_mean_surprisal", "end_surprisal", "error_p_max"}
 
 
 def test_a_parquet_source_column(tmp_path, scorer):

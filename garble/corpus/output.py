@@ -70,7 +70,8 @@ def compressor(output: str, fmt: str) -> Callable[[bytes], bytes]:
 
 
 def parquet_schema():
-    """The Arrow schema of a Parquet output."""
+    """The Arrow schema of a Parquet output: the JSONL record's keys (docs/SCHEMA.md), a key the JSONL leaves out
+    (an LM feature the model does not give) null."""
     import pyarrow as pa
 
     finding = pa.struct(
@@ -87,6 +88,8 @@ def parquet_schema():
             ("context_mean_surprisal", pa.float64()),
             ("slor", pa.float64()),
         ]
+        + [(k, pa.float64()) for k in ("end_surprisal", "mean_entropy")]
+        + [(f"error_p_{k}", pa.float64()) for k in ("mean", "max", "top", "sum")]
     )
     return pa.schema(
         [
