@@ -26,7 +26,6 @@ file (and line when known).
 from __future__ import annotations
 
 import io
-import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -277,75 +276,3 @@ def score_bitext(bt: Bitext, scorer, source_lang: Optional[str] = None) -> list[
     return scorer.score_segments(
         [s.target for s in bt.segments], [s.source for s in bt.segments], source_lang=source_lang or bt.source_lang
     )
-
-
-def result_record(bt: Bitext, seg: Segment, r: UnitResult) -> dict:
-    """The JSONL record of one scored pair."""
-    return {
-        "file": bt.path,
-        "id": seg.id,
-        "line": seg.line,
-        "source": seg.source,
-        "text": seg.target,
-        "score": round(r.score, 6),
-        "rank": r.rank,
-        "reasons": r.reasons(),
-        "findings": [f.to_dict() for f in sorted(r.findings, key=lambda f: (f.start, -f.weight))],
-    }
-
-
-def read_records(
-    path: str, fmt: str, *, field: str = "text", source_field: str = "source", id_field: Optional[str] = None
-) -> Bitext:
-    """Translation pairs from a JSONL or Parquet file: the target in ``field``, the source in ``source_field``.
-
-    JSONL fields may be dotted paths into objects (as for ``garble score --field``).
-    A record without a target (missing, null, not a string) or a line that is
-    not a JSON object is an :class:`~garble.errors.InputError` naming the
-    line; a missing or null source is a pair scored without its source.
-    """
-    from .corpus.readers import MISSING, Decoder, clean, default_warn, get_field, parquet_file, raw_lines
-
-    segs: list[Segment] = []
-
-    def add(obj: dict, line: int) -> None:
-        t = get_field(obj, field)
-        if t is MISSING or not isinstance(t, str):
-            what = "no field" if t is MISSING else ("null" if t is None else f"{type(t).__name__}, not a string:")
-            raise InputError(
-                f"{what} {field!r}" if t is MISSING else f"field {field!r} is {what}".rstrip(":"), path=path, line=line
-            )
-        s = get_field(obj, source_field)
-        if s is MISSING or s is None:
-            s = ""
-        elif not isinstance(s, str):
-            raise InputError(f"source field {source_field!r} is {type(s).__name__}, not a string", path=path, line=line)
-        rid = f"{path}:{line}"
-        if id_field is not None:
-            v = get_field(obj, id_field)
-            rid = rid if v is MISSING or v is None else str(v)
-        segs.append(Segment(rid, clean(s), clean(t), line))
-
-    if fmt == "parquet":
-        pf = parquet_file(path)
-        names = set(pf.schema_arrow.names)
-        for col in (field, source_field, id_field):
-            if col is not None and col != source_field and col not in names:
-                raise InputError(f"no column {col!r} (columns: {', '.join(sorted(names))})", path=path)
-        cols = [c for c in (field, source_field, id_field) if c is not None and c in names]
-        for i, row in enumerate(pf.read(columns=cols).to_pylist(), 1):
-            add(row, i)
-    else:
-        decode = Decoder(path, default_warn)
-        for n, raw in raw_lines(path):
-            text = decode(raw, n)
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except ValueError as e:
-                raise InputError(f"not JSON: {e}", path=path, line=n) from None
-            if not isinstance(obj, dict):
-                raise InputError("not a JSON object", path=path, line=n)
-            add(obj, n)
-    return Bitext(path, fmt, segs)

@@ -401,6 +401,8 @@ def score_files(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
     batch_size: int = 256,
     max_doc_units: int = 10000,
     num_actors: Optional[int] = None,
@@ -414,7 +416,8 @@ def score_files(
 
     The inputs, options and output records are those of
     :func:`garble.corpus.score_corpus` (same records, same order, same
-    Parquet schema); see the module docstring for how the work is split.
+    Parquet schema; translation pairs with ``source_field``, TSV, XLIFF, TMX,
+    scored with their sources); see the module docstring for how the work is split.
     ``scorer_kwargs``: arguments of :class:`garble.Scorer`, sent to every actor
     (names and paths, not a loaded model; ``{"model": False}``: detectors
     only). ``num_actors``: scorer actors (default: one per GPU when GPUs are
@@ -436,6 +439,7 @@ def score_files(
         raise UsageError("the Ray path writes a file (-o FILE), not standard output")
     kw = _scorer_kwargs(scorer_kwargs)
     read = {"input_fmt": input_fmt, "field": field, "id_field": id_field, "doc_field": doc_field}
+    read.update(source_field=source_field, source_lang=source_lang)
     job = plan(inputs, output, fmt=fmt, batch_size=batch_size, max_doc_units=max_doc_units, **read)
     if os.path.exists(state_path(job.output)):
         why = (
@@ -449,7 +453,13 @@ def score_files(
 
 
 def _dataset_records(
-    ds: Any, source: str, field: str, id_field: Optional[str], doc_field: Optional[str]
+    ds: Any,
+    source: str,
+    field: str,
+    id_field: Optional[str],
+    doc_field: Optional[str],
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
 ) -> Iterator[tuple[tuple[int, int], Record]]:
     """The rows of ``ds``, in order, as records with positions (for :func:`garble.corpus.chunking.chunk_records`)."""
     ctx = ds.context
@@ -460,7 +470,10 @@ def _dataset_records(
         for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
             for row in batch.to_pylist():
                 line += 1
-                yield (0, line), record_of(row, source, f"{source}:{line}", line, field, id_field, doc_field)
+                rec = record_of(row, source, f"{source}:{line}", line, field, id_field, doc_field, source_field)
+                if rec.source_text and source_lang:
+                    rec = rec._replace(source_lang=source_lang)
+                yield (0, line), rec
     finally:
         ctx.execution_options.preserve_order = before
 
@@ -471,6 +484,8 @@ def score_dataset(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
     source: str = "dataset",
     scorer_kwargs: Optional[dict] = None,
     batch_size: int = 256,
@@ -484,7 +499,9 @@ def score_dataset(
 
     Each row is one segment: ``field`` its text (a dotted path reaches into
     struct columns), ``id_field`` its id (default ``"SOURCE:ROW"``, rows
-    numbered from 1 in the dataset's order), ``doc_field`` its document.
+    numbered from 1 in the dataset's order), ``doc_field`` its document,
+    ``source_field`` its source sentence (scored with it; ``source_lang``: its
+    language, default identified per document, or per row without ``doc_field``).
     Values are checked as JSONL values are (a null or non-string text is an
     error record, never a dropped row). The result has the columns and types
     of :func:`garble.corpus.parquet_schema`, ``source`` = ``source``, ``line`` =
@@ -511,11 +528,12 @@ def score_dataset(
     schema = ds.schema()
     names = list(schema.names) if schema is not None else []
     if schema is not None:
-        for role, col in (("text", field), ("id", id_field), ("document", doc_field)):
+        for role, col in (("text", field), ("id", id_field), ("document", doc_field), ("source", source_field)):
             if col is not None and col not in names and col.split(".")[0] not in names:
                 raise InputError(f"no {role} column {col!r} (columns: {', '.join(names) or 'none'})", path=source)
     grouped = doc_field is not None
-    records = _dataset_records(ds, source, field, id_field, doc_field)
+    lang = source_lang.strip().lower() if source_lang else None
+    records = _dataset_records(ds, source, field, id_field, doc_field, source_field, lang)
     chunks = chunk_records(records, batch_size, grouped, max_doc_units, warn)
     refs, sizes = _put_chunks(ray, chunks, block_records)
     if not refs:

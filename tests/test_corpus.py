@@ -17,6 +17,7 @@ import pytest
 
 import garble
 from garble.corpus import (
+    OUTPUT_FIELDS,
     Record,
     expand_inputs,
     iter_records,
@@ -218,7 +219,20 @@ def test_every_input_record_once_in_order(tmp_path, scorer):
     assert [(r["source"], r["line"]) for r in rows] == [(str(t), 1), (str(t), 2), (str(t), 3)] + [
         (str(j), i) for i in range(1, 5)
     ]
-    assert list(rows[0]) == ["source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error"]
+    assert list(rows[0]) == list(OUTPUT_FIELDS)
+    assert OUTPUT_FIELDS == (
+        "source",
+        "id",
+        "line",
+        "doc",
+        "text",
+        "source_text",
+        "score",
+        "rank",
+        "findings",
+        "lm",
+        "error",
+    )
     assert summary.records == 7 and summary.errors == 3 and summary.scored == 4
     for r in rows:
         assert r["rank"] is None and r["doc"] is None and r["lm"] is None
@@ -296,18 +310,7 @@ def test_parquet_in_and_out(tmp_path, scorer):
             assert r["lm"] is None
         assert {k: v for k, v in r.items() if k != "lm"} == {k: v for k, v in w.items() if k != "lm"}
     assert pa_out.read_bytes() == pa_out2.read_bytes()
-    assert pq.read_schema(pa_out).names == [
-        "source",
-        "id",
-        "line",
-        "doc",
-        "text",
-        "score",
-        "rank",
-        "findings",
-        "lm",
-        "error",
-    ]
+    assert pq.read_schema(pa_out).names == list(OUTPUT_FIELDS)
 
 
 def test_compressed_jsonl_output(tmp_path, scorer):
@@ -452,11 +455,11 @@ class InterruptingScorer(garble.Scorer):
         self.after = after
         self.n = 0
 
-    def score_units(self, units, doc_id=""):
+    def score_units(self, units, doc_id="", **kw):
         self.n += 1
         if self.n > self.after:
             raise Interrupt()
-        return super().score_units(units, doc_id)
+        return super().score_units(units, doc_id, **kw)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ pytest.importorskip("translate.storage.xliff")
 
 from test_bitext import XLIFF12  # noqa: E402
 
+from garble.corpus import OUTPUT_FIELDS  # noqa: E402
+
 
 def garble(*args):
     return subprocess.run([sys.executable, "-m", "garble", *args], capture_output=True, text=True)
@@ -88,7 +90,10 @@ def test_score_xliff_writes_the_reviewed_file(tmp_path):
     assert text.count('state="needs-review-translation"') == 2 and text.count('from="garble"') == 2
     r = garble("score", str(src), "-o", "-", "--no-lm", "-q")
     recs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [x["id"] for x in recs] == ["greet", "count", "files"] and recs[1]["source"] == "会议有35个国家参加。"
+    assert [x["id"] for x in recs] == ["greet", "count", "files"]  # the unit without a target is no segment
+    assert recs[1]["source"] == str(src) and recs[1]["source_text"] == "会议有35个国家参加。"
+    assert list(recs[1]) == list(OUTPUT_FIELDS) and [x["line"] for x in recs] == [7, 13, 17]  # the units' lines
+    assert any(f["detector"] == "numbers" and f["source_span"] == [3, 5] for f in recs[1]["findings"])
 
 
 def test_score_refuses_unsafe_and_malformed_xml_in_one_line(tmp_path):
@@ -118,6 +123,8 @@ def test_score_xliff_output_must_match(tmp_path):
     src.write_text(XLIFF12, encoding="utf-8")
     r = garble("score", str(src), "-o", str(tmp_path / "x.tmx"), "--no-lm")
     assert r.returncode == 2 and "a reviewed TMX file is written from one TMX input" in r.stderr
+    r = garble("score", str(src), "-o", str(tmp_path / "x.xlf"), "--no-lm", "--workers", "2")
+    assert r.returncode == 2 and "--workers" in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
@@ -130,7 +137,10 @@ def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
     r = garble("score", str(p), "--source-field", "src", "--id-field", "id", "-o", "-", "--no-lm", "-q")
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in r.stdout.splitlines()]
-    assert [(x["id"], x["source"], x["rank"]) for x in recs] == [("a", "会议有35个国家参加。", 1), ("b", "", 2)]
+    assert [(x["id"], x["source"], x["source_text"], x["rank"]) for x in recs] == [
+        ("a", str(p), "会议有35个国家参加。", None),  # no --doc-field: each pair on its own, not ranked
+        ("b", str(p), None, None),  # no source: scored as without --source-field
+    ]
     assert any(f["detector"] == "numbers" for f in recs[0]["findings"])
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
@@ -139,7 +149,50 @@ def test_score_jsonl_and_parquet_with_a_source_field(tmp_path):
     pq.write_table(pa.table({"src": ["会议有35个国家参加。"], "text": ["Delegates from 53 countries attended."]}), q)
     r = garble("score", str(q), "--source-field", "src", "-o", "-", "--no-lm", "-q")
     assert r.returncode == 0 and json.loads(r.stdout)["id"] == f"{q}:1"
+    # a record that cannot be scored is an error record, as without a source
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"src": "x", "text": "ok"}\n{"src": "x"}\n', encoding="utf-8")
-    r = garble("score", str(bad), "--source-field", "src", "-o", "-", "--no-lm")
-    assert r.returncode == 3 and r.stderr == f"garble: error: {bad}:2: no field 'text'\n"
+    bad.write_text('{"src": "x", "text": "ok"}\n{"src": "x"}\n{"src": 5, "text": "ok"}\n', encoding="utf-8")
+    r = garble("score", str(bad), "--source-field", "src", "-o", "-", "--no-lm", "-q")
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert r.returncode == 0 and [x["error"] for x in recs] == [
+        None,
+        "no field 'text'",
+        "source field 'src' is a number, not a string",
+    ]
+
+
+def test_bad_pair_input_is_one_line_naming_file_and_line(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    q = tmp_path / "pairs.parquet"
+    pq.write_table(pa.table({"text": ["Delegates from 53 countries attended."]}), q)
+    r = garble("score", str(q), "--source-field", "src", "-o", str(tmp_path / "o.jsonl"), "--no-lm")
+    assert r.returncode == 3 and r.stderr == f"garble: error: {q}: no source column 'src' (columns: text)\n"
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("源\tSource.\n只有一列\n", encoding="utf-8")
+    r = garble("score", str(tsv), "--input-format", "tsv", "-o", str(tmp_path / "t.jsonl"), "--no-lm", "-q")
+    assert r.returncode == 3
+    assert r.stderr == f"garble: error: {tsv}:2: expected 2 tab-separated columns (source, target), found 1\n"
+    p = tmp_path / "docs.jsonl"
+    rows = [("d1", "一。", "One."), ("d2", "二。", "Two."), ("d1", "三。", "Three.")]
+    p.write_text("".join(json.dumps({"doc": d, "src": s, "text": t}) + "\n" for d, s, t in rows), encoding="utf-8")
+    r = garble("score", str(p), "--source-field", "src", "--doc-field", "doc", "-o", "-", "--no-lm", "-q")
+    assert r.returncode == 3 and r.stderr.startswith(f"garble: error: {p}:3: document 'd1' appears again")
+    assert r.stderr.count("\n") == 1
+
+
+def test_tsv_and_xliff_give_the_records_of_jsonl_with_a_source_field(tmp_path):
+    pairs = [("会议有35个国家参加。", "Delegates from 53 countries attended."), ("天气很好。", "The weather was fine.")]
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("source\ttarget\n" + "".join(f"{s}\t{t}\n" for s, t in pairs) + "\n", encoding="utf-8")
+    js = tmp_path / "pairs.jsonl"
+    js.write_text("".join(json.dumps({"s": s, "t": t}) + "\n" for s, t in pairs), encoding="utf-8")
+    r = garble("score", str(tsv), "--input-format", "tsv", "-o", "-", "--no-lm", "-q")
+    assert r.returncode == 0, r.stderr
+    from_tsv = [json.loads(x) for x in r.stdout.splitlines()]
+    r = garble("score", str(js), "--field", "t", "--source-field", "s", "-o", "-", "--no-lm", "-q")
+    from_jsonl = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["line"] for x in from_tsv] == [2, 3, 4] and from_tsv[2]["error"] == "empty line"  # header: no record
+    keep = ("text", "source_text", "score", "findings", "error")
+    assert [{k: x[k] for k in keep} for x in from_tsv[:2]] == [{k: x[k] for k in keep} for x in from_jsonl]

@@ -210,6 +210,57 @@ def test_score_dataset_equals_the_local_parquet_output(ray_local, scorer, tmp_pa
     assert ds.take_all() == pq.read_table(local).to_pylist()
 
 
+#: (source, target) pairs for the runs with sources
+PAIRS = [
+    ("会议有35个国家参加。", "Delegates from 53 countries attended."),
+    ("委员会周一批准了预算。", "The committee approved the budget on Monday."),
+    ("共有1200人受伤。", "In all, 1,200 people were hurt."),
+    ("报告已经准备好了。", "The the report is ready."),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("grouped", [False, True])
+def test_pairs_with_sources_equal_the_local_path(ray_local, scorer, tmp_path, grouped):
+    p = tmp_path / "pairs.jsonl"
+    rows = []
+    for i in range(90):
+        s, t = PAIRS[i % len(PAIRS)]
+        row = {"id": i, "doc": f"d{i // 7}", "text": f"{t} ({i})"}
+        if i % 9:
+            row["src"] = f"{s}（{i}）"
+        rows.append(json.dumps(row, ensure_ascii=False))
+    rows[40] = "oops"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    kw = dict(id_field="id", source_field="src", doc_field="doc" if grouped else None, batch_size=16)
+    local, remote, _, _ = both(tmp_path, scorer, [p], "out.jsonl", **kw)
+    assert remote.read_bytes() == local.read_bytes()
+    got = lines_of(remote.read_bytes())
+    assert sum(1 for r in got if r["source_text"]) == 79 and got[40]["error"].startswith("invalid JSON")
+    assert any(f["source_span"] for r in got for f in r["findings"])  # the source-aware detectors ran
+    assert all((r["rank"] is not None) == (grouped and r["error"] is None) for r in got)
+
+
+@pytest.mark.slow
+def test_score_dataset_with_sources_equals_the_local_parquet_output(ray_local, scorer, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from garble.ray import score_dataset
+
+    src = tmp_path / "in.parquet"
+    pairs = [PAIRS[i % len(PAIRS)] for i in range(40)]
+    table = {"s": [s for s, _ in pairs], "t": [t for _, t in pairs], "doc": [f"d{i // 8}" for i in range(40)]}
+    pq.write_table(pa.table(table), src)
+    local = tmp_path / "local.parquet"
+    kw = dict(field="t", source_field="s", doc_field="doc", batch_size=16)
+    score_corpus([src], local, scorer, progress=False, **kw)
+    ds = score_dataset(
+        ray_local.data.read_parquet(str(src)), source=str(src), scorer_kwargs=SCORER_KWARGS, num_actors=2, **kw
+    )
+    assert ds.take_all() == pq.read_table(local).to_pylist()
+
+
 @pytest.mark.slow
 def test_an_actor_error_is_the_garble_error(ray_local, tmp_path):
     from garble.ray import score_files

@@ -16,6 +16,7 @@ from typing import List, Optional
 
 import typer
 
+from ..bitext import bilingual_format
 from ..errors import UsageError
 from .options import ScorerOptions, choices, scorer_options
 
@@ -59,14 +60,17 @@ def ray_args(args: List[str]) -> List[str]:
 
 
 _INPUTS_HELP = (
-    "Text (one segment per line), JSONL or Parquet files; .gz/.zst; folders (walked recursively); glob patterns; "
-    "- for standard input."
+    "Text (one segment per line), JSONL or Parquet files, XLIFF/TMX (.xlf, .xliff, .tmx); .gz/.zst; folders "
+    "(walked recursively); glob patterns; - for standard input."
 )
-_OUTPUT_HELP = "Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), or - for JSONL on standard output."
+_OUTPUT_HELP = (
+    "Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), or - for JSONL on standard output (records: "
+    "docs/SCHEMA.md). One XLIFF/TMX input may also give -o FILE.xlf/.xliff/.tmx: the same file, flagged units marked."
+)
 _FORMAT_HELP = "Output format (default: by the output's suffix; JSONL unless .parquet)."
 _INPUT_FORMAT_HELP = (
     "Input format (default: by each file's suffix; unknown suffixes are text). xliff, tmx (also by suffix "
-    ".xlf/.xliff/.tmx) and tsv (source<TAB>target) are translation pairs, scored with their sources."
+    ".xlf/.xliff/.tmx) and tsv (source<TAB>target, only when given) are translation pairs, scored with their sources."
 )
 _FIELD_HELP = "JSONL/Parquet field with the segment text (JSONL: a dotted path reaches into objects)."
 _ID_FIELD_HELP = "JSONL/Parquet field with the segment id (default: FILE:LINE)."
@@ -91,10 +95,13 @@ _RAY_HELP = (
 )
 _RAY_ACTORS_HELP = "Scorer actors with --ray (default: one per GPU, else one per CPU of the cluster)."
 _FLAG_SCORE_HELP = "XLIFF/TMX output: mark units scoring at least this for review."
-_SOURCE_LANG_HELP = "Translation pairs: the source language (ISO 639-1, e.g. zh); default: identified."
+_SOURCE_LANG_HELP = (
+    "Translation pairs: the source language (ISO 639-1, e.g. zh). Default: XLIFF/TMX's declared one, else "
+    "identified per document (--doc-field), else per input file."
+)
 _SOURCE_FIELD_HELP = (
-    "JSONL/Parquet field with each segment's source text: scores translation pairs, each on its own (read into "
-    "memory; no checkpoints, JSONL output)."
+    "JSONL/Parquet field with each segment's source sentence (a dotted path reaches into objects): the pairs are "
+    "scored with their sources (source_text in the output); missing or null: scored without."
 )
 
 
@@ -123,19 +130,23 @@ def score_cmd(
 ) -> None:
     """Score a corpus: one JSONL/Parquet record per input segment, in input order; resumable.
 
-    An interrupted run (Ctrl-C, kill, crash) continues where it stopped when
-    the same command is run again; the result is the same, byte for byte, as
-    an uninterrupted run's. The output file appears only when complete.
+    Translation pairs (--source-field, TSV, XLIFF, TMX) are scored with their
+    sources; every record has the same fields with a source or without
+    (docs/SCHEMA.md). An interrupted run (Ctrl-C, kill, crash) continues where
+    it stopped when the same command is run again; the result is the same,
+    byte for byte, as an uninterrupted run's. The output file appears only
+    when complete.
     """
     opts = dataclasses.replace(opts, unit=unit.value)
-    if source_field is not None or _translation_pairs(inputs, input_format):
-        if ray is not None or workers != 1 or doc_field is not None:
+    if output != "-" and bilingual_format(output) is not None:
+        if ray is not None or workers != 1 or doc_field is not None or source_field is not None:
             raise UsageError(
-                "XLIFF/TMX/TSV input: --ray, --workers and --doc-field do not apply (each pair is scored on its own)"
+                f"-o {output}: a reviewed XLIFF/TMX file is written from one XLIFF/TMX input; "
+                "--ray, --workers, --doc-field and --source-field do not apply (give -o FILE.jsonl for records)"
             )
-        from .qa import score_bilingual
+        from .qa import review_file
 
-        return score_bilingual(
+        return review_file(
             inputs,
             output,
             opts.build(),
@@ -143,9 +154,6 @@ def score_cmd(
             flag_score=flag_score,
             source_lang=source_lang,
             quiet=quiet,
-            source_field=source_field,
-            field=field,
-            id_field=id_field,
         )
     corpus = dict(
         fmt=fmt.value if fmt is not None else None,
@@ -153,6 +161,8 @@ def score_cmd(
         field=field,
         id_field=id_field,
         doc_field=doc_field,
+        source_field=source_field,
+        source_lang=source_lang,
         batch_size=batch_size,
         max_doc_units=max_doc_units,
     )
@@ -174,15 +184,6 @@ def score_cmd(
         checkpoint_seconds=checkpoint_seconds,
         **corpus,
     )
-
-
-def _translation_pairs(inputs: List[str], input_format) -> bool:
-    """Whether the inputs are XLIFF, TMX or bitext TSV (by ``--input-format``, else all by their suffixes)."""
-    from ..bitext import bilingual_format
-
-    if input_format.value in ("xliff", "tmx", "tsv"):
-        return True
-    return input_format is InputFormat.auto and bool(inputs) and all(bilingual_format(str(p)) for p in inputs)
 
 
 def _check_ray(ray: str, output: str, *, workers: int, restart: bool, checkpoint_seconds: float) -> None:

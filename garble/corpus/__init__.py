@@ -15,24 +15,44 @@ from any mix of
 * Parquet (``.parquet``, ``.pq``), read in record batches with pyarrow; a
   missing column is an :class:`~garble.errors.InputError` naming file and
   column, a null value an error record;
+* translation pairs: JSONL/Parquet with ``source_field`` (each record's source
+  sentence; missing or null: a segment without one, not a string: an error
+  record), bitext TSV (``input_fmt="tsv"``: ``source<TAB>target`` per line, a
+  first line ``source<TAB>target`` a header; a line without two columns stops
+  the run with an :class:`~garble.errors.InputError` naming it), XLIFF 1.2/2.0
+  and TMX (``.xlf``, ``.xliff``, ``.tmx``: one record per unit with a target;
+  the file is parsed whole);
 * ``.gz`` / ``.zst`` compression of text and JSONL (multi-member/-frame too);
 * directories (walked recursively in sorted order, files with a known suffix
   only, hidden files and folders skipped), glob patterns (``'data/**/*.jsonl'``)
   and ``-`` for standard input (plain text).
 
-Every input line (Parquet row) gives exactly one record, never more and never
-fewer, and nothing reads a whole file into memory.
+Every input line (Parquet row; XLIFF/TMX: translated unit; TSV: line but a
+header) gives exactly one record, never more and never fewer, and nothing but
+XLIFF/TMX reads a whole file into memory.
 
 Scoring
 -------
 :func:`score_corpus` writes one output record per input record, in input
-order: ``{"source", "id", "line", "doc", "text", "score", "rank", "findings",
-"lm", "error"}``. Finding offsets and ``lm.max_span`` are character offsets
-into the record's own ``text`` (clipped to it).
+order, with the same keys whatever the input (:data:`OUTPUT_FIELDS`;
+docs/SCHEMA.md says what each holds): ``{"source", "id", "line", "doc",
+"text", "source_text", "score", "rank", "findings", "lm", "error"}``.
+``source`` is the input file, ``source_text`` the source sentence of a
+translation pair (null without one). Finding offsets and ``lm.max_span`` are
+character offsets into the record's own ``text`` (clipped to it), a finding's
+``source_span`` offsets into ``source_text``.
+
+Records are scored through the library API (:mod:`~garble.corpus.scoring`):
+a document by :meth:`Scorer.score_units` (with its records' sources, when
+they have any), a record on its own by ``score_units`` or, with a source, by
+:meth:`Scorer.score_segments`. The source language is ``source_lang`` when
+given, else XLIFF/TMX's declared one, else identified: per document, or per
+input file for records scored on their own
+(:func:`~garble.corpus.readers.read_file`).
 
 * Without a document field every record is its own one-unit document: its
-  score depends on its text alone (not on its neighbours, the batch size or
-  the number of workers), and ``rank`` and ``doc`` are null. The LM's
+  score depends on its text (and source) alone (not on its neighbours, the
+  batch size or the number of workers), and ``rank`` and ``doc`` are null. The LM's
   document-relative features are then neutral (``rel_median`` 0).
 * With ``doc_field``, consecutive records of one file with the same value
   form a document, scored together (:meth:`Scorer.score_units`); ``rank`` is
@@ -42,8 +62,9 @@ into the record's own ``text`` (clipped to it).
   doc value belongs to a document already closed (other documents came in
   between) stops the run with an :class:`InputError` naming its line, rather
   than splitting the document silently.
-* Error records (empty line, broken JSON, missing field) have ``score``,
-  ``rank`` and ``lm`` null, no findings, and the reason in ``error``.
+* Error records (empty line, broken JSON, missing field, a source that is
+  not a string) have ``score``, ``rank`` and ``lm`` null, no findings, and
+  the reason in ``error``.
 
 Records are scored in chunks of about ``batch_size`` records (whole
 documents; one LM call per chunk, so the GPU sees large batches; the first

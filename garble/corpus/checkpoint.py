@@ -17,8 +17,9 @@ from ..errors import InputError, UsageError
 from ..io import atomic_output
 from .output import fsync, remove, state_path
 
-#: 2: the first chunks ramp up (FIRST_CHUNK), so a version-1 checkpoint would resume on other chunk boundaries
-STATE_VERSION = 2
+#: 2: the first chunks ramp up (FIRST_CHUNK), so a version-1 checkpoint would resume on other chunk boundaries;
+#: 3: every output record has ``source_text`` (a version-2 partial output lacks it)
+STATE_VERSION = 3
 
 #: the options of a fingerprint, as the user knows them (the rest: --NAME)
 _OPTION_NAMES = {

@@ -70,6 +70,8 @@ class Job:
     doc_field: Optional[str]
     batch_size: int
     max_doc_units: int
+    source_field: Optional[str] = None
+    source_lang: Optional[str] = None
 
     @property
     def grouped(self) -> bool:
@@ -88,6 +90,8 @@ class Job:
             "field": self.field,
             "id_field": self.id_field,
             "doc_field": self.doc_field,
+            "source_field": self.source_field,
+            "source_lang": self.source_lang,
             "batch_size": self.batch_size,
             "max_doc_units": self.max_doc_units,
             "parquet_row_group": PARQUET_ROW_GROUP if self.fmt == "parquet" else None,
@@ -96,6 +100,7 @@ class Job:
     def chunks(self, start: State, warn: Warn) -> Iterator[Chunk]:
         """The chunks from ``start`` on (cut as an uninterrupted run cuts them)."""
         read = {"fmt": self.input_fmt, "field": self.field, "id_field": self.id_field, "doc_field": self.doc_field}
+        read.update(source_field=self.source_field, source_lang=self.source_lang)
         records = positioned(self.files, start.position, warn=warn, **read)
         return chunk_records(records, self.batch_size, self.grouped, self.max_doc_units, warn, done=start.records)
 
@@ -111,6 +116,8 @@ def plan(
     doc_field: Optional[str],
     batch_size: int,
     max_doc_units: int,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
 ) -> Job:
     """The :class:`Job` of a run, after the checks the local and the Ray path share.
 
@@ -127,7 +134,10 @@ def plan(
     files = expand_inputs(inputs, exclude=[] if to_stdout else [out, state_path(out), partial_path(out)])
     if not to_stdout:
         check_output(out, files)
-    return Job(files, out, fmt, input_fmt, field, id_field, doc_field, batch_size, max_doc_units)
+    if source_lang is not None and (not isinstance(source_lang, str) or not source_lang.strip()):
+        raise UsageError(f"source language {source_lang!r}: expected an ISO 639-1 code such as zh")
+    lang = source_lang.strip().lower() if source_lang is not None else None
+    return Job(files, out, fmt, input_fmt, field, id_field, doc_field, batch_size, max_doc_units, source_field, lang)
 
 
 Sink = Union[PartialOutput, StdoutOutput]
@@ -288,6 +298,8 @@ def score_corpus(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
     batch_size: int = 256,
     max_doc_units: int = 10000,
     resume: bool = True,
@@ -299,9 +311,14 @@ def score_corpus(
 ) -> CorpusSummary:
     """Score every record of ``inputs`` and write one output record each to ``output``.
 
-    See :mod:`garble.corpus` for formats, documents and resuming.
+    See :mod:`garble.corpus` for formats, documents and resuming, and
+    docs/SCHEMA.md for the output records.
     ``fmt``: ``jsonl`` or ``parquet`` (default: by the output's suffix).
-    ``input_fmt``: ``auto`` (by suffix), ``txt``, ``jsonl`` or ``parquet``.
+    ``input_fmt``: ``auto`` (by suffix), ``txt``, ``jsonl``, ``parquet``,
+    ``tsv`` (``source<TAB>target``), ``xliff`` or ``tmx``.
+    ``source_field``: the JSONL/Parquet field with each segment's source
+    sentence (TSV, XLIFF and TMX carry theirs); ``source_lang``: the source
+    language (ISO 639-1; default: identified, see :func:`~garble.corpus.readers.read_file`).
     ``batch_size``: records per chunk (whole documents); one LM call and one
     checkpoint opportunity per chunk. ``resume``: continue from a matching
     checkpoint (``False``: discard it and start over). ``progress``: a tqdm
@@ -317,6 +334,7 @@ def score_corpus(
             "several workers need a detectors-only scorer (--no-lm); the language model batches on one device"
         )
     read = {"input_fmt": input_fmt, "field": field, "id_field": id_field, "doc_field": doc_field}
+    read.update(source_field=source_field, source_lang=source_lang)
     job = plan(inputs, output, fmt=fmt, batch_size=batch_size, max_doc_units=max_doc_units, **read)
     feedback = Progress(progress, warn)
     checkpoint = None

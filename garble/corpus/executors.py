@@ -90,7 +90,9 @@ class PoolExecutor:
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         if "fork" in methods:
             try:  # load lazily loaded detector data (word lists) once, before the workers share it
-                self.scorer.score_units(["The committee said that the café in São Paulo is open again."])
+                text = "The committee said that the café in São Paulo is open again."
+                self.scorer.score_units([text])
+                self.scorer.score_units([text], sources=["委员会说，圣保罗的咖啡馆又开门了。"], source_lang="zh")
             except Exception:
                 pass
         return ProcessPoolExecutor(

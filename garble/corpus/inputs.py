@@ -14,8 +14,12 @@ PathLike = Union[str, os.PathLike]
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+XLIFF_SUFFIXES = (".xlf", ".xliff")
+TMX_SUFFIXES = (".tmx",)
 COMPRESSION_SUFFIXES = (".gz", ".zst")
-INPUT_FORMATS = ("auto", "txt", "jsonl", "parquet")
+INPUT_FORMATS = ("auto", "txt", "jsonl", "parquet", "tsv", "xliff", "tmx")
+#: the input formats whose records are translation pairs (a source with each target) whatever the options
+PAIR_FORMATS = ("tsv", "xliff", "tmx")
 #: the files a run keeps beside its output (never read as inputs)
 STATE_SUFFIX = ".garble-state.json"
 PARTIAL_SUFFIX = ".garble-partial"
@@ -31,7 +35,8 @@ def check_input_format(fmt: str) -> str:
 
 
 def input_format(path: str, forced: str = "auto") -> str:
-    """``txt``, ``jsonl`` or ``parquet`` for ``path`` (by suffix unless ``forced``)."""
+    """The format of ``path``: ``forced`` unless ``auto``, else by suffix: ``jsonl``, ``parquet``, ``xliff``,
+    ``tmx``, else ``txt`` (bitext TSV only when forced: a ``.tsv`` file may be any table)."""
     if check_input_format(forced) != "auto":
         return forced
     name = strip_compression(path).lower()
@@ -39,6 +44,10 @@ def input_format(path: str, forced: str = "auto") -> str:
         return "jsonl"
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
+    if name.endswith(XLIFF_SUFFIXES):
+        return "xliff"
+    if name.endswith(TMX_SUFFIXES):
+        return "tmx"
     return "txt"
 
 

@@ -21,7 +21,8 @@ from ..io import atomic_output
 from .inputs import PARQUET_SUFFIXES, PARTIAL_SUFFIX, STATE_SUFFIX, PathLike
 
 OUTPUT_FORMATS = ("jsonl", "parquet")
-OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "score", "rank", "findings", "lm", "error")
+#: the keys of every output record, in order (docs/SCHEMA.md says what each holds)
+OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "source_text", "score", "rank", "findings", "lm", "error")
 PARQUET_ROW_GROUP = 16384  # rows per row group of a Parquet output (fixed: part of the byte-identical result)
 
 
@@ -69,12 +70,13 @@ def compressor(output: str, fmt: str) -> Callable[[bytes], bytes]:
 
 
 def parquet_schema():
-    """The Arrow schema of a Parquet output."""
+    """The Arrow schema of a Parquet output: the JSONL record's keys (docs/SCHEMA.md), a key the JSONL leaves out
+    (an LM feature the model does not give) null."""
     import pyarrow as pa
 
     finding = pa.struct(
         [("detector", pa.string()), ("kind", pa.string()), ("start", pa.int64()), ("end", pa.int64())]
-        + [("weight", pa.float64()), ("message", pa.string())]
+        + [("weight", pa.float64()), ("message", pa.string()), ("source_span", pa.list_(pa.int64()))]
     )
     lm = pa.struct(
         [
@@ -86,6 +88,8 @@ def parquet_schema():
             ("context_mean_surprisal", pa.float64()),
             ("slor", pa.float64()),
         ]
+        + [(k, pa.float64()) for k in ("end_surprisal", "mean_entropy")]
+        + [(f"error_p_{k}", pa.float64()) for k in ("mean", "max", "top", "sum")]
     )
     return pa.schema(
         [
@@ -94,6 +98,7 @@ def parquet_schema():
             ("line", pa.int64()),
             ("doc", pa.string()),
             ("text", pa.string()),
+            ("source_text", pa.string()),
             ("score", pa.float64()),
             ("rank", pa.int64()),
             ("findings", pa.list_(finding)),

@@ -43,6 +43,8 @@ def count_records(files: Sequence[str], fmt: str, limit_bytes: int = 256 << 20) 
         if f == "-":
             return None
         try:
+            if input_format(f, fmt) in ("xliff", "tmx"):  # units, not lines: not worth parsing twice
+                return None
             if input_format(f, fmt) == "parquet":
                 total += parquet_file(f).metadata.num_rows
                 continue
@@ -59,7 +61,7 @@ def _cheap_to_count(files: Sequence[str], fmt: str) -> bool:
     try:
         text = []
         for f in files:
-            if f == "-":
+            if f == "-" or input_format(f, fmt) in ("xliff", "tmx"):
                 return False
             if input_format(f, fmt) != "parquet":
                 if strip_compression(f) != f or os.path.getsize(f) > COUNT_AT_ONCE_BYTES:

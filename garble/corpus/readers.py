@@ -26,10 +26,15 @@ _BOM = b"\xef\xbb\xbf"
 class Record(NamedTuple):
     """One input segment.
 
-    ``id``: the id field's value, else ``"SOURCE:LINE"``; ``line``: 1-based
-    line (Parquet: row) number in ``source``; ``doc``: the document field's
-    value (``None`` without one); ``text``: ``None`` when it could not be read;
-    ``error``: why the record is not scored (``None`` for a good record).
+    ``source``: the input file it comes from; ``id``: the id field's value,
+    else ``"SOURCE:LINE"``; ``line``: 1-based line (Parquet: row) number in
+    ``source`` (XLIFF/TMX: the line of the unit's element); ``doc``: the
+    document field's value (``None`` without one); ``text``: ``None`` when it
+    could not be read; ``error``: why the record is not scored (``None`` for a
+    good record); ``source_text``: the segment's source sentence (a translation
+    pair: ``--source-field``, TSV, XLIFF, TMX; ``None`` without one);
+    ``source_lang``: the source language to score it with (``None``: identified
+    when scored, per document).
     """
 
     source: str
@@ -38,6 +43,8 @@ class Record(NamedTuple):
     doc: Optional[str]
     text: Optional[str]
     error: Optional[str] = None
+    source_text: Optional[str] = None
+    source_lang: Optional[str] = None
 
 
 def default_warn(msg: str) -> None:
@@ -173,19 +180,36 @@ def _labelled(obj: dict, name: str, role: str, errors: list[str]) -> Optional[st
 
 
 def record_of(
-    obj: dict, source: str, rid: str, line: int, field: str, id_field: Optional[str], doc_field: Optional[str]
+    obj: dict,
+    source: str,
+    rid: str,
+    line: int,
+    field: str,
+    id_field: Optional[str],
+    doc_field: Optional[str],
+    source_field: Optional[str] = None,
 ) -> Record:
-    """The record of one JSON object (or table row): its text, id and document fields, or the reasons it has none.
+    """The record of one JSON object (or table row): its text, id, document and source fields, or the reasons it
+    has none.
 
-    ``rid`` is the id used when ``id_field`` is not given.
+    ``rid`` is the id used when ``id_field`` is not given. A missing or null
+    source is a segment without a source (scored as without ``source_field``);
+    a source that is not a string makes the record an error record.
     """
     errors: list[str] = []
     doc = None
+    src: Optional[str] = None
     if id_field is not None:
         label = _labelled(obj, id_field, "id", errors)
         rid = rid if label is None else label
     if doc_field is not None:
         doc = _labelled(obj, doc_field, "document", errors)
+    if source_field is not None:
+        s = get_field(obj, source_field)
+        if isinstance(s, str):
+            src = clean(s)
+        elif s is not MISSING and s is not None:
+            errors.append(f"source field {source_field!r} is {_type_name(s)}, not a string")
     v = get_field(obj, field)
     text: Optional[str] = None
     if v is MISSING:
@@ -198,7 +222,7 @@ def record_of(
         text = clean(v)
         if not errors and not text.strip():
             errors.append("empty text")
-    return Record(source, rid, line, doc, text, "; ".join(errors) or None)
+    return Record(source, rid, line, doc, text, "; ".join(errors) or None, src)
 
 
 # ---------------------------------------------------------------------------
@@ -219,6 +243,7 @@ def read_jsonl(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
     skip: int = 0,
     warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
@@ -240,7 +265,7 @@ def read_jsonl(
         if not isinstance(obj, dict):
             yield Record(path, rid, n, None, None, f"not a JSON object but {_type_name(obj)}")
             continue
-        yield record_of(obj, path, rid, n, field, id_field, doc_field)
+        yield record_of(obj, path, rid, n, field, id_field, doc_field, source_field)
 
 
 def parquet_file(path: str):
@@ -258,25 +283,35 @@ def parquet_file(path: str):
         raise InputError(f"not a readable Parquet file: {e}", path=path) from None
 
 
-def _parquet_columns(pf: Any, path: str, field: str, id_field: Optional[str], doc_field: Optional[str]) -> list[str]:
-    """The columns to read: each named one must exist, the text column must hold strings."""
+def _parquet_columns(
+    pf: Any, path: str, field: str, id_field: Optional[str], doc_field: Optional[str], source_field: Optional[str]
+) -> list[str]:
+    """The columns to read: each named one must exist, the text (and source) column must hold strings."""
     import pyarrow as pa
 
     schema = pf.schema_arrow
     names = schema.names
     cols: list[str] = []
-    for role, col in (("text", field), ("id", id_field), ("document", doc_field)):
+    for role, col in (("text", field), ("id", id_field), ("document", doc_field), ("source", source_field)):
         if col is None:
             continue
         if col not in names:
             raise InputError(f"no {role} column {col!r} (columns: {', '.join(names) or 'none'})", path=path)
         if col not in cols:
             cols.append(col)
-    t = schema.field(field).type
-    if pa.types.is_dictionary(t):
-        t = t.value_type
-    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or str(t) == "string_view"):
-        raise InputError(f"column {field!r} is {t}, not a string column", path=path)
+    for col, nulls_ok in ((field, False), (source_field, True)):
+        if col is None:
+            continue
+        t = schema.field(col).type
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if not (
+            pa.types.is_string(t)
+            or pa.types.is_large_string(t)
+            or str(t) == "string_view"
+            or (nulls_ok and pa.types.is_null(t))
+        ):
+            raise InputError(f"column {col!r} is {t}, not a string column", path=path)
     return cols
 
 
@@ -286,19 +321,20 @@ def read_parquet(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
     skip: int = 0,
     batch_rows: int = 4096,
     warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """One record per row of a Parquet file (after the first ``skip`` rows).
 
-    ``field`` must be a string column; ``id_field``/``doc_field`` may be of
+    ``field`` (and ``source_field``) must be string columns; ``id_field``/``doc_field`` may be of
     any type (values are turned into strings).
     """
     import pyarrow as pa
 
     pf = parquet_file(path)
-    cols = _parquet_columns(pf, path, field, id_field, doc_field)
+    cols = _parquet_columns(pf, path, field, id_field, doc_field, source_field)
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
@@ -306,12 +342,109 @@ def read_parquet(
             lo = max(0, skip - row)
             if lo < n:
                 for line, obj in enumerate(batch.slice(lo).to_pylist(), row + lo + 1):
-                    yield record_of(obj, path, f"{path}:{line}", line, field, id_field, doc_field)
+                    yield record_of(obj, path, f"{path}:{line}", line, field, id_field, doc_field, source_field)
             row += n
     except GarbleError:
         raise
     except (pa.ArrowException, OSError) as e:
         raise InputError(f"cannot read: {e}", path=path, line=row + 1) from None
+
+
+def read_tsv(path: str, *, skip: int = 0, warn: Optional[Warn] = None) -> Iterator[Record]:
+    """One record per line of a bitext TSV file, ``source<TAB>target`` (after the first ``skip`` records).
+
+    A first line ``source<TAB>target`` is a header, not a record; a blank line
+    is an error record; a line without exactly two columns stops the run (an
+    :class:`InputError` naming the line: the file is not a bitext TSV).
+    """
+    decode = Decoder(path, warn or default_warn)
+    done = 0
+    for n, raw in raw_lines(path):
+        line = decode(raw, n)
+        if not line.strip():
+            rec = Record(path, f"{path}:{n}", n, None, None, "empty line")
+        else:
+            cols = line.split("\t")
+            if len(cols) != 2:
+                why = f"expected 2 tab-separated columns (source, target), found {len(cols)}"
+                raise InputError(why, path=path, line=n)
+            if n == 1 and [c.strip().lower() for c in cols] == ["source", "target"]:
+                continue
+            src, text = cols
+            rec = Record(path, f"{path}:{n}", n, None, text, None if text.strip() else "empty text", src)
+        done += 1
+        if done > skip:
+            yield rec
+
+
+def read_xml_pairs(path: str, fmt: str, *, source_lang: Optional[str] = None, skip: int = 0) -> Iterator[Record]:
+    """One record per translated unit of an XLIFF or TMX file (units without a target are not segments).
+
+    The file is parsed whole (:func:`garble.bitext.read_xml`). ``id`` is the
+    unit's id (else ``"SOURCE:LINE"``), ``line`` the line of its element;
+    ``source_lang``: the one given, else the file's declared source language,
+    else identified from its sources (the first 4,000 characters).
+    """
+    from ..bitext import read_xml
+
+    bt = read_xml(path, fmt)
+    lang = source_lang or bt.source_lang
+    if lang is None and bt.segments:
+        lang = identify_sources(s.source for s in bt.segments)
+    for k, seg in enumerate(bt.segments[skip:], skip + 1):
+        line = seg.line if seg.line is not None else k
+        yield Record(path, seg.id or f"{path}:{line}", line, None, seg.target, None, seg.source, lang)
+
+
+#: the characters of sources :func:`identify_sources` reads (as :meth:`garble.Scorer.score_segments` does)
+IDENTIFY_CHARS = 4000
+#: the records :func:`_file_language` reads at most, looking for sources
+IDENTIFY_RECORDS = 10000
+
+
+def identify_sources(sources: Iterable[Optional[str]]) -> Optional[str]:
+    """The language of ``sources`` (their first :data:`IDENTIFY_CHARS` characters), or ``None``."""
+    from ..langid import identify
+
+    got: list[str] = []
+    n = 0
+    for s in sources:
+        if s:
+            got.append(s)
+            n += len(s) + 1
+            if n >= IDENTIFY_CHARS:
+                break
+    return identify(" ".join(got)[:IDENTIFY_CHARS]) if got else None
+
+
+def _file_language(records: Iterator[Record]) -> Optional[str]:
+    """The language of the sources of a file's first records (read from its start, so resuming gets the same)."""
+
+    def sources() -> Iterator[Optional[str]]:
+        for i, r in enumerate(records):
+            if i >= IDENTIFY_RECORDS:
+                return
+            if r.error is None:
+                yield r.source_text
+
+    try:
+        return identify_sources(sources())
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
+
+
+def _with_language(records: Iterator[Record], language: Callable[[], Optional[str]]) -> Iterator[Record]:
+    """``records``, those with a source given the language ``language()`` says (asked once, at the first)."""
+    lang: Any = MISSING
+    for r in records:
+        if r.source_text and r.source_lang is None:
+            if lang is MISSING:
+                lang = language()
+            if lang is not None:
+                r = r._replace(source_lang=lang)
+        yield r
 
 
 def read_file(
@@ -321,18 +454,48 @@ def read_file(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
     skip: int = 0,
     warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
-    """The records of one input file (``-``: standard input, plain text)."""
+    """The records of one input file (``-``: standard input, plain text, JSONL or TSV).
+
+    Records with a source (``source_field``, TSV, XLIFF, TMX) get their source
+    language: ``source_lang`` if given; XLIFF/TMX: else the file's declared
+    one; else, for records that are scored on their own (no ``doc_field``,
+    and always in TSV, XLIFF, TMX), the language identified from the file's
+    first sources (the same whatever ``skip``); with ``doc_field`` it is left
+    to :meth:`garble.Scorer.score_units`, which identifies it per document.
+    """
     kind = "txt" if path == "-" and fmt == "auto" else input_format(path, fmt)
-    if kind == "parquet":
-        if path == "-":
-            raise UsageError("Parquet cannot be read from standard input")
-        return read_parquet(path, field=field, id_field=id_field, doc_field=doc_field, skip=skip, warn=warn)
-    if kind == "jsonl":
-        return read_jsonl(path, field=field, id_field=id_field, doc_field=doc_field, skip=skip, warn=warn)
-    return read_txt(path, skip=skip, warn=warn)
+    if path == "-" and kind in ("parquet", "xliff", "tmx"):
+        raise UsageError(f"{_FORMAT_NAMES[kind]} cannot be read from standard input")
+
+    def records(skip: int, warn: Optional[Warn] = warn) -> Iterator[Record]:
+        if kind in ("jsonl", "parquet"):
+            kw = dict(field=field, id_field=id_field, doc_field=doc_field, source_field=source_field)
+            return (read_parquet if kind == "parquet" else read_jsonl)(path, skip=skip, warn=warn, **kw)
+        if kind == "tsv":
+            return read_tsv(path, skip=skip, warn=warn)
+        if kind in ("xliff", "tmx"):
+            return read_xml_pairs(path, kind, source_lang=source_lang, skip=skip)
+        return read_txt(path, skip=skip, warn=warn)
+
+    if kind in ("txt", "xliff", "tmx") or (kind in ("jsonl", "parquet") and source_field is None):
+        return records(skip)  # no sources, or (XLIFF/TMX) their language found by the reader
+    if source_lang is not None:
+        return _with_language(records(skip), lambda: source_lang)
+    if path == "-" or (doc_field is not None and kind != "tsv"):
+        return records(skip)  # identified when scored: per document, or (standard input) per record
+    return _with_language(records(skip), lambda: _file_language(records(0, _quiet)))
+
+
+def _quiet(msg: str) -> None:
+    """Warnings of a second reading of a file (said once, by the first)."""
+
+
+_FORMAT_NAMES = {"parquet": "Parquet", "xliff": "XLIFF", "tmx": "TMX"}
 
 
 def iter_records(
@@ -342,13 +505,16 @@ def iter_records(
     field: str = "text",
     id_field: Optional[str] = None,
     doc_field: Optional[str] = None,
+    source_field: Optional[str] = None,
+    source_lang: Optional[str] = None,
     warn: Optional[Warn] = None,
 ) -> Iterator[Record]:
     """Every record of ``inputs`` (files, folders, globs; see :mod:`garble.corpus`), in order."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
+    kw = dict(field=field, id_field=id_field, doc_field=doc_field, source_field=source_field, source_lang=source_lang)
     for path in expand_inputs(inputs):
-        yield from read_file(path, fmt=fmt, field=field, id_field=id_field, doc_field=doc_field, warn=warn)
+        yield from read_file(path, fmt=fmt, warn=warn, **kw)
 
 
 def positioned(files: Sequence[str], start: tuple[int, int], **kw) -> Iterator[tuple[tuple[int, int], Record]]:

@@ -1,4 +1,11 @@
-"""Scoring one chunk: one language-model call for the whole chunk, then one output record per input record."""
+"""Scoring one chunk: one language-model call for the whole chunk, then one output record per input record.
+
+Records are scored through the library API, whatever they carry: a document
+with :meth:`garble.Scorer.score_units` (its units' sources and source
+language with it when it has any), a record on its own with ``score_units``
+(no source) or :meth:`garble.Scorer.score_segments` (with a source; the
+chunk's such records of one source language in one call).
+"""
 
 from __future__ import annotations
 
@@ -90,8 +97,18 @@ def _clip(a: int, b: int, n: int) -> tuple[int, int]:
 
 
 def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
-    """The output dict of one record and its :class:`~garble.types.UnitResult` (``None``: not scored)."""
-    out = {"source": rec.source, "id": rec.id, "line": rec.line, "doc": rec.doc, "text": rec.text}
+    """The output dict of one record and its :class:`~garble.types.UnitResult` (``None``: not scored).
+
+    Every record has the keys of :data:`~garble.corpus.output.OUTPUT_FIELDS`, in that order.
+    """
+    out = {
+        "source": rec.source,
+        "id": rec.id,
+        "line": rec.line,
+        "doc": rec.doc,
+        "text": rec.text,
+        "source_text": rec.source_text,
+    }
     if unit is None:
         return {**out, "score": None, "rank": None, "findings": [], "lm": None, "error": rec.error}
     base, n = unit.unit.start, len(unit.unit.text)
@@ -99,6 +116,7 @@ def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
     for f in sorted(unit.findings, key=lambda f: (f.start, -f.weight, f.detector, f.kind, f.end, f.message)):
         d = f.to_dict()
         d["start"], d["end"] = _clip(f.start - base, f.end - base, n)
+        d.setdefault("source_span", None)  # every finding has every key (as in the Parquet output)
         findings.append(d)
     lm = None
     if unit.lm is not None:
@@ -114,16 +132,37 @@ def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
     }
 
 
+def _ranked(group: Sequence[Record], grouped: bool) -> bool:
+    """Whether ``group`` is a document (scored together, ranked within itself), not one record on its own."""
+    first = next((r for r in group if r.error is None), None)
+    return grouped and first is not None and first.doc is not None
+
+
+def _paired(rec: Record) -> bool:
+    return rec.error is None and bool(rec.source_text)
+
+
 def _score_group(scorer: Any, group: Sequence[Record], grouped: bool, warn: Warn) -> list[dict]:
+    """The output dicts of one group: a document (:meth:`Scorer.score_units`) or one record on its own
+    (with a source: :meth:`Scorer.score_segments`); a crash of the scorer isolated to the records it hit."""
     idx = [i for i, r in enumerate(group) if r.error is None]
     outs: dict[int, dict] = {}
     if idx:
         texts = [group[i].text for i in idx]
-        ranked = grouped and group[idx[0]].doc is not None
+        ranked = _ranked(group, grouped)
         doc_id = group[idx[0]].doc if ranked else group[idx[0]].id
+        paired = any(_paired(group[i]) for i in idx)
         try:
-            res = scorer.score_units(texts, doc_id=doc_id)
-            for i, u in zip(idx, res.units):
+            if paired and not ranked and len(idx) == 1:
+                r = group[idx[0]]
+                units = scorer.score_segments(texts, [r.source_text], source_lang=r.source_lang)
+            elif paired:
+                sources = [group[i].source_text for i in idx]
+                lang = group[idx[0]].source_lang
+                units = scorer.score_units(texts, doc_id=doc_id, sources=sources, source_lang=lang).units
+            else:
+                units = scorer.score_units(texts, doc_id=doc_id).units
+            for i, u in zip(idx, units):
                 outs[i] = output_record(group[i], u, ranked=ranked)
         except (GarbleError, MemoryError):
             raise
@@ -139,6 +178,31 @@ def _score_group(scorer: Any, group: Sequence[Record], grouped: bool, warn: Warn
     return [outs[i] if i in outs else output_record(r) for i, r in enumerate(group)]
 
 
+def _segments(scorer: Any, groups: Sequence[Sequence[Record]], grouped: bool, warn: Warn) -> dict[int, list[dict]]:
+    """The output of the groups that are one record with a source and a known source language, scored on their
+    own: one :meth:`Scorer.score_segments` call per language (a segment's result does not depend on the others
+    once the language is fixed). Keyed by group index; a crash leaves its groups to :func:`_score_group`."""
+    batches: dict[str, list[int]] = {}
+    for gi, g in enumerate(groups):
+        ok = [r for r in g if r.error is None]
+        if len(ok) == 1 and _paired(ok[0]) and ok[0].source_lang and not _ranked(g, grouped):
+            batches.setdefault(ok[0].source_lang, []).append(gi)
+    out: dict[int, list[dict]] = {}
+    for lang, gis in batches.items():
+        if len(gis) < 2:
+            continue
+        recs = [next(r for r in groups[gi] if r.error is None) for gi in gis]
+        try:
+            units = scorer.score_segments([r.text for r in recs], [r.source_text for r in recs], source_lang=lang)
+        except (GarbleError, MemoryError):
+            raise
+        except Exception:  # scored again one by one, where the crash is isolated
+            continue
+        for gi, rec, u in zip(gis, recs, units):
+            out[gi] = [output_record(rec, u) if r is rec else output_record(r) for r in groups[gi]]
+    return out
+
+
 def _encode(d: dict) -> bytes:
     try:
         return (json.dumps(d, ensure_ascii=False) + "\n").encode("utf-8")
@@ -152,9 +216,10 @@ def score_chunk(
     """Output dicts of every record of ``groups`` (documents, or single records), in order."""
     warn = warn or default_warn
     s = _prefetch(scorer, groups) if getattr(scorer, "lm", None) is not None else scorer
+    done = _segments(s, groups, grouped, warn)
     out: list[dict] = []
-    for g in groups:
-        out.extend(_score_group(s, g, grouped, warn))
+    for gi, g in enumerate(groups):
+        out.extend(done[gi] if gi in done else _score_group(s, g, grouped, warn))
     return out
 
 
