@@ -232,7 +232,7 @@ class Scorer:
             uniq = list(dict.fromkeys(texts))
             scorer = copy.copy(self)
             scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))))
-        if srcs is not None and any(srcs):  # the QE model reads the whole batch at once (and warns once)
+        if srcs is not None and any(srcs) and self._estimator() is not None:  # QE reads the batch at once, warns once
             qes = self._qe_results(texts, srcs, source_lang)
             scorer = copy.copy(scorer) if scorer is self else scorer
             scorer._qe_prefetched = {(srcs[i], t): q for i, (t, q) in enumerate(zip(texts, qes)) if q is not None}

@@ -231,6 +231,7 @@ def test_every_input_record_once_in_order(tmp_path, scorer):
         "rank",
         "findings",
         "lm",
+        "qe",
         "error",
     )
     assert summary.records == 7 and summary.errors == 3 and summary.scored == 4

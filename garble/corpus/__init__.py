@@ -36,7 +36,7 @@ Scoring
 :func:`score_corpus` writes one output record per input record, in input
 order, with the same keys whatever the input (:data:`OUTPUT_FIELDS`;
 docs/SCHEMA.md says what each holds): ``{"source", "id", "line", "doc",
-"text", "source_text", "score", "rank", "findings", "lm", "error"}``.
+"text", "source_text", "score", "rank", "findings", "lm", "qe", "error"}``.
 ``source`` is the input file, ``source_text`` the source sentence of a
 translation pair (null without one). Finding offsets and ``lm.max_span`` are
 character offsets into the record's own ``text`` (clipped to it), a finding's

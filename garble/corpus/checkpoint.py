@@ -47,12 +47,20 @@ def _qualname(obj: Any) -> str:
     return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
 
+def _qe_name(spec: Any) -> Any:
+    if spec is False:
+        return "off"
+    return spec if spec is None or isinstance(spec, (str, bool)) else str(getattr(spec, "name", _qualname(spec)))
+
+
 def _scorer_fingerprint(scorer: Any) -> dict:
     lm = getattr(scorer, "lm", None)
     fp: dict = {
         "detectors": [f"{getattr(d, 'name', '')}:{_qualname(d)}" for d in getattr(scorer, "detectors", [])],
         "context": bool(getattr(scorer, "context", False)),
         "lm": None,
+        # quality estimation with the source: off, the packaged model (when installed) or a named one
+        "qe": _qe_name(getattr(scorer, "_qe_spec", False)),
     }
     w = getattr(scorer, "weights", None)
     if w is not None and hasattr(w, "to_dict"):

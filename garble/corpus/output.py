@@ -22,7 +22,9 @@ from .inputs import PARQUET_SUFFIXES, PARTIAL_SUFFIX, STATE_SUFFIX, PathLike
 
 OUTPUT_FORMATS = ("jsonl", "parquet")
 #: the keys of every output record, in order (docs/SCHEMA.md says what each holds)
-OUTPUT_FIELDS = ("source", "id", "line", "doc", "text", "source_text", "score", "rank", "findings", "lm", "error")
+OUTPUT_FIELDS = (
+    "source", "id", "line", "doc", "text", "source_text", "score", "rank", "findings", "lm", "qe", "error"
+)  # fmt: skip
 PARQUET_ROW_GROUP = 16384  # rows per row group of a Parquet output (fixed: part of the byte-identical result)
 
 
@@ -91,6 +93,10 @@ def parquet_schema():
         + [(k, pa.float64()) for k in ("end_surprisal", "mean_entropy")]
         + [(f"error_p_{k}", pa.float64()) for k in ("mean", "max", "top", "sum")]
     )
+    qe = pa.struct(
+        [(k, pa.float64()) for k in ("z", "p_fix", "lm_total", "lm_mean", "pmi_mean")]
+        + [("source_lang", pa.string()), ("model", pa.string())]
+    )
     return pa.schema(
         [
             ("source", pa.string()),
@@ -103,6 +109,7 @@ def parquet_schema():
             ("rank", pa.int64()),
             ("findings", pa.list_(finding)),
             ("lm", lm),
+            ("qe", qe),
             ("error", pa.string()),
         ]
     )

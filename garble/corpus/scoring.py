@@ -110,7 +110,7 @@ def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
         "source_text": rec.source_text,
     }
     if unit is None:
-        return {**out, "score": None, "rank": None, "findings": [], "lm": None, "error": rec.error}
+        return {**out, "score": None, "rank": None, "findings": [], "lm": None, "qe": None, "error": rec.error}
     base, n = unit.unit.start, len(unit.unit.text)
     findings = []
     for f in sorted(unit.findings, key=lambda f: (f.start, -f.weight, f.detector, f.kind, f.end, f.message)):
@@ -128,6 +128,7 @@ def output_record(rec: Record, unit: Any = None, ranked: bool = False) -> dict:
         "rank": unit.rank if ranked else None,
         "findings": findings,
         "lm": lm,
+        "qe": unit.qe.to_dict() if getattr(unit, "qe", None) is not None else None,
         "error": None,
     }
 
