@@ -57,16 +57,18 @@ def test_the_decorator_puts_the_options_where_opts_stands():
         seen.update(a=a, b=b, opts=opts)
 
     names = list(inspect.signature(cmd).parameters)
-    assert names == ["a", "no_lm", "model", "device", "dtype", "weights", "detectors", "exclude", "b"]
-    cmd(a=3, b=4, no_lm=True, model=None, device="cpu", dtype="auto", weights=None, detectors="x", exclude=None)
-    assert seen == {"a": 3, "b": 4, "opts": ScorerOptions(no_lm=True, device="cpu", detectors="x")}
+    assert names == ["a", "no_lm", "model", "device", "dtype", "weights", "detectors", "exclude", "no_qe", "b"]
+    cmd(a=3, b=4, no_lm=True, model=None, device="cpu", dtype="auto", weights=None, detectors="x", exclude=None,
+        no_qe=True)  # fmt: skip
+    assert seen == {"a": 3, "b": 4, "opts": ScorerOptions(no_lm=True, device="cpu", detectors="x", no_qe=True)}
+    assert seen["opts"].kwargs()["qe"] is False and "qe" not in ScorerOptions().kwargs()
 
 
 def test_every_command_that_scores_has_the_scorer_options():
     from typer.main import get_command
 
     cmd = get_command(app)
-    shared = {"--no-lm", "--model", "--device", "--dtype", "--weights", "--detectors", "--exclude"}
+    shared = {"--no-lm", "--model", "--device", "--dtype", "--weights", "--detectors", "--exclude", "--no-qe"}
     for name in ("rank", "report", "score", "eval"):
         opts = {o for p in cmd.commands[name].params for o in p.opts}
         assert shared <= opts, name

@@ -54,6 +54,14 @@ Detectors = Annotated[
 Exclude = Annotated[
     Optional[str], typer.Option("--exclude", metavar="NAMES", help="Comma-separated detector names to leave out.")
 ]
+NoQE = Annotated[
+    bool,
+    typer.Option(
+        "--no-qe",
+        help="With sources: no quality estimation by the source-reading model (Gemma 3 270M); the detectors and "
+        "the source-free LM only.",
+    ),
+]
 NoContext = Annotated[
     bool, typer.Option("--no-context", help="The LM reads each unit alone, not after the text before it.")
 ]
@@ -86,6 +94,7 @@ _SCORER_PARAMS = (
     ("weights", Weights, None),
     ("detectors", Detectors, None),
     ("exclude", Exclude, None),
+    ("no_qe", NoQE, False),
 )
 _CONTEXT_PARAM = ("no_context", NoContext, False)
 
@@ -106,6 +115,7 @@ class ScorerOptions:
     weights: Optional[Path] = None
     detectors: Optional[str] = None
     exclude: Optional[str] = None
+    no_qe: bool = False
     context: bool = True
     unit: str = "sentence"
 
@@ -132,6 +142,7 @@ class ScorerOptions:
             "unit": self.unit,
             "context": self.context,
             "dtype": self.dtype,
+            **({"qe": False} if self.no_qe else {}),
         }
 
     def build(self, lm: Optional[Callable[[], LM]] = None) -> Scorer:
