@@ -61,7 +61,7 @@ def test_the_decorator_puts_the_options_where_opts_stands():
     cmd(a=3, b=4, no_lm=True, model=None, device="cpu", dtype="auto", weights=None, detectors="x", exclude=None,
         no_qe=True)  # fmt: skip
     assert seen == {"a": 3, "b": 4, "opts": ScorerOptions(no_lm=True, device="cpu", detectors="x", no_qe=True)}
-    assert seen["opts"].kwargs()["qe"] is False and "qe" not in ScorerOptions().kwargs()
+    assert ScorerOptions(no_qe=True).kwargs()["qe"] is False and "qe" not in ScorerOptions().kwargs()
 
 
 def test_every_command_that_scores_has_the_scorer_options():
