@@ -296,11 +296,12 @@ class Scorer:
         for u, h, stop, fs in zip(units, heads, lm_stops, by_unit):
             fs.extend(self._limit_findings(u, h, stop))
         qes = self._qe_results([u.text for u in units], sources, source_lang)
+        scale = float(getattr(self._qe, "detector_scale", 1.0)) if any(q is not None for q in qes) else 1.0
         results = []
         for u, fs, lm, q in zip(units, by_unit, lm_feats, qes):
             if q is not None:
                 fs.extend(dataclasses.replace(f, start=u.start + f.start, end=u.start + f.end) for f in q.findings)
-                score = self.weights.with_qe(q.p_fix, unit_features(u.text, fs, None))
+                score = self.weights.with_qe(q.p_fix, unit_features(u.text, fs, None), scale)
             else:
                 score = self.weights.score(unit_features(u.text, fs, lm))
             results.append(UnitResult(unit=u, score=score, findings=fs, lm=lm, qe=q))

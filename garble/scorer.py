@@ -222,11 +222,11 @@ class Weights:
             self.detectors.get(k[4:], self.default_detector_weight) * v for k, v in x.items() if k.startswith("det:")
         )
 
-    def with_qe(self, p_fix: float, x: Mapping[str, float]) -> float:
+    def with_qe(self, p_fix: float, x: Mapping[str, float], scale: float = 1.0) -> float:
         """The score of a unit with a source-aware QE estimate: the QE's ``p_fix`` is the backbone and each
-        detector's evidence adds its weight to its logit (a unit with no finding scores ``p_fix``)."""
+        detector's evidence adds ``scale`` times its weight to its logit (a unit with no finding scores ``p_fix``)."""
         p = min(max(p_fix, 1e-6), 1 - 1e-6)
-        z = math.log(p / (1 - p)) + self.detector_logit(x)
+        z = math.log(p / (1 - p)) + scale * self.detector_logit(x)
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
     def score(self, x: Mapping[str, float]) -> float:

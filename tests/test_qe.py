@@ -247,6 +247,9 @@ def test_a_unit_with_a_source_scores_its_qe_and_the_detectors_add():
     noisy = scorer.score_units(["The the cat sleeps on the the sofa sofa."], sources=[src[1]], source_lang="ro")
     assert noisy.units[0].findings and noisy.units[0].score > 0.5
     assert res.units[0].to_dict()["qe"]["p_fix"] == 0.1
+    qe.detector_scale = 0.1  # the packaged card's share: the detectors add a tenth of their weight
+    damped = scorer.score_units(["The the cat sleeps on the the sofa sofa."], sources=[src[1]], source_lang="ro")
+    assert 0.5 < damped.units[0].score < noisy.units[0].score
 
 
 def test_without_a_usable_source_the_score_is_source_free_with_one_warning():

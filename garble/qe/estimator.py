@@ -49,9 +49,10 @@ class QualityEstimator:
 
     ``reader``: a :class:`SourceReader` (or its model name/path; ``None``: the packaged Gemma 3 270M).
     ``sentence``/``words``: the heads (``None``: the packaged ones, fitted for that model; ``False`` for no word
-    head). ``fix_bias``/``fix_scale``: ``p_fix = sigmoid((fix_bias - z) / fix_scale)``, default from the
-    sentence head's card (fitted on held-out MLQE-PE train rows: the post-editor changed at least a fifth of
-    the words, HTER >= 0.2).
+    head). ``detector_scale``: the detectors' share of the score (from the card).
+    ``fix_bias``/``fix_scale``: ``p_fix = sigmoid((fix_bias - z) / fix_scale)``, default from the sentence
+    head's card (fitted on held-out MLQE-PE train rows: the post-editor changed at least a fifth of the words,
+    HTER >= 0.2).
     """
 
     def __init__(
@@ -65,6 +66,9 @@ class QualityEstimator:
         self.reader = reader if isinstance(reader, SourceReader) else SourceReader(reader, device, dtype)
         self.sentence = sentence if sentence is not None else packaged("qe_sentence.npz")
         self.words = (_packaged_or_none("qe_words.npz") if words is None else words) or None
+        #: how much the detectors' evidence adds to the QE logit (``Weights.with_qe``): chosen on held-out
+        #: MLQE-PE train rows by scripts/fit_qe_scale.py (0.1; 1.0 there: mean Pearson 0.589 against 0.686)
+        self.detector_scale = float(self.sentence.card.get("detector_scale", {}).get("scale", 1.0))
         cal = self.sentence.card.get("p_fix", {})
         self.fix_bias = float(cal.get("bias", 0.0))
         self.fix_scale = float(cal.get("scale", 1.0))

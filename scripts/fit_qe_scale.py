@@ -1,0 +1,78 @@
+"""Choose how much the detectors add to the QE score (``detector_scale`` in data/qe_sentence.json).
+
+    python scripts/fit_qe_scale.py [--cache DIR] [--write]
+
+With a QE estimate a unit's logit is ``logit(p_fix) + scale * sum_d w_d * strength_d`` (the detectors' weights
+from data/scorer.json, fitted on TED). The scale is chosen on held-out MLQE-PE train rows (index >= 6000 of each
+pair): ``p_fix`` from a sentence head fitted without them (cached features), the detectors run on each row with
+its source (the detectors alone: no LM). Prints mean Pearson with the DA z-scores per scale; the dev rows are
+not used. ``--write`` stores the chosen scale in the packaged card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fit_qe import HOLDOUT_FROM, ROOT, Split, fit_sentence, pearson  # noqa: E402
+
+from garble.eval.mlqe import PAIRS  # noqa: E402
+from garble.lm import cache_dir  # noqa: E402
+from garble.scorer import unit_features  # noqa: E402
+
+SCALES = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cache", type=Path, default=cache_dir() / "qe" / "mlqe")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "mlqe")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args(argv)
+    import garble
+
+    card_path = ROOT / "data" / "qe_sentence.json"
+    card = json.loads(card_path.read_text())
+    settings, cal = card["settings"], card["p_fix"]
+    train = {p: Split(args.data, args.cache, p, "train") for p in PAIRS}
+    fit = [t.take(t.index < HOLDOUT_FROM) for t in train.values()]
+    hold = [t.take(t.index >= HOLDOUT_FROM) for t in train.values()]
+    head = fit_sentence(fit, **settings)
+    detectors = garble.Scorer(model=False)
+    table = {s: [] for s in SCALES}
+    for h in hold:
+        z = head.predict(h.x(settings["kind"]))
+        logit_fix = (cal["bias"] - z) / cal["scale"]
+        res = detectors.score_segments(
+            [r.translation for r in h.rows], [r.source for r in h.rows], source_lang=h.pair[:2]
+        )
+        d = np.array([detectors.weights.detector_logit(unit_features(u.text, u.findings, None)) for u in res])
+        fired = float(np.mean(d != 0))
+        for s in SCALES:
+            score = logit_fix + s * d
+            table[s].append(pearson(-score, h.z))
+        print(f"{h.pair}: {len(h.rows)} held-out rows, a detector fired on {fired:.1%}")
+    print("\n| detector scale | " + " | ".join(PAIRS) + " | mean |")
+    print("|---|" + "---|" * (len(PAIRS) + 1))
+    for s, rs in table.items():
+        print(f"| {s:g} | " + " | ".join(f"{r:.4f}" for r in rs) + f" | {np.mean(rs):.4f} |")
+    positive = {s: np.mean(rs) for s, rs in table.items() if s > 0}  # the detectors must add something
+    best = max(positive, key=positive.get)
+    print(f"chosen: {best:g} (best mean Pearson among scales > 0; the detectors add to the QE score by design)")
+    if args.write:
+        card["detector_scale"] = {"scale": best, "chosen_on": f"MLQE-PE train rows with index >= {HOLDOUT_FROM}"}
+        card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote {card_path}")
+    return 0 if math.isfinite(positive[best]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
