@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, default=cache_dir() / "qe" / "mlqe")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "mlqe")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--dev", action="store_true", help="also measure garble's score on the dev sets at each scale")
     args = ap.parse_args(argv)
     import garble
 
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
         d = np.array([detectors.weights.detector_logit(unit_features(u.text, u.findings, None)) for u in res])
         fired = float(np.mean(d != 0))
         for s in SCALES:
-            score = logit_fix + s * d
+            score = 1 / (1 + np.exp(-(logit_fix + s * d)))  # the unit's score, as Weights.with_qe gives it
             table[s].append(pearson(-score, h.z))
         print(f"{h.pair}: {len(h.rows)} held-out rows, a detector fired on {fired:.1%}")
     print("\n| detector scale | " + " | ".join(PAIRS) + " | mean |")
@@ -67,6 +68,20 @@ def main(argv=None) -> int:
     positive = {s: np.mean(rs) for s, rs in table.items() if s > 0}  # the detectors must add something
     best = max(positive, key=positive.get)
     print(f"chosen: {best:g} (best mean Pearson among scales > 0; the detectors add to the QE score by design)")
+    if args.dev:
+        from garble.qe.head import LinearHead
+
+        packaged = LinearHead.load(ROOT / "data" / "qe_sentence.npz")
+        print("\nMLQE-PE dev, garble's score (the packaged head's p_fix and the detectors at each scale), Pearson:")
+        for p in PAIRS:
+            d = Split(args.data, args.cache, p, "dev")
+            logit_fix = (cal["bias"] - packaged.predict(d.x(settings["kind"]))) / cal["scale"]
+            res = detectors.score_segments(
+                [r.translation for r in d.rows], [r.source for r in d.rows], source_lang=p[:2]
+            )
+            det = np.array([detectors.weights.detector_logit(unit_features(u.text, u.findings, None)) for u in res])
+            cells = ", ".join(f"{s:g}: {pearson(-1 / (1 + np.exp(-(logit_fix + s * det))), d.z):.3f}" for s in SCALES)
+            print(f"  {p}: {cells}")
     if args.write:
         card["detector_scale"] = {"scale": best, "chosen_on": f"MLQE-PE train rows with index >= {HOLDOUT_FROM}"}
         card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")

@@ -78,7 +78,8 @@ def test_all_detectors_filters_and_rejects_unknown():
 def test_jsonl_record_schema():
     r = garble.Scorer(model=False).score_document("Fine. The the cat.", doc_id="d1")
     rec = r.ranked()[0].to_dict("d1")
-    assert set(rec) == {"doc", "unit", "start", "end", "text", "score", "rank", "lm", "findings"}
+    assert set(rec) == {"doc", "unit", "start", "end", "text", "score", "rank", "lm", "qe", "findings"}
+    assert rec["qe"] is None  # no source: no quality estimate
     assert rec["findings"][0].keys() >= {"detector", "start", "end", "weight", "message"}
     json.dumps(rec)
 
