@@ -473,7 +473,7 @@ class Scorer:
     def _lm_features(self, units: list[Unit]) -> tuple[list[Optional[LMFeatures]], list[Optional[int]]]:
         """LM features of each unit, and where the LM stopped in a truncated one (document offset).
 
-        For LM objects with only ``score(texts, contexts)`` (e.g. :class:`garble.backends.LlamaCppModel`):
+        For LM objects with only ``score(texts, contexts)`` (e.g. :class:`garble.lm.backends.LlamaCppModel`):
         each unit alone and after the one before it."""
         if not units:
             return [], []

@@ -203,7 +203,7 @@ def _barrier(tmp: Path, k: int, n: int) -> None:
 
 
 def _llamacpp(variant: str, segs: list[dict], tmp: Path) -> dict:
-    from garble.backends import LlamaCppModel
+    from garble.lm.backends import LlamaCppModel
 
     threads = 1 if "_t1" in variant else 2
     texts = [s["text"] for s in segs]

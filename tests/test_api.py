@@ -96,10 +96,10 @@ def test_unit_result_index_is_the_jsonl_unit_field():
 
 
 def test_every_lm_class_has_the_methods_of_its_protocol():
-    from garble.backends import LlamaCppModel
     from garble.corpus.scoring import _PrefetchedLM
     from garble.eval.cache import CachedLM
     from garble.lm import LanguageModel, is_lm, reads_streams, scores_pairs
+    from garble.lm.backends import LlamaCppModel
     from garble.readings import PrefetchedStreams
 
     assert all(is_lm(c) for c in (LanguageModel, LlamaCppModel, CachedLM, PrefetchedStreams, _PrefetchedLM))

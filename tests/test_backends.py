@@ -23,7 +23,9 @@ def _probe() -> str:
     """Load the model and score one text in a child process: a llama-cpp-python build that
     crashes the interpreter (seen in CI: a segfault in llama_decode from a half-installed
     build) would otherwise take the whole pytest run down with it."""
-    code = "from garble.backends import LlamaCppModel; m = LlamaCppModel(n_threads=1); m.score(['A test.']); m.close()"
+    code = (
+        "from garble.lm.backends import LlamaCppModel; m = LlamaCppModel(n_threads=1); m.score(['A test.']); m.close()"
+    )
     try:
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
@@ -42,9 +44,9 @@ if _broken:
     )
     pytest.skip(f"llama-cpp-python does not run here: {_broken}", allow_module_level=True)
 
-from garble.backends import LlamaCppModel  # noqa: E402
 from garble.errors import ModelError  # noqa: E402
 from garble.lm import TokenScores  # noqa: E402
+from garble.lm.backends import LlamaCppModel  # noqa: E402
 
 TEXTS = [
     "A short one.",

@@ -50,7 +50,7 @@ def test_native_llama_equals_transformers(tiny_model_dir):
         str(tiny_model_dir), device="cpu", dtype="float32", window=64, overlap=16, native=False, tagger=False
     )
     assert native.native and not hf.native
-    assert type(native.model).__module__ == "garble.llama"
+    assert type(native.model).__module__ == "garble.lm.llama"
     _same_streams(native, hf, 1e-5)
     texts = ["A short one.", "Mid length text here, with a comma."]
     for x, y in zip(native.score(texts, ["Context first.", None]), hf.score(texts, ["Context first.", None])):
@@ -394,7 +394,7 @@ def test_converted_weights_are_kept_in_garbles_own_cache_only(tiny_model_dir, tm
 
     import torch
 
-    from garble import llama
+    from garble.lm import llama
 
     d = tmp_path / "model"
     shutil.copytree(tiny_model_dir, d)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Protocol, Sequence, Union
 
-from .errors import GarbleError, ModelError, UsageError
+from ..errors import GarbleError, ModelError, UsageError
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 #: the multilingual LM that reads a translation after its source (garble.qe): Gemma 3 270M base, shipped on PyPI
@@ -138,7 +138,7 @@ class LM(Protocol):
 
     ``score(texts, contexts)``: one :class:`TokenScores` per text, the text
     read alone or after ``contexts[i]``; ``name``: the model's name. Every
-    backend has it: :class:`LanguageModel`, :class:`garble.backends.LlamaCppModel`,
+    backend has it: :class:`LanguageModel`, :class:`garble.lm.backends.LlamaCppModel`,
     and the wrappers :class:`garble.eval.cache.CachedLM` and
     :class:`garble.readings.PrefetchedStreams`. :class:`garble.Scorer` takes
     any object with a callable ``score`` (:func:`is_lm`) as its ``model``.
@@ -408,7 +408,7 @@ def _import_torch(model: Optional[str]):
         import torch
     except ImportError as e:
         raise ModelError(f"the language model needs torch ({e}): {install_hint(default)}") from e
-    from .cpus import torch_threads
+    from ..cpus import torch_threads
 
     torch_threads(torch)  # the cgroup's CPUs, not the host's
     return torch
@@ -436,7 +436,7 @@ class LanguageModel:
     (a warning and none when there is none), ``False`` for none, a path or a
     :class:`garble.tagger.Tagger`.
     ``native``: load a local Llama-architecture model (the default one among
-    them) with :mod:`garble.llama`, plain torch, which starts seconds sooner
+    them) with :mod:`garble.lm.llama`, plain torch, which starts seconds sooner
     than transformers; ``False``, or any other model, loads it with transformers.
     ``batch_tokens``: padded tokens per batch (bounds memory).
     ``head_rows``: positions the output layer scores at a time (its logits
@@ -488,11 +488,11 @@ class LanguageModel:
         self.window = window
         self.overlap = overlap
         self._use_rows: Optional[bool] = None  # decided on the first batch (see _rows_match_full)
-        if self.native:  # garble.llama's logits are its decoder's output times its head, by construction
+        if self.native:  # garble.lm.llama's logits are its decoder's output times its head, by construction
             self._use_rows = True
             self._decoder, self._head = self.model.get_decoder(), self.model.get_output_embeddings()
         self._lock = threading.Lock()
-        from .tagger import load_tagger
+        from ..tagger import load_tagger
 
         self.tagger = load_tagger(tagger, self)
         log.info(
@@ -505,7 +505,7 @@ class LanguageModel:
         )
 
     def _load(self, name: str, gguf: Optional[str], native: bool) -> None:
-        """The model and tokenizer (garble.llama when it covers the model, else transformers) on the device,
+        """The model and tokenizer (garble.lm.llama when it covers the model, else transformers) on the device,
         and the tokenizer's special ids."""
         try:
             loaded = self._load_native(name) if native and gguf is None else None

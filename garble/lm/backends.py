@@ -28,9 +28,9 @@ import threading
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from .cpus import available_cpus
-from .errors import ModelError
-from .lm import DEFAULT_MODEL, TokenScores, default_gguf_path
+from ..cpus import available_cpus
+from ..errors import ModelError
+from . import DEFAULT_MODEL, TokenScores, default_gguf_path
 
 _MIN_BATCH = 64  # tokens per llama.cpp batch at least (see LlamaCppModel._run)
 _LOG_CB = None  # keeps the ctypes log callback alive
