@@ -52,7 +52,8 @@ def score_files(
     lm = scorer.lm
     results = []
     for k, (name, text) in enumerate(docs_text):
-        label = name if len(docs_text) == 1 else f"{name} ({k + 1} of {len(docs_text)})"
+        label = "standard input" if name == "-" else name
+        label = label if len(docs_text) == 1 else f"{label} ({k + 1} of {len(docs_text)})"
         long = len(text) >= (LONG_CHARS if lm is not None else LONG_CHARS_NO_LM)
         t0 = time.monotonic()
         if long:
