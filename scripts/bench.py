@@ -25,6 +25,15 @@ the same segments: the first ``--n`` (2,000) non-empty rows of
 model is loaded and warmed up first; load time is printed apart), except the
 ``cli:*`` rows, which time a whole ``garble score`` command.
 
+The ``long:*`` rows time ``garble rank FILE --top 5`` on one document on a
+single line (the ``--n`` segments joined by spaces, repeated to size, no
+newline) of 100 KB and of 1 MB, with the LM (``long:lm``) and without it
+(``long:nolm``), and on a one-sentence file for the start-up (process and
+model load). Their columns are the seconds per MB of each size, start-up
+taken off, and the ratio of the two: time linear in the input keeps it near
+1 (issue 20 asks for at most 2 with the LM). The 1 MB run with the LM takes
+tens of minutes on 2 cores.
+
 Rows whose numerics differ from the fp32 baseline get the Spearman rank
 correlation of their per-segment mean surprisal with the baseline's, and the
 ROC-AUC of mean surprisal for "has a Major fluency error" vs "no error" (the
@@ -469,6 +478,72 @@ def cli_stage(stage: str, segs: list[dict], tmp: Path, cli_segs: list[dict]) -> 
     return res
 
 
+LONG_SIZES = (100_000, 1_000_000)  # bytes of the long:* rows' single-line documents
+
+
+def write_long_inputs(segs: list[dict], tmp: Path) -> dict[int, Path]:
+    """One-line documents of about each of :data:`LONG_SIZES` bytes (whole words, no newline), and a one-sentence
+    one (key 0) for the start-up."""
+    text = " ".join(" ".join(s["text"].split()) for s in segs)
+    out = {}
+    for size in (0, *LONG_SIZES):
+        p = tmp / f"long_{size}.txt"
+        if not p.exists():
+            if size == 0:
+                doc = segs[0]["text"].strip()
+            else:
+                data = ((text + " ") * (size // (len(text.encode("utf-8")) + 1) + 2)).encode("utf-8")[:size]
+                doc = data.decode("utf-8", "ignore")
+                doc = doc[: doc.rfind(" ")]
+            p.write_text(doc, encoding="utf-8")
+        out[size] = p
+    return out
+
+
+def _rank_once(path: Path, extra: list[str]) -> dict:
+    """``garble rank PATH --top 5 -f jsonl`` in a pipe: wall seconds, peak RSS (wait4), its standard error lines."""
+    args = [sys.executable, "-m", "garble", "rank", str(path), "--top", "5", "-f", "jsonl", *extra]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        return {"error": f"exit {os.waitstatus_to_exitcode(status)}: {stderr.strip()[-300:]}"}
+    return {"wall_s": wall, "peak_rss_mb": ru.ru_maxrss / 1024, "stderr": stderr.splitlines()}
+
+
+def long_stage(stage: str, segs: list[dict], tmp: Path) -> dict:
+    """``long:lm`` / ``long:nolm``: seconds per MB of one single-line document of 100 KB and of 1 MB, and the ratio."""
+    extra = ["--no-lm"] if stage == "long:nolm" else ["--device", "cpu"]
+    paths = write_long_inputs(segs, tmp)
+    runs = {}
+    for size, path in paths.items():
+        r = _rank_once(path, extra)
+        if "error" in r:
+            return r
+        r["bytes"] = path.stat().st_size
+        runs[size] = r
+        print(f" [{r['bytes']:,} B: {r['wall_s']:.1f} s, {len(r['stderr'])} lines on stderr]", end="", flush=True)
+    startup = runs[0]["wall_s"]
+    small, big = (runs[s] for s in LONG_SIZES)
+
+    def per_mb(r: dict) -> float:
+        return max(r["wall_s"] - startup, 0.0) / (r["bytes"] / 1e6)
+
+    return {
+        "total_s": sum(r["wall_s"] for r in runs.values()),
+        "load_s": startup,
+        "s_mb_small": per_mb(small),
+        "s_mb_big": per_mb(big),
+        "mb_ratio": per_mb(big) / per_mb(small) if per_mb(small) else float("nan"),
+        "peak_rss_mb": big["peak_rss_mb"],
+        "runs": {str(k): v for k, v in runs.items()},
+    }
+
+
 def spearman(a: list[float], b: list[float]) -> float:
     from scipy.stats import spearmanr
 
@@ -525,6 +600,8 @@ STAGES = {
     "llamacpp": "LM llama.cpp (llama-cpp-python, the GGUF Q4_1 natively), 2 threads",
     "llamacpp_t1": "LM llama.cpp, 1 thread",
     "llamacpp2p": "LM llama.cpp, 2 processes x 1 thread",
+    "long:nolm": "garble rank --no-lm FILE --top 5 on one line of 100 KB and of 1 MB (s/MB after start-up)",
+    "long:lm": "garble rank FILE --top 5 on one line of 100 KB and of 1 MB, with the LM (s/MB after start-up)",
 }
 
 # the default run, most important first (the others: --only)
@@ -554,6 +631,8 @@ DEFAULT_ORDER = [
     "lm:unsorted_t2",
     "garble:full_noctx",
     "cli:lmdocs",
+    "long:nolm",
+    "long:lm",
 ]
 
 
@@ -579,6 +658,8 @@ def run_stage(stage: str, segs: list[dict], data: Path, tmp: Path, lmppl_python:
         )
     if stage.startswith("cli:"):
         return cli_stage(stage, segs, tmp, cli_segs)
+    if stage.startswith("long:"):
+        return long_stage(stage, segs, tmp)
     if stage in ("lm2p:fp32_t1", "llamacpp2p"):
         bar = tmp / f"barrier-{stage.replace(':', '_')}"
         shutil.rmtree(bar, ignore_errors=True)
@@ -648,6 +729,8 @@ def fmt_row(
             row["pct_limit"] = 100 * row["gflops"] / limit
     row["peak_rss_mb"] = r.get("peak_rss_mb")
     row["load_s"] = r.get("load_s")
+    for k in ("s_mb_small", "s_mb_big", "mb_ratio"):
+        row[k] = r.get(k)
     if lmppl and lmppl.get("seconds") and row.get("seg_s"):
         row["x_lmppl"] = row["seg_s"] / (lmppl["n"] / lmppl["seconds"])
     if base and base.get("seconds") and r.get("positions") and name != "lm:fp32_t2":
@@ -675,6 +758,8 @@ def markdown(rows: list[dict]) -> str:
         ("spearman_fp32", "Spearman vs fp32"),
         ("auc_fluency", "AUC fluency"),
     ]
+    if any(r.get("s_mb_big") is not None for r in rows):  # the long:* rows
+        cols += [("s_mb_small", "s/MB at 100 KB"), ("s_mb_big", "s/MB at 1 MB"), ("mb_ratio", "1 MB / 100 KB")]
     lines = ["| " + " | ".join(c[1] for c in cols) + " | what |", "|" + "---|" * (len(cols) + 1)]
     for r in rows:
         if "error" in r:
@@ -689,7 +774,7 @@ def markdown(rows: list[dict]) -> str:
                 cells.append("")
             elif k in ("spearman_fp32", "auc_fluency"):
                 cells.append(f"{v:.4f}" if k == "spearman_fp32" else f"{v:.3f}")
-            elif k in ("x_lmppl", "x_fp32"):
+            elif k in ("x_lmppl", "x_fp32", "mb_ratio"):
                 cells.append(f"{v:.2f}")
             elif isinstance(v, float):
                 cells.append(f"{v:,.0f}" if v >= 100 else f"{v:.1f}")

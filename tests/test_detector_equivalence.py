@@ -23,7 +23,7 @@ from garble.detectors.boilerplate import Boilerplate, load_patterns
 from garble.detectors.places import PlaceContradiction
 from garble.document import _ASCII_WORD_RE, Document, word_re
 from garble.segment import segment
-from garble.types import Unit
+from garble.types import Finding, Unit
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -222,3 +222,97 @@ def test_ascii_word_re_on_eval_text():
     for text in EVAL_TEXTS:
         if text.isascii():
             assert _ASCII_WORD_RE.findall(text) == word_re().findall(text)
+
+
+# -- linear time on a long paragraph (a document on one line) ---------------------------------
+# Each shortcut below replaced a scan whose cost grew with the paragraph (or the document) for
+# every match in it; each must give what the scan gave.
+_RUN_ALPHABET = "ab1 \n.,;:!?)]”\"'’-_/=é"
+
+
+@FAST
+@given(st.text(alphabet=_RUN_ALPHABET, max_size=40))
+def test_punctuation_runs_are_the_scanned_runs(text):
+    runs = punctuation._Runs(text)
+    for i in range(len(text) + 1):
+        a = i
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        b = i
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        assert runs.at(i) == (a, b)
+        assert runs.check(punctuation._urlish, a, b) == punctuation._urlish(text[a:b])
+
+
+@FAST
+@given(st.text(alphabet=_RUN_ALPHABET, max_size=40))
+def test_punctuation_words_at_an_offset(text):
+    anchored = re.compile(r"^[^\W_]+(?:[’'\-][^\W_]+)*")  # what _WORD_AT replaced: a match on a copy of the rest
+    left_anywhere = punctuation._WORD_LEFT
+    runs = punctuation._Runs(text)
+    for i in range(len(text) + 1):
+        m, old = punctuation._WORD_AT.match(text, i), anchored.match(text[i:])
+        assert (m.span() if m else None) == ((i + old.start(), i + old.end()) if old else None)
+        if i > 0 and text[i - 1].isalnum():  # where it is asked: a mark right after a letter or digit
+            new, old = punctuation._left_word(text, runs.at(i)[0], i), left_anywhere.search(text, 0, i)
+            assert (new.span() if new else None) == (old.span() if old else None)
+        for b in range(i, len(text) + 1):
+            assert punctuation._dot_inside(text, i, b) == ("." in text[i:b].rstrip(".,;:!?)]”\"'"))
+
+
+def test_punctuation_on_one_long_line_is_the_same_per_paragraph():
+    """The paragraph-wide checks find the same on a paragraph of 2,000 sentences as on each sentence alone."""
+    from garble.detectors.punctuation import Punctuation
+
+    sentences = ["He said,and then left.", "It rained (a lot.", "Visit example.com/a,b today.", "The end.”The next."]
+    one = [Punctuation().detect(Document(s, segment(s))) for s in sentences]
+    one = [[(f.kind, f.end - f.start) for f in fs] for fs in one]
+    text = " ".join(sentences * 500)
+    found = list(Punctuation().detect(Document(text, segment(text))))
+    kinds = [(f.kind, f.end - f.start) for f in found if f.kind != "unmatched_bracket"]
+    assert kinds == [k for fs in one for k in fs if k[0] != "unmatched_bracket"] * 500
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 10)), max_size=12), st.integers(0, 40), st.integers(0, 12))
+def test_boilerplate_cover_is_any(spans, a, width):
+    from garble.detectors.boilerplate import _Cover
+
+    found = [Finding("boilerplate", "x", s, s + n, 0.5, "") for s, n in spans]
+    b = a + width
+    assert _Cover(found)(a, b) == any(f.start <= a and b <= f.end for f in found)
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 10), st.sampled_from([0.3, 0.5, 0.9])), max_size=14))
+def test_boilerplate_drop_contained_is_the_scan(spans):
+    from garble.detectors.boilerplate import _drop_contained
+
+    hits = [Finding("boilerplate", f"k{i}", s, s + n, w, "") for i, (s, n, w) in enumerate(spans)]
+    slow_hits = sorted(hits, key=lambda f: (-(f.end - f.start), -f.weight))
+    kept: list = []
+    for f in slow_hits:
+        if not any(k.start <= f.start and f.end <= k.end for k in kept):
+            kept.append(f)
+    assert _drop_contained(list(hits)) == kept
+
+
+@FAST
+@given(st.text(alphabet="ab .:/@wWmco", max_size=40))
+def test_mt_noise_inside_is_any(text):
+    spans = mt_noise._urlish_chunks(text)
+    for pos in range(len(text) + 1):
+        assert mt_noise._inside(pos, spans) == any(a <= pos < b for a, b in spans)
+
+
+@FAST
+@given(st.lists(st.text(alphabet='a “”"', max_size=6), min_size=1, max_size=8))
+def test_fragments_quote_marks_before_are_the_counts(texts):
+    from garble.detectors.fragments import _QuoteMarks
+
+    units = [Unit(index=i, start=0, end=len(t), text=t, paragraph=0) for i, t in enumerate(texts)]
+    marks = _QuoteMarks(units)
+    for pos in range(len(units)):
+        before = "".join(u.text for u in units[:pos])
+        assert marks.before(pos) == (before.count("“"), before.count("”"), before.count('"'))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 
@@ -98,3 +99,121 @@ def test_first_use_conversion_says_where_it_writes_and_how_much(tmp_path, monkey
     assert 0.8 * on_disk <= mb <= 1.05 * on_disk  # the announced size is what lands on disk (weights are most of it)
     assert any("converting" in m for m in msgs) and any("converted in" in m for m in msgs)
     assert "de-quantizing" not in capfd.readouterr().err  # transformers' own bar: on a terminal only
+
+
+# -- progress of a long document (issue 20): a line every few seconds on a terminal, lasting lines in a pipe ------
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _run_progress(stream, *, lasting: bool, total: int = 1000, step: float = 15.0, steps: int = 9) -> None:
+    """A job of ``total`` tokens read evenly, a call every ``step`` seconds, then its end."""
+    clock = Clock()
+    feedback.setup(stream=stream)
+    try:
+        progress = feedback.Progress("big.txt", lasting=lasting, clock=clock)
+        progress(0, total)
+        for k in range(1, steps + 1):
+            clock.now = step * k
+            progress(total * k // (steps + 1), total)
+        clock.now = step * (steps + 1)
+        progress(total, total)
+    finally:
+        feedback.setup(quiet=True)
+
+
+def test_progress_in_a_pipe_has_a_start_an_end_and_a_line_a_minute():
+    stream = io.StringIO()
+    _run_progress(stream, lasting=True)  # 150 s in all
+    assert stream.getvalue().splitlines() == [
+        "garble: big.txt: language model: reading 1,000 tokens",
+        "garble: big.txt: LM 40%: 400/1,000 tokens, 7/s, ~1 min 30 s left",
+        "garble: big.txt: LM 80%: 800/1,000 tokens, 7/s, ~30 s left",
+        "garble: big.txt: language model: 1,000 tokens in 2 min 30 s (7/s)",
+    ]
+
+
+def test_progress_of_a_short_job_in_a_pipe_writes_nothing():
+    stream = io.StringIO()
+    _run_progress(stream, lasting=False, step=1.0)  # 10 s, not a long document
+    assert stream.getvalue() == ""
+
+
+def test_progress_on_a_terminal_is_one_line_rewritten_every_few_seconds():
+    stream = FakeTTY()
+    _run_progress(stream, lasting=False, step=1.0)  # a call a second, shown every 2 s
+    out = stream.getvalue()
+    assert "\n" not in out  # all transient: erased by what comes next
+    shown = [s for s in out.split("\r\x1b[K") if s]
+    assert shown[0] == "garble: big.txt: language model: reading 1,000 tokens"
+    left = {20: "8.0", 40: "6.0", 60: "4.0", 80: "2.0"}
+    assert shown[1:-1] == [f"garble: big.txt: LM {p}%: {10 * p}/1,000 tokens, 100/s, ~{left[p]} s left" for p in left]
+    assert shown[-1] == "garble: big.txt: language model: 1,000 tokens in 10 s (100/s)"
+
+
+def test_progress_with_quiet_shows_nothing(capsys):
+    feedback.setup(quiet=True)
+    progress = feedback.Progress("big.txt", lasting=True)
+    progress(0, 10)
+    progress(10, 10)
+    assert capsys.readouterr() == ("", "")
+
+
+def _long_document(tmp_path, n_chars: int):
+    sentence = "The committee approved the budget on Monday, and the mayor said,and then left. "
+    path = tmp_path / "long.txt"
+    path.write_text((sentence * (n_chars // len(sentence) + 1))[:n_chars], encoding="utf-8")  # one line, no newline
+    return path
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_rank_of_a_long_document_in_a_pipe_says_when_it_starts_and_ends(tmp_path, monkeypatch, capsys, quiet):
+    """A long document (the threshold lowered for the test) gets a start and an end line on standard error in a
+    pipe; ``--quiet`` shows nothing; standard output holds the results alone."""
+    from garble.cli import documents, main
+
+    monkeypatch.setattr(documents, "LONG_CHARS_NO_LM", 2_000)
+    path = _long_document(tmp_path, 3_000)
+    try:
+        rc = main(["rank", str(path), "--no-lm", "-f", "jsonl", "--top", "2", *(["--quiet"] if quiet else [])])
+    finally:
+        feedback.setup(quiet=True)
+    out, err = capsys.readouterr()
+    assert rc == 0
+    assert [json.loads(ln)["rank"] for ln in out.splitlines()] == [1, 2]
+    if quiet:
+        assert err == ""
+    else:
+        lines = err.splitlines()
+        assert lines[0] == f"garble: {path}: scoring 3,000 characters"
+        assert re.fullmatch(rf"garble: {re.escape(str(path))}: scored in [0-9.]+ s", lines[-1]), lines
+        assert len(lines) == 2
+
+
+@pytest.mark.lm
+def test_rank_with_the_lm_reports_the_tokens_it_reads(tmp_path, monkeypatch, capsys, tiny_model_dir):
+    """With a language model a long document's lines in a pipe say how many tokens it reads and how fast."""
+    from garble.cli import documents, main
+
+    monkeypatch.setattr(documents, "LONG_CHARS", 2_000)
+    path = _long_document(tmp_path, 3_000)
+    try:
+        with pytest.warns(UserWarning, match="no error-model head"):
+            rc = main(["rank", str(path), "--model", str(tiny_model_dir), "-f", "jsonl", "--top", "1"])
+    finally:
+        feedback.setup(quiet=True)
+    out, err = capsys.readouterr()
+    assert rc == 0 and json.loads(out)["rank"] == 1
+    name = re.escape(str(path))
+    patterns = [
+        rf"garble: {name}: scoring 3,000 characters",
+        rf"garble: {name}: language model: reading [0-9,]+ tokens",
+        rf"garble: {name}: language model: [0-9,]+ tokens in [0-9.]+ s \([0-9,]+/s\)",
+        rf"garble: {name}: scored in [0-9.]+ s",
+    ]
+    lines = err.splitlines()
+    assert len(lines) == len(patterns) and all(re.fullmatch(p, ln) for p, ln in zip(patterns, lines)), lines

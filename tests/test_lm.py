@@ -57,6 +57,44 @@ def test_native_llama_equals_transformers(tiny_model_dir):
         assert x.offsets == y.offsets and x.surprisals == pytest.approx(y.surprisals, abs=1e-5)
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_score_stream_tells_its_progress_and_reads_the_same(tiny_model_dir, native):
+    """``progress(done, total)``: (0, total) first, then ever more tokens, within batches too, and (total, total)
+    last, where total is the tokens of the windows; the readings do not change, and the layer hooks go."""
+    import numpy as np
+
+    lm = LanguageModel(
+        str(tiny_model_dir),
+        device="cpu",
+        dtype="float32",
+        window=64,
+        overlap=16,
+        batch_tokens=256,
+        head_rows=32,
+        tagger=False,
+        native=native,
+    )
+    text = " ".join(["The committee met on Monday and agreed on the budget for the coming year."] * 30)
+    quiet = lm.score_stream([text], keep_hidden=True)[0]
+    calls: list[tuple[int, int]] = []
+    lm.progress = lambda done, total: calls.append((done, total))
+    try:
+        told = lm.score_stream([text], keep_hidden=True)[0]
+    finally:
+        lm.progress = None
+    total = sum(len(w[1]) for w in lm._windows(lm._encode([text])))
+    batches = -(-len(lm._windows(lm._encode([text]))) // 4)  # 4 windows of 64 tokens a batch
+    assert batches > 2
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert {t for _, t in calls} == {total}
+    done = [d for d, _ in calls]
+    assert done == sorted(set(done))  # never back, never the same twice
+    assert len(calls) > 2 * batches  # ticks inside each batch (layers, output-layer blocks)
+    for a, b in ((quiet.surprisal, told.surprisal), (quiet.entropy, told.entropy), (quiet.hidden, told.hidden)):
+        assert np.array_equal(a, b)
+    assert not any(layer._forward_hooks for layer in lm.model.get_decoder().layers)
+
+
 def test_the_default_model_loads_natively_and_reads_as_transformers_does(smollm):
     assert smollm.native
     native = LanguageModel(dtype="float32")

@@ -54,6 +54,23 @@ def test_a_head_saves_and_loads_to_the_same_predictions(tmp_path, hidden):
     assert back.card["finding_threshold"] == 0.5 and back.hidden_size == 5
 
 
+@pytest.mark.parametrize("hidden", [0, 4])
+def test_predicting_in_place_gives_the_same_numbers(hidden):
+    """predict_tokens standardises its own token matrix in place (a long document's is large): the same
+    probabilities, to the bit, as predict on a copy; predict leaves a caller's matrix alone."""
+    t = _tagger(6, seed=3, hidden=hidden)
+    t.mean = np.linspace(-1, 1, len(t.mean)).astype(np.float32)
+    t.std = np.linspace(0.5, 2, len(t.std)).astype(np.float32)
+    rng = np.random.default_rng(4)
+    s, e = rng.random(301).astype(np.float32) * 9, rng.random(301).astype(np.float32) * 4
+    r, h = rng.integers(0, 500, 301), rng.normal(size=(300, 6)).astype(np.float32)
+    x = token_matrix(s, e, r, h)
+    kept = x.copy()
+    p = t.predict(x)
+    assert np.array_equal(x, kept)
+    assert np.array_equal(t.predict_tokens(s, e, r, h), p)
+
+
 def test_a_broken_head_file_is_a_usage_error(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(UsageError) as e:

@@ -1,14 +1,20 @@
-"""Scoring whole documents for ``rank`` and ``report``: one file is one document; a progress bar on a terminal."""
+"""Scoring whole documents for ``rank`` and ``report``: one file is one document; progress on standard error."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
-from ..lm import LM, reads_streams
 from ..types import DocumentResult
 from .options import ScorerOptions
+
+#: a document this long is announced with lasting lines on standard error (a start, the language model's progress,
+#: an end), in a pipe too: with the LM about 8,000 tokens (one batch, seconds to minutes on a CPU), without it
+#: several seconds of segmentation and checks
+LONG_CHARS = 30_000
+LONG_CHARS_NO_LM = 300_000
 
 
 def warn(msg: str) -> None:
@@ -21,11 +27,14 @@ def score_files(
 ) -> list[DocumentResult]:
     """Read each input as one document and score it.
 
-    Feedback on standard error unless ``quiet``: the model's status line while
-    it loads, and a progress bar over units (a terminal only, with the LM, when
-    there are more units than the terminal has lines). The LM reads a document
-    in batches of up to 8,192 tokens, so within a document the bar moves a
-    batch at a time.
+    Feedback on standard error unless ``quiet`` (:mod:`garble.feedback`): the
+    model's status line while it loads; on a terminal, a line with the
+    language model's progress through each document (tokens read of all, rate,
+    time left), rewritten every few seconds. A long document
+    (:data:`LONG_CHARS` characters, :data:`LONG_CHARS_NO_LM` without the
+    LM) also gets lasting lines, in a pipe as on a terminal: when its scoring
+    starts, when the LM starts reading it (and every minute in a pipe), and
+    when each is done. Standard output holds only the results.
     """
     from .. import feedback
     from ..io import read_document
@@ -40,77 +49,24 @@ def score_files(
             warn(f"{path}: empty document (no units)")
         docs_text.append((str(path), text))
     scorer = opts.build()
-    bar = None
-    counts: list[int] = []
-    if not quiet and scorer.lm is not None and feedback.isatty(sys.stderr):
-        from ..segment import segment
-
-        counts = [len(segment(text, opts.unit)) for _, text in docs_text]
-        if sum(counts) > feedback.screen_lines():
-            bar = feedback.bar(sum(counts), desc=f"garble {what}", unit="unit")
-    if bar is None:
-        results = [scorer.score_document(text, doc_id=name) for name, text in docs_text]
-        feedback.clear()
-        return results
-    ticker = _LMTicker(scorer.lm, bar)
+    lm = scorer.lm
     results = []
-    try:
-        done = 0
-        for (name, text), n in zip(docs_text, counts):
-            # a one-pass LM reads each token once (plus the windows' overlap); a score()-only LM about
-            # twice with context
-            one_pass = reads_streams(scorer.lm)
-            ticker.start(done, n, tokens=max(1, len(text) // 4) * (1 if one_pass or not opts.context else 2))
+    for k, (name, text) in enumerate(docs_text):
+        label = "standard input" if name == "-" else name
+        label = label if len(docs_text) == 1 else f"{label} ({k + 1} of {len(docs_text)})"
+        long = len(text) >= (LONG_CHARS if lm is not None else LONG_CHARS_NO_LM)
+        t0 = time.monotonic()
+        if long:
+            feedback.status(f"{label}: scoring {len(text):,} characters")
+        watch = hasattr(lm, "progress") and feedback.showing()
+        if watch:
+            lm.progress = feedback.Progress(label, lasting=long)
+        try:
             results.append(scorer.score_document(text, doc_id=name))
-            done += n
-            bar.update(done - bar.n)
-    finally:
-        ticker.remove()
-        bar.close()
-        feedback.clear()
+        finally:
+            if watch:
+                lm.progress = None
+        if long:
+            feedback.status(f"{label}: scored in {feedback.duration(time.monotonic() - t0)}")
+    feedback.clear()
     return results
-
-
-class _LMTicker:
-    """Moves a progress bar over the units of the document in hand by the tokens its LM passes read.
-
-    A forward hook on the model's decoder (every scoring path runs it once per
-    batch) counts the real tokens of each batch done; the bar shows that share of an
-    estimate of the document's tokens (about 4 characters a token), never
-    past the document's last unit. When the document is done the bar is set
-    to the exact count, so a wrong estimate only makes it move unevenly.
-    """
-
-    def __init__(self, lm: LM, bar):
-        self.bar, self.handle = bar, None
-        self.base = self.n = self.seen = 0
-        self.tokens = 1
-        model = getattr(lm, "model", None)
-        get_decoder = getattr(model, "get_decoder", None)
-        try:
-            module = get_decoder() if callable(get_decoder) else model
-            if module is not None and hasattr(module, "register_forward_pre_hook"):
-                self.handle = module.register_forward_hook(self._tick, with_kwargs=True)
-        except Exception:
-            self.handle = None
-
-    def start(self, base: int, n: int, tokens: int) -> None:
-        self.base, self.n, self.tokens, self.seen = base, n, tokens, 0
-
-    def _tick(self, module, args, kwargs, output=None) -> None:
-        try:
-            mask = kwargs.get("attention_mask") if kwargs else None
-            ids = kwargs.get("input_ids") if kwargs else None
-            if ids is None and args:
-                ids = args[0]
-            self.seen += int(mask.sum()) if mask is not None else int(ids.numel()) if ids is not None else 0
-            target = self.base + min(self.n, self.n * self.seen // self.tokens)
-            if target > self.bar.n:
-                self.bar.update(target - self.bar.n)
-        except Exception:  # pragma: no cover - feedback never stops a run
-            pass
-
-    def remove(self) -> None:
-        if self.handle is not None:
-            self.handle.remove()
-            self.handle = None

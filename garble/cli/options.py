@@ -71,7 +71,7 @@ Quiet = Annotated[
     typer.Option(
         "--quiet",
         "-q",
-        help="No status line and no progress bar on standard error (warnings and errors still show).",
+        help="No status or progress lines on standard error (warnings and errors still show).",
     ),
 ]
 

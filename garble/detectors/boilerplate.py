@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -131,11 +132,12 @@ class Boilerplate(Detector):
             if len(doc.unit_tokens(u)) < self.min_repeat_words:
                 continue
             groups[key].append(u)
+        inside = _Cover(already)
         for units in groups.values():
             if len(units) < 2:
                 continue
             for u in units:
-                if any(f.start <= u.start and u.end <= f.end for f in already):
+                if inside(u.start, u.end):
                     continue
                 yield self.finding(
                     "repeated_unit",
@@ -146,12 +148,37 @@ class Boilerplate(Detector):
                 )
 
 
+class _Cover:
+    """``cover(a, b)``: whether some span of ``spans`` holds ``[a, b)`` (a bisection, not a scan of every span)."""
+
+    def __init__(self, spans):
+        pairs = sorted((f.start, f.end) for f in spans)
+        self.starts = [a for a, _ in pairs]
+        self.reach: list[int] = []  # the furthest end of the spans up to each one, in order of start
+        for _, b in pairs:
+            self.reach.append(max(b, self.reach[-1]) if self.reach else b)
+
+    def __call__(self, a: int, b: int) -> bool:
+        k = bisect.bisect_right(self.starts, a)  # the spans that start at or before a
+        return k > 0 and self.reach[k - 1] >= b
+
+
 def _drop_contained(hits: list[Finding]) -> list[Finding]:
-    """Drop a hit whose span lies inside a stronger or longer hit."""
+    """Drop a hit whose span lies inside a stronger or longer hit.
+
+    No kept span holds another (the one it would hold is dropped), so in order of
+    start their ends rise too, and the kept span that starts last at or before a
+    hit's start is the only one that can hold it.
+    """
     hits.sort(key=lambda f: (-(f.end - f.start), -f.weight))
     kept: list[Finding] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for f in hits:
-        if any(k.start <= f.start and f.end <= k.end for k in kept):
+        k = bisect.bisect_right(starts, f.start)
+        if k > 0 and f.end <= ends[k - 1]:
             continue
         kept.append(f)
+        starts.insert(k, f.start)
+        ends.insert(k, f.end)
     return kept

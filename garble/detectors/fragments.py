@@ -225,6 +225,23 @@ def _strip_stock(text: str) -> str:
     return re.sub(r"[^\w\s']", "", text.lower().replace("’", "'")).strip()
 
 
+class _QuoteMarks:
+    """How many “, ” and " the units of one paragraph have before each of them (counted once, when first asked:
+    counting them again for every unit is quadratic in a long paragraph's units)."""
+
+    def __init__(self, units: Sequence[Unit]):
+        self.units = units
+        self._before: Optional[list[tuple[int, int, int]]] = None
+
+    def before(self, pos: int) -> tuple[int, int, int]:
+        if self._before is None:
+            self._before = [(0, 0, 0)]
+            for u in self.units:
+                o, c, s = self._before[-1]
+                self._before.append((o + u.text.count("“"), c + u.text.count("”"), s + u.text.count('"')))
+        return self._before[pos]
+
+
 @register("fragments", colour=("#eadfff", "#7d4fd1"), prior=3.0)
 @dataclass(eq=False)
 class Fragment(Detector):
@@ -292,16 +309,17 @@ class Fragment(Detector):
     def detect(self, doc: Document) -> Iterator[Finding]:
         by_para = paragraphs(doc)
         pos_in_para = {u.index: i for units in by_para.values() for i, u in enumerate(units)}
+        marks = {p: _QuoteMarks(units) for p, units in by_para.items()}
         prev: Optional[Unit] = None
         for unit in doc.units:
-            f = self._check(doc, unit, prev, by_para[unit.paragraph], pos_in_para[unit.index])
+            f = self._check(doc, unit, prev, by_para[unit.paragraph], pos_in_para[unit.index], marks[unit.paragraph])
             if f is not None:
                 yield f
             prev = unit
 
     # ------------------------------------------------------------------ per unit
     def _check(
-        self, doc: Document, unit: Unit, prev: Optional[Unit], siblings: list[Unit], pos: int
+        self, doc: Document, unit: Unit, prev: Optional[Unit], siblings: list[Unit], pos: int, marks: "_QuoteMarks"
     ) -> Optional[Finding]:
         text = unit.text
         toks = doc.unit_tokens(unit)
@@ -316,7 +334,7 @@ class Fragment(Detector):
             return None  # the sentence before is unfinished (a hard-wrapped line, "...:"): a continuation
         candidates: list[Finding] = []
 
-        q = self._quote_fragment(doc, unit, toks, siblings, pos)
+        q = self._quote_fragment(unit, toks, pos, marks)
         if q is not None:
             candidates.append(q)
 
@@ -410,9 +428,7 @@ class Fragment(Detector):
             "lowercase_start", first.start, first.end, weight, f"sentence starts lowercase (“{ftext}”){why}"
         )
 
-    def _quote_fragment(
-        self, doc: Document, unit: Unit, toks: list[Token], siblings: list[Unit], pos: int
-    ) -> Optional[Finding]:
+    def _quote_fragment(self, unit: Unit, toks: list[Token], pos: int, marks: "_QuoteMarks") -> Optional[Finding]:
         text = unit.text
         m = _CLOSING_QUOTE.search(text)
         if m is None or m.start() == 0:
@@ -426,12 +442,12 @@ class Fragment(Detector):
             return None
         if has_verb(before_toks) or (after_toks and has_verb(after_toks)):
             return None
-        # is a quote open at this point of the paragraph?
-        para_before = "".join(u.text for u in siblings[:pos])
+        # is a quote open at this point of the paragraph? (the quote marks of the units before it)
+        opening, closing, straight = marks.before(pos)
         if m.group() == "”":
-            is_open = para_before.count("“") > para_before.count("”")
+            is_open = opening > closing
         else:
-            is_open = para_before.count('"') % 2 == 1
+            is_open = straight % 2 == 1
         weight = self.quote_weight if not is_open else self.quote_weight * 0.4
         return self.finding(
             "quote_fragment",

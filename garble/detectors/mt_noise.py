@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import html.entities
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -134,7 +136,10 @@ def _urlish_chunks(text: str) -> list[tuple[int, int]]:
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    """Whether ``pos`` lies in one of ``spans`` (sorted and disjoint, as :func:`_urlish_chunks` gives them): a
+    bisection, since a document on one line may have thousands of them and many more units."""
+    k = bisect.bisect_right(spans, (pos, math.inf)) - 1
+    return k >= 0 and pos < spans[k][1]
 
 
 def _list_marker(text: str, unit_start: int, pos: int) -> bool:

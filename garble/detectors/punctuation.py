@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -45,7 +46,11 @@ _DOUBLED = re.compile(r",,|;;|,;|;,|:,|,:|,\.(?!\.)")
 _ENUM_CLOSE = re.compile(r"(?:^|(?<=\s))(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,5})\)")
 _EMOTICON = re.compile(r"(?:^|(?<=\s))(?:[:;=][-o'^]?[()\[\]DPp]|[()\[\]][-o'^]?[:;=])(?=\s|$|[.,!?])")
 _WORD_LEFT = re.compile(r"[^\W_]+(?:[’'\-.][^\W_]+)*$")
-_WORD_RIGHT = re.compile(r"^[^\W_]+(?:[’'\-][^\W_]+)*")
+# a word matched at an offset: ``_WORD_AT.match(text, i)`` (no copy of the text after ``i``)
+_WORD_AT = re.compile(r"[^\W_]+(?:[’'\-][^\W_]+)*")
+_SPACE = re.compile(r"\s")  # str.isspace(), as a pattern
+_LONGEST_WORD = 1_000
+_NOT_TRAILING = re.compile(r"[^.,;:!?)\]”\"']")  # what .rstrip(".,;:!?)]”\"'") stops at
 _PAIRS = {")": "(", "]": "["}
 _BRACKET = re.compile(r"[()\[\]]")
 # what every match of _GLUED_STOP, _GLUED_COMMA or _GLUED_AFTER_CLOSER contains, and
@@ -58,15 +63,57 @@ def _common_word(word: str) -> bool:
     return zipf(word, "en") >= 3.0
 
 
-def _run_at(text: str, i: int) -> tuple[int, int]:
-    """The whitespace-free run of ``text`` around offset ``i``."""
-    a = i
-    while a > 0 and not text[a - 1].isspace():
-        a -= 1
-    b = i
-    while b < len(text) and not text[b].isspace():
-        b += 1
-    return a, b
+class _Runs:
+    """The whitespace-free runs of one paragraph: :meth:`at` finds the run around an offset by bisection.
+
+    A paragraph can be a whole document (a file on one line); scanning out from
+    each offset, and testing each run again for every mark in it, would make the
+    time quadratic in its length. Tests of a run are kept by :meth:`check`.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self._spaces: Optional[list[int]] = None
+        self._checks: dict[tuple, bool] = {}
+
+    def at(self, i: int) -> tuple[int, int]:
+        """``(start, end)`` of the whitespace-free run around offset ``i`` (``end == i`` where ``text[i]`` is one)."""
+        if self._spaces is None:
+            self._spaces = [m.start() for m in _SPACE.finditer(self.text)]
+        k = bisect.bisect_left(self._spaces, i)  # the spaces before i, and the first at or after it
+        a = self._spaces[k - 1] + 1 if k > 0 else 0
+        b = self._spaces[k] if k < len(self._spaces) else len(self.text)
+        return a, b
+
+    def check(self, test, a: int, b: int) -> bool:
+        """``test(text[a:b])``, computed once per run and test."""
+        key = (test, a, b)
+        if key not in self._checks:
+            self._checks[key] = bool(test(self.text[a:b]))
+        return self._checks[key]
+
+
+def _left_word(text: str, ra: int, i: int):
+    """The word (with inner ’ ' - .) that ends at offset ``i``, inside the run that starts at ``ra``; a "word" of
+    more than :data:`_LONGEST_WORD` characters is read as its last ones (a regex search from far back costs time
+    quadratic in a long whitespace-free run)."""
+    return _WORD_LEFT.search(text, max(ra, i - _LONGEST_WORD), i)
+
+
+def _comma_run_excused(run: str) -> bool:
+    """URLs, numbers, argument lists: "f(a,b)", "cv(i,j)"."""
+    return _urlish(run) or re.search(r"\d[,;]\d", run) is not None or re.search(r"[(\[].*[,;].*[)\]]", run) is not None
+
+
+def _codeish(run: str) -> bool:
+    return re.search(r"[(\[_`'’=]", run) is not None
+
+
+def _dot_inside(text: str, a: int, b: int) -> bool:
+    """Whether ``text[a:b]`` has a "." before its trailing punctuation (``"." in text[a:b].rstrip(...)``, without
+    copying the rest of a long run for every mark in it)."""
+    d = text.find(".", a, b)
+    return d >= 0 and _NOT_TRAILING.search(text, d + 1, b) is not None
 
 
 def _urlish(run: str) -> bool:
@@ -323,21 +370,21 @@ class Punctuation(Detector):
     def _missing_space(self, text: str, base: int) -> Iterator[Finding]:
         if _GLUED_HINT.search(text) is None:
             return
+        runs = _Runs(text)
         seen: set[int] = set()
         for m in _GLUED_STOP.finditer(text):
             i = m.start()
-            f = self._glued_stop(text, i, base)
+            f = self._glued_stop(text, i, base, runs)
             if f is not None:
                 seen.add(i)
                 yield f
         for m in _GLUED_COMMA.finditer(text):
             i = m.start()
-            ra, rb = _run_at(text, i)
-            run = text[ra:rb]
-            if _urlish(run) or re.search(r"\d[,;]\d", run) or re.search(r"[(\[].*[,;].*[)\]]", run):
+            ra, rb = runs.at(i)
+            if runs.check(_comma_run_excused, ra, rb):
                 continue  # URLs, numbers, argument lists: "f(a,b)", "cv(i,j)"
-            left = _WORD_LEFT.search(text, 0, i)
-            right = _WORD_RIGHT.match(text[i + 1 :])
+            left = _left_word(text, ra, i)  # the word before the mark lies in its run
+            right = _WORD_AT.match(text, i + 1)
             if left is None or right is None:
                 continue
             lw, rw = left.group(), right.group()
@@ -346,7 +393,7 @@ class Punctuation(Detector):
             yield self.finding(
                 "missing_space",
                 left.start() + base,
-                i + 1 + right.end() + base,
+                right.end() + base,
                 self.weight + 0.1,
                 f"missing space after “{m.group()}”",
             )
@@ -354,25 +401,25 @@ class Punctuation(Detector):
             if m.start() in seen:
                 continue
             i = m.start()
-            left = _WORD_LEFT.search(text, 0, i)
-            right = _WORD_RIGHT.match(text[m.end() :])
-            if left is None or right is None or _urlish(text[slice(*_run_at(text, i))]):
+            ra, rb = runs.at(i)
+            left = _left_word(text, ra, i)
+            right = _WORD_AT.match(text, m.end())
+            if left is None or right is None or runs.check(_urlish, ra, rb):
                 continue
             yield self.finding(
                 "missing_space",
                 left.start() + base,
-                m.end() + right.end() + base,
+                right.end() + base,
                 self.weight,
                 "missing space after closing punctuation",
             )
 
-    def _glued_stop(self, text: str, i: int, base: int) -> Optional[Finding]:
-        ra, rb = _run_at(text, i)
-        run = text[ra:rb]
-        if _urlish(run):
+    def _glued_stop(self, text: str, i: int, base: int, runs: _Runs) -> Optional[Finding]:
+        ra, rb = runs.at(i)
+        if runs.check(_urlish, ra, rb):
             return None
-        left = _WORD_LEFT.search(text, ra, i)
-        right = _WORD_RIGHT.match(text[i + 1 : rb])
+        left = _left_word(text, ra, i)
+        right = _WORD_AT.match(text, i + 1, rb)
         if left is None or right is None:
             return None
         lw = left.group().split(".")[-1]
@@ -381,7 +428,7 @@ class Punctuation(Detector):
             return None  # initials, abbreviations: "U.S", "e.g", "J.K"
         if len(rw) == 1 or (len(rw) <= 2 and text[i + 1 + len(rw) : i + 2 + len(rw)] == "."):
             return None  # "Ph.D", "a.m."
-        if rw.lower() in _TLD_EXT or "." in text[i + 1 + len(rw) : rb].rstrip(".,;:!?)]”\"'"):
+        if rw.lower() in _TLD_EXT or _dot_inside(text, i + 1 + len(rw), rb):
             return None  # domains, file names, dotted identifiers: "bbc.co.uk"
         if lw.isupper() and rw.isupper():
             return None  # "ASTANA.KAZINFORM", "ASP.NET"
@@ -397,7 +444,7 @@ class Punctuation(Detector):
             )
         if lw.isalpha() and rw.isalpha() and lw.islower() and rw.islower() and text[i] == ".":
             # "said.and": only before a word that starts a clause, never in code-like runs ("os.path")
-            if rw in _CLAUSE_STARTERS and _common_word(lw) and len(lw) > 1 and not re.search(r"[(\[_`'’=]", run):
+            if rw in _CLAUSE_STARTERS and _common_word(lw) and len(lw) > 1 and not runs.check(_codeish, ra, rb):
                 return self.finding(
                     "missing_space",
                     base + i - len(lw),
@@ -422,9 +469,9 @@ class Punctuation(Detector):
     def _loose_quotes(self, text: str, base: int) -> Iterator[Finding]:
         if '"' not in text and "“" not in text and "”" not in text:
             return
+        if len(text.strip()) == 1:
+            return  # the paragraph is the lone quote mark
         for m in _LOOSE_QUOTE.finditer(text):
-            if len(text.strip()) == 1:
-                continue
             yield self.finding(
                 "space_inside_quote",
                 base + m.start(),
@@ -434,8 +481,9 @@ class Punctuation(Detector):
             )
 
     def _doubled(self, text: str, base: int) -> Iterator[Finding]:
+        runs = _Runs(text)
         for m in _DOUBLED.finditer(text):
-            if _urlish(text[slice(*_run_at(text, m.start()))]):
+            if runs.check(_urlish, *runs.at(m.start())):
                 continue
             yield self.finding(
                 "doubled", base + m.start(), base + m.end(), self.weight, f"doubled punctuation “{m.group()}”"
@@ -454,5 +502,5 @@ class Punctuation(Detector):
     @staticmethod
     def _word_after(text: str, i: int) -> int:
         """End of the word right after the mark at ``i`` (or ``i + 1``)."""
-        m = _WORD_RIGHT.match(text[i + 1 :])
-        return i + 1 + (m.end() if m else 0)
+        m = _WORD_AT.match(text, i + 1)
+        return m.end() if m else i + 1

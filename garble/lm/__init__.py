@@ -23,7 +23,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Optional, Protocol, Sequence, Union
 
 from ..errors import GarbleError, ModelError, UsageError
 
@@ -451,7 +451,16 @@ class LanguageModel:
     Thread-safe: tokenizer calls and forward passes are serialised by a lock
     (Hugging Face fast tokenizers fail with "Already borrowed" when one is used
     by two threads at once).
+
+    ``progress``: ``None``, or a callable that :meth:`score_stream` calls as
+    ``progress(done, total)`` while it reads: ``total`` is the tokens its
+    windows hold (overlaps counted), ``done`` how many are read, an estimate
+    within a batch (after each decoder layer and each block of the output
+    layer), exact between batches; ``(0, total)`` first and ``(total, total)``
+    last. The command line sets it to show progress on a long document.
     """
+
+    progress: Optional[Callable[[int, int], None]] = None
 
     def __init__(
         self,
@@ -622,9 +631,12 @@ class LanguageModel:
         hid = [None] * len(texts)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
         batch: list[int] = []
+        ticks = _Ticks(self, sum(len(w[1]) for w in windows))
 
         def flush():
-            res = self._run_stream([windows[i][1] for i in batch], want_h)
+            ticks.batch(sum(len(windows[i][1]) for i in batch))
+            res = self._run_stream([windows[i][1] for i in batch], want_h, ticks)
+            ticks.batch_done()
             for i, (s_, e_, r_, h_) in zip(batch, res):
                 t, seq, first, lo = windows[i]
                 # position p of the window predicts token p+1; stream token j (1-based, BOS = 0) is stored at j-1
@@ -638,15 +650,19 @@ class LanguageModel:
                     # the hidden state of token j is at window position j - lo
                     hid[t][a:b] = h_[first:]
 
-        for i in order:
-            longest = len(windows[i][1])
-            if batch and (longest * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
+        try:
+            for i in order:
+                longest = len(windows[i][1])
+                if batch and (longest * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
+                    flush()
+                    batch = []
+                batch.append(i)
+            if batch:
                 flush()
-                batch = []
-            batch.append(i)
-        if batch:
-            flush()
-        return [self._stream(encoded[t], surpr[t], ent[t], rank[t], hid[t], keep_hidden) for t in range(len(texts))]
+            out = [self._stream(encoded[t], surpr[t], ent[t], rank[t], hid[t], keep_hidden) for t in range(len(texts))]
+        finally:
+            ticks.close()
+        return out
 
     def _windows(self, encoded) -> list[tuple]:
         """``(text index, token ids, first scored position, start)`` of each window of each text's stream."""
@@ -676,8 +692,10 @@ class LanguageModel:
         offsets = tuple(tuple(o) for o in offs)
         return TokenStream(offsets, surpr[:n], ent[:n], rank[:n], float(surpr[n]), p, h, float(ent[n]), int(rank[n]))
 
-    def _run_stream(self, seqs: list[list[int]], want_hidden: bool):
-        """Per window: surprisal, entropy and rank of each next token (position p predicts p+1), and hidden states."""
+    def _run_stream(self, seqs: list[list[int]], want_hidden: bool, ticks: Optional["_Ticks"] = None):
+        """Per window: surprisal, entropy and rank of each next token (position p predicts p+1), and hidden states.
+
+        ``ticks``: told how far the output layer's blocks have got (progress within the batch)."""
         torch = self._torch
         width = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
@@ -713,6 +731,8 @@ class LanguageModel:
                     prob = torch.softmax(lg, -1)
                     e_out[a : a + self.head_rows] = lse - (prob * lg).sum(-1)
                     r_out[a : a + self.head_rows] = (lg > tl[:, None]).sum(-1)
+                    if ticks is not None:
+                        ticks.head(min(a + self.head_rows, n) / n)
                 hid = hidden.float().cpu().numpy() if want_hidden else None
         except torch.cuda.OutOfMemoryError as e:
             raise ModelError(
@@ -873,6 +893,81 @@ class LanguageModel:
             results[i] = TokenScores(tuple(vals), tuple(offs[: len(vals)]), truncated)
             if coffs is not None:
                 alone[i] = TokenScores(tuple(surpr[row, :n_ctx].tolist()), tuple(tuple(o) for o in coffs), False)
+
+
+class _Ticks:
+    """Tells ``lm.progress`` how far a :meth:`LanguageModel.score_stream` call has read (nothing without one).
+
+    Within a batch the tokens done are an estimate: the decoder's layers take
+    ``share`` of a batch's time, each an equal part (a forward hook on each
+    layer, while the call lasts), and the output layer's blocks the rest;
+    ``share`` starts at :data:`DECODER_SHARE` and is then what the batch before
+    measured. What it reports never goes back (the first batch's probe of the
+    scoring path runs the layers once more).
+    """
+
+    #: the decoder's share of a batch's time to begin with (SmolLM2-135M on 2 CPU cores: ~0.65; the rest is the
+    #: output layer and its statistics over the 49,152-token vocabulary)
+    DECODER_SHARE = 0.65
+
+    def __init__(self, lm: "LanguageModel", total: int):
+        import time
+
+        self.fn = lm.progress
+        self.clock = time.monotonic
+        self.total, self.done, self.size, self.shown = total, 0, 0, -1
+        self.share = self.DECODER_SHARE
+        self.t_batch = self.t_decoded = 0.0
+        self.handles: list = []
+        if self.fn is None:
+            return
+        try:
+            layers = list(getattr(lm.model.get_decoder(), "layers", None) or ())
+        except Exception:  # a model without get_decoder: ticks between batches and blocks only
+            layers = []
+        for k, layer in enumerate(layers):
+            self.handles.append(layer.register_forward_hook(lambda *_a, k=k, n=len(layers): self._layer(k, n)))
+        self._tell(0)
+
+    def batch(self, size: int) -> None:
+        self.size = size
+        self.t_batch = self.t_decoded = self.clock()
+
+    def _layer(self, k: int, n: int) -> None:
+        if k == n - 1:
+            self.t_decoded = self.clock()
+        self._at(self.share * (k + 1) / n)
+
+    def head(self, fraction: float) -> None:
+        """The output layer has scored ``fraction`` of the batch's positions."""
+        self._at(self.share + (1 - self.share) * fraction)
+
+    def batch_done(self) -> None:
+        now = self.clock()
+        if self.handles and now > self.t_batch:
+            self.share = min(max((self.t_decoded - self.t_batch) / (now - self.t_batch), 0.05), 0.95)
+        self.done += self.size
+        self.size = 0
+        self._tell(self.done)
+
+    def _at(self, fraction: float) -> None:
+        self._tell(self.done + int(self.size * fraction))
+
+    def _tell(self, done: int) -> None:
+        if self.fn is None or done <= self.shown:
+            return
+        self.shown = min(done, self.total)
+        try:
+            self.fn(self.shown, self.total)
+        except Exception:  # pragma: no cover - feedback never stops a run
+            log.debug("progress callback failed", exc_info=True)
+
+    def close(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+        if self.fn is not None and self.done >= self.total:
+            self._tell(self.total)
 
 
 def score_in_context(lm: LM, texts: Sequence[str]) -> tuple[list[TokenScores], list[TokenScores]]:
