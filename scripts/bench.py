@@ -437,6 +437,21 @@ def write_jsonl(segs: list[dict], tmp: Path) -> Path:
     return p
 
 
+def write_pairs(segs: list[dict], tmp: Path) -> Path:
+    """The segments as JSONL translation pairs, each with its Chinese source from the spans file beside the TSV."""
+    p = tmp / "segments_pairs.jsonl"
+    spans = ROOT.parent / "shared" / "eval" / "mqm_ted_zhen_spans.jsonl"
+    src = {}
+    with open(spans, encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            src[(r["system"], r["doc"], int(r["seg"]))] = r["source"]
+    with open(p, "w", encoding="utf-8") as fh:
+        for s in segs:
+            fh.write(json.dumps({"text": s["text"], "src": src.get((s["system"], s["doc"], s["seg"]), "")}) + "\n")
+    return p
+
+
 def cli_stage(stage: str, segs: list[dict], tmp: Path, cli_segs: list[dict]) -> dict:
     """``garble score`` end to end (start-up and model load included), peak RSS via wait4."""
     parts = stage.split(":")  # cli:nolm:x10, cli:lm:x1, cli:lmdocs, cli:nolm_j2:x1
@@ -452,6 +467,10 @@ def cli_stage(stage: str, segs: list[dict], tmp: Path, cli_segs: list[dict]) -> 
     if mode == "lmdocs":
         inp = write_jsonl(segs, tmp)
         extra = ["--doc-field", "doc"]
+        n = len(segs)
+    elif mode == "source":
+        inp = write_pairs(segs, tmp)
+        extra = ["--source-field", "src", "--source-lang", "zh"]
         n = len(segs)
     else:
         inp = write_inputs(segs, tmp, reps)
@@ -577,6 +596,10 @@ STAGES = {
     "garble:full_fp32": "garble Scorer(dtype='float32'): the same in float32 (the unoptimised numerics)",
     "garble:full_noctx": "garble Scorer(context=False): each unit read alone + detectors",
     "cli:lmdocs": "garble score segments.jsonl --doc-field doc (end to end, model load incl.)",
+    "cli:source": (
+        "garble score pairs.jsonl --source-field src (the QE model reads each segment after its Chinese source; "
+        "SmolLM2 and the detectors too; end to end, both models' loads incl.)"
+    ),
     "cli:lm:x1": "garble score 2k.txt (end to end, model load incl.)",
     "cli:lm:x3": "garble score 6k.txt (end to end, model load incl.)",
     "garble:nolm_t1": "garble Scorer(model=False) score_units, 1 core (taskset -c 0)",
@@ -631,6 +654,7 @@ DEFAULT_ORDER = [
     "lm:unsorted_t2",
     "garble:full_noctx",
     "cli:lmdocs",
+    "cli:source",
     "long:nolm",
     "long:lm",
 ]

@@ -389,7 +389,8 @@ def load_segments(
     segs = read_cached(cpath, lambda d: Segment(by_key[tuple(d["key"])], d["x"], d["lm"], d["f"], d["doc"]), len(rows))
     if segs is not None:
         return row_order(segs, rows)
-    scorer = Scorer(model=lm if lm is not None else False, detectors=dets, context=context)
+    # qe=False: these segments are scored from their cached features (the source-free combiner), not by QE
+    scorer = Scorer(model=lm if lm is not None else False, detectors=dets, context=context, qe=False)
     segs = score_documents(docs, scorer, progress, sources=sources)
     records = ({"key": list(s.row.key), "x": s.x, "lm": s.lm, "f": s.findings, "doc": s.doc_index} for s in segs)
     write_jsonl(cpath, records)
