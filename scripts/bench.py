@@ -440,12 +440,10 @@ def write_jsonl(segs: list[dict], tmp: Path) -> Path:
 def write_pairs(segs: list[dict], tmp: Path) -> Path:
     """The segments as JSONL translation pairs, each with its Chinese source from the spans file beside the TSV."""
     p = tmp / "segments_pairs.jsonl"
-    spans = ROOT.parent / "shared" / "eval" / "mqm_ted_zhen_spans.jsonl"
-    src = {}
-    with open(spans, encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            src[(r["system"], r["doc"], int(r["seg"]))] = r["source"]
+    from garble.eval.data import read_spans
+
+    spans = read_spans(ROOT.parent / "shared" / "eval" / "mqm_ted_zhen_spans.jsonl")
+    src = {(r.system, r.doc, r.seg): r.source for r in spans}
     with open(p, "w", encoding="utf-8") as fh:
         for s in segs:
             fh.write(json.dumps({"text": s["text"], "src": src.get((s["system"], s["doc"], s["seg"]), "")}) + "\n")

@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from garble.eval.metrics import mcc, pearson, spearman  # noqa: E402
 from garble.eval.mlqe import PAIRS, load_split  # noqa: E402
 from garble.eval.qe_cache import load_cached  # noqa: E402
 from garble.lm import QE_MODEL, cache_dir  # noqa: E402
@@ -30,22 +31,6 @@ from garble.qe.head import LinearHead  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT_FROM = 6000  # train rows at or past this index choose the hyperparameters
 ALPHAS = (300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
-
-
-def pearson(a, b) -> float:
-    return float(np.corrcoef(np.asarray(a, float), np.asarray(b, float))[0, 1])
-
-
-def spearman(a, b) -> float:
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(a, b)[0])
-
-
-def mcc(pred, gold) -> float:
-    from sklearn.metrics import matthews_corrcoef
-
-    return float(matthews_corrcoef(gold, pred))
 
 
 class Split:

@@ -14,17 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from ..errors import InputError
-from .metrics import spearman
-
-
-def pearson(a, b) -> float:
-    """Pearson correlation (NaN for a constant column)."""
-    import numpy as np
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
+from .metrics import mcc, pearson, spearman
 
 
 def read_tags(tags: Path, n: int) -> tuple[list[list[str]], list[list[bool]]]:
@@ -100,16 +90,6 @@ def _word_mcc(rows, results, tags: Path) -> dict:
             pred.append(any(a < fb and fa < b for fa, fb in found) if b > a else False)
             gold.append(is_bad)
     return {"words": len(gold), "bad_share": sum(gold) / max(1, len(gold)), "mcc": mcc(pred, gold)}
-
-
-def mcc(pred: Sequence[bool], gold: Sequence[bool]) -> float:
-    """Matthews correlation of two boolean sequences (0 when either is constant)."""
-    tp = sum(p and g for p, g in zip(pred, gold))
-    tn = sum(not p and not g for p, g in zip(pred, gold))
-    fp = sum(p and not g for p, g in zip(pred, gold))
-    fn = sum(not p and g for p, g in zip(pred, gold))
-    den = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) ** 0.5
-    return (tp * tn - fp * fn) / den if den else 0.0
 
 
 def format_da(res: dict, name: str) -> str:

@@ -141,6 +141,23 @@ def precision_at_k(scores, positives, groups, k: int = 5) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
+def pearson(scores, target) -> float:
+    """Pearson correlation of ``scores`` with ``target`` (NaN for a constant column)."""
+    import numpy as np
+
+    a, b = np.asarray(scores, dtype=float), np.asarray(target, dtype=float)
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def mcc(pred, gold) -> float:
+    """Matthews correlation of two boolean sequences (0 when either is constant)."""
+    from sklearn.metrics import matthews_corrcoef
+
+    return float(matthews_corrcoef(list(gold), list(pred)))
+
+
 def spearman(scores, target) -> float:
     """Spearman correlation of ``scores`` with ``target`` (NaN for a constant column)."""
     import warnings

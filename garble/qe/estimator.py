@@ -33,12 +33,6 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", _QE_PACKAGE))
 
 
-def _packaged_or_none(name: str) -> Optional[LinearHead]:
-    from importlib import resources
-
-    return packaged(name) if resources.files("garble.data").joinpath(name).is_file() else None
-
-
 def words_of(text: str) -> list[tuple[int, int]]:
     """Character spans of the words of ``text`` (see :data:`WORD`)."""
     return [m.span() for m in WORD.finditer(text)]
@@ -65,7 +59,7 @@ class QualityEstimator:
     ):
         self.reader = reader if isinstance(reader, SourceReader) else SourceReader(reader, device, dtype)
         self.sentence = sentence if sentence is not None else packaged("qe_sentence.npz")
-        self.words = (_packaged_or_none("qe_words.npz") if words is None else words) or None
+        self.words = (packaged("qe_words.npz", missing_ok=True) if words is None else words) or None
         #: how much the detectors' evidence adds to the QE logit (``Weights.with_qe``): chosen on held-out
         #: MLQE-PE train rows by scripts/fit_qe_scale.py (0.1; 1.0 there: mean Pearson 0.589 against 0.686)
         self.detector_scale = float(self.sentence.card.get("detector_scale", {}).get("scale", 1.0))

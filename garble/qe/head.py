@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -82,8 +82,12 @@ class LinearHead:
         return head
 
 
-def packaged(name: str) -> LinearHead:
-    """A head shipped in garble's data folder (``qe_sentence.npz``, ``qe_words.npz``)."""
+def packaged(name: str, missing_ok: bool = False) -> Optional[LinearHead]:
+    """A head shipped in garble's data folder (``qe_sentence.npz``, ``qe_words.npz``); None for a missing one
+    when ``missing_ok``."""
     from importlib import resources
 
-    return LinearHead.load(Path(str(resources.files("garble.data").joinpath(name))))
+    path = resources.files("garble.data").joinpath(name)
+    if missing_ok and not path.is_file():
+        return None
+    return LinearHead.load(Path(str(path)))

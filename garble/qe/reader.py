@@ -188,7 +188,8 @@ class SourceReader:
             n_src = len(self._ids(f"{name}: {src}")) if (src and name) else 0
             rows.append((prompt, ids, offs, n_src, len(mt)))
         cond = self._run([(p, ids) for p, ids, *_ in rows], [r[3] for r in rows], token_hidden)
-        free = self._run([(english, ids) for _, ids, *_ in rows], [0] * len(rows), False) if alone else None
+        # the source-free pass: its surprisals only (no hidden states kept, none pooled)
+        free = self._run([(english, ids) for _, ids, *_ in rows], [0] * len(rows), False, False) if alone else None
         out = []
         for i, (_prompt, _ids, offs, n_src, n_chars) in enumerate(rows):
             s, h, r, pooled, th = cond[i]
@@ -207,8 +208,11 @@ class SourceReader:
             )
         return out
 
-    def _run(self, pairs: list[tuple[list[int], list[int]]], n_src: list[int], token_hidden: bool) -> list:
-        """Per pair: (surprisal, entropy, rank, pooled, token hidden) of the continuation and a closing newline."""
+    def _run(
+        self, pairs: list[tuple[list[int], list[int]]], n_src: list[int], token_hidden: bool, pool: bool = True
+    ) -> list:
+        """Per pair: (surprisal, entropy, rank, pooled, token hidden) of the continuation and a closing newline;
+        ``pool`` False: pooled None (the hidden states are not kept)."""
         seqs = [[self.bos, *p, *c, *self.newline[:1]] for p, c in pairs]
         starts = [1 + len(p) for p, _ in pairs]  # first continuation position
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
@@ -217,14 +221,14 @@ class SourceReader:
         for i in order:
             width = len(seqs[i])
             if batch and (width * (len(batch) + 1) > self.batch_tokens or len(batch) >= self.max_batch):
-                self._batch(batch, seqs, starts, n_src, token_hidden, results)
+                self._batch(batch, seqs, starts, n_src, token_hidden, pool, results)
                 batch = []
             batch.append(i)
         if batch:
-            self._batch(batch, seqs, starts, n_src, token_hidden, results)
+            self._batch(batch, seqs, starts, n_src, token_hidden, pool, results)
         return results
 
-    def _batch(self, batch, seqs, starts, n_src, token_hidden, results) -> None:
+    def _batch(self, batch, seqs, starts, n_src, token_hidden, pool, results) -> None:
         torch = self._torch
         width = max(len(seqs[i]) for i in batch)
         ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
@@ -234,7 +238,7 @@ class SourceReader:
             mask[row, : len(seqs[i])] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         with torch.inference_mode():
-            out = self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            out = self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=pool or token_hidden)
             hs = out.hidden_states
             last = out.last_hidden_state
             head = self.model.get_output_embeddings()
@@ -246,20 +250,23 @@ class SourceReader:
             for row, i in enumerate(batch):
                 a, b = spans[row]
                 lo, hi = cuts[row], cuts[row + 1]
-                src = slice(1, 1 + n_src[i]) if n_src[i] else None  # the language name and the source
-                pooled = []
-                for layer in self.layers:
-                    h = hs[layer][row].float()
-                    pooled.append(h[a : b - 1].mean(0) if b - 1 > a else torch.zeros(h.shape[-1]))
-                for layer in self.layers:
-                    h = hs[layer][row].float()
-                    pooled.append(h[src].mean(0) if src else torch.zeros(h.shape[-1]))
-                vec = torch.cat(pooled).cpu().numpy().astype(np.float32)
+                vec = self._pool(hs, row, a, b, n_src[i]) if pool else None
                 th = None
                 if token_hidden:
                     th = torch.cat([hs[layer][row, a:b].float() for layer in self.token_layers], -1)
                     th = np.clip(th.cpu().numpy(), -F16_MAX, F16_MAX).astype(np.float16)  # Gemma has huge dims
                 results[i] = (surprisal[lo:hi], entropy[lo:hi], rank[lo:hi], vec, th)
+
+    def _pool(self, hs, row: int, a: int, b: int, n_src: int) -> np.ndarray:
+        """Mean hidden state of each pooled layer over the translation (positions a..b-2), then over the language
+        name and the source (positions 1..n_src; zeros without a source)."""
+        torch = self._torch
+        over_mt, over_src = [], []
+        for layer in self.layers:
+            h = hs[layer][row].float()
+            over_mt.append(h[a : b - 1].mean(0) if b - 1 > a else torch.zeros(h.shape[-1]))
+            over_src.append(h[1 : 1 + n_src].mean(0) if n_src else torch.zeros(h.shape[-1]))
+        return torch.cat(over_mt + over_src).cpu().numpy().astype(np.float32)
 
     def _head(self, head, pred, target, rows: int = 128):
         """Surprisal, entropy and rank of each target token from the decoder's output before it, ``rows``
