@@ -589,20 +589,7 @@ def test_cli_killed_and_rerun_is_byte_identical(tmp_path):
 
     out = tmp_path / "out.jsonl"
     state = Path(state_path(out))
-    proc = subprocess.Popen(base + ["-o", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    done = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            done = json.loads(state.read_text())["records"]
-        except (OSError, ValueError, KeyError):
-            done = 0
-        if done >= 200:
-            break
-        time.sleep(0.01)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    done = kill_after(base + ["-o", str(out)], env, state)
     assert 0 < done < n
     assert not out.exists()
 
@@ -716,3 +703,22 @@ def test_a_document_whose_records_are_not_consecutive_is_an_error_naming_the_lin
     write_jsonl(p, [{"doc": "d1", "text": "One."}, {"doc": "d2", "text": "Three."}])
     score_corpus([p, q], tmp_path / "o2.jsonl", s, doc_field="doc", progress=False)
     assert len(lines_of(tmp_path / "o2.jsonl")) == 3
+
+
+def kill_after(cmd: list, env: dict, state: Path, records: int = 200) -> int:
+    """Run ``cmd``, SIGKILL it once its checkpoint ``state`` counts ``records`` records; the count it reached."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            done = json.loads(state.read_text())["records"]
+        except (OSError, ValueError, KeyError):
+            done = 0
+        if done >= records:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return done

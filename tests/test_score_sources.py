@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from test_corpus import FakeLM, Interrupt, InterruptingScorer, lines_of, write_jsonl
+from test_corpus import FakeLM, Interrupt, InterruptingScorer, kill_after, lines_of, write_jsonl
 
 import garble
 from garble.corpus import OUTPUT_FIELDS, iter_records, parquet_schema, partial_path, score_corpus, state_path
@@ -321,20 +319,7 @@ def test_cli_with_sources_killed_and_rerun_is_byte_identical(tmp_path):
     state = Path(state_path(out))
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [sys.executable, "-m", "garble", "score", *base, "--checkpoint-seconds", "0", "-o", str(out)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    done = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            done = json.loads(state.read_text())["records"]
-        except (OSError, ValueError, KeyError):
-            done = 0
-        if done >= 200:
-            break
-        time.sleep(0.01)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    done = kill_after(cmd, env, state)
     assert 0 < done < n + 1 and not out.exists()
 
     r = garble_cli("score", *base, "-o", str(out), timeout=300)
