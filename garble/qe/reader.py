@@ -13,16 +13,18 @@ Pairs are read in batches sorted by length; results do not depend on batch order
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import numpy as np
 
 from ..errors import GarbleError, ModelError
-from ..lm import QE_MODEL, _import_torch, _pick_device, _pick_dtype, resolve_model
+from ..lm import QE_MODEL, _import_torch, _pick_device, _pick_dtype, cache_dir, release_memory, resolve_model
 
 log = logging.getLogger("garble")
 F16_MAX = 65504.0  # token hidden states are kept as float16, clipped to its range
@@ -109,6 +111,7 @@ class SourceReader:
         max_batch: int = 64,
         max_chars: int = 2000,
         shortlist: Union[None, bool, np.ndarray] = None,
+        native: bool = True,
     ):
         t0 = time.monotonic()
         self.name = model or QE_MODEL
@@ -119,17 +122,16 @@ class SourceReader:
         self.dtype = _pick_dtype(dtype, self.device)
         path, _ = resolve_model(self.name)
         try:
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype).to(self.device).eval()
-            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            loaded = self._load_native(path) if native else None
+            self.native = loaded is not None
+            self.model, self.tokenizer = loaded or self._load_transformers(path)
+            self.model = self.model.to(self.device).eval()
         except GarbleError:
             raise
         except Exception as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ModelError(f"cannot load model {self.name!r}: {first}") from e
+        release_memory()  # the tokenizer's JSON parse leaves ~200 MB of freed heap behind
         n_layers = self.model.config.get_text_config().num_hidden_layers
         bad = [x for x in (*layers, *token_layers) if not 0 <= x <= n_layers]
         if bad:
@@ -149,6 +151,22 @@ class SourceReader:
             self.set_shortlist(shortlist)
         self._lock = threading.Lock()
         log.info("%s ready (%s, %s) in %.1f s", self.name, str(self.dtype)[6:], self.device, time.monotonic() - t0)
+
+    def _load_native(self, path: str):
+        """garble.lm.gemma's plain-torch Gemma 3 for a local Gemma 3 text directory, else None."""
+        if not Path(path).is_dir() or importlib.util.find_spec("tokenizers") is None:
+            return None
+        from ..lm import gemma
+
+        own = Path(path).resolve().is_relative_to((cache_dir() / "models").resolve())
+        return gemma.load(path, self.dtype, cache=own)
+
+    def _load_transformers(self, path: str):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        return AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype), AutoTokenizer.from_pretrained(path)
 
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -245,7 +263,7 @@ class SourceReader:
             spans = [(starts[i], len(seqs[i])) for i in batch]  # scored: positions a..b-1, predicted from a-1..b-2
             pred = torch.cat([last[row, a - 1 : b - 1] for row, (a, b) in enumerate(spans)])
             target = torch.cat([ids[row, a:b] for row, (a, b) in enumerate(spans)])
-            surprisal, entropy, rank = self._head(head, pred, target)
+            surprisal, entropy, rank = self._head(head, pred, target, full=pool or token_hidden)
             cuts = np.cumsum([0] + [b - a for a, b in spans])
             for row, i in enumerate(batch):
                 a, b = spans[row]
@@ -256,6 +274,8 @@ class SourceReader:
                     th = torch.cat([hs[layer][row, a:b].float() for layer in self.token_layers], -1)
                     th = np.clip(th.cpu().numpy(), -F16_MAX, F16_MAX).astype(np.float16)  # Gemma has huge dims
                 results[i] = (surprisal[lo:hi], entropy[lo:hi], rank[lo:hi], vec, th)
+        del out, hs, last, pred
+        release_memory()  # else the freed activations fragment the heap, which grows batch after batch
 
     def _pool(self, hs, row: int, a: int, b: int, n_src: int) -> np.ndarray:
         """Mean hidden state of each pooled layer over the translation (positions a..b-2), then over the language
@@ -268,9 +288,10 @@ class SourceReader:
             over_src.append(h[1 : 1 + n_src].mean(0) if n_src else torch.zeros(h.shape[-1]))
         return torch.cat(over_mt + over_src).cpu().numpy().astype(np.float32)
 
-    def _head(self, head, pred, target, rows: int = 128):
+    def _head(self, head, pred, target, rows: int = 128, full: bool = True):
         """Surprisal, entropy and rank of each target token from the decoder's output before it, ``rows``
-        positions at a time (the logits, rows x vocabulary, are the largest tensor).
+        positions at a time (the logits, rows x vocabulary, are the largest tensor; worked on in place).
+        ``full`` False: the surprisal only (entropy and rank zeros), for the source-free pass.
 
         With a shortlist the normaliser runs over the shortlist and the target (its logit computed exactly):
         8x less work for Gemma's 262k-token head, ranks checked against the full head (SHORTLIST.md)."""
@@ -283,20 +304,24 @@ class SourceReader:
             t_logit = (x * weight[tgt]).sum(-1).float()
             logits = (x @ short.T if short is not None else x @ weight.T).float()
             if self.softcap:
-                logits = torch.tanh(logits / self.softcap) * self.softcap
+                logits.div_(self.softcap).tanh_().mul_(self.softcap)
                 t_logit = torch.tanh(t_logit / self.softcap) * self.softcap
             lse = torch.logsumexp(logits, -1)
             if short is not None:  # the target joins the normaliser where the shortlist lacks it
                 outside = ~self._in_short[tgt]
                 lse = torch.where(outside, torch.logaddexp(lse, t_logit), lse)
-            p = torch.exp(logits - lse[:, None])
             s.append(lse - t_logit)
-            h.append(lse - (p * logits).sum(-1))
-            r.append((logits > t_logit[:, None]).sum(-1))
+            if full:
+                r.append((logits > t_logit[:, None]).sum(-1))
+                p = (logits - lse[:, None]).exp_()
+                h.append(lse - p.mul_(logits).sum(-1))
+                del p
+            del logits
+        n = len(pred)
         return (
             torch.cat(s).cpu().numpy().astype(np.float32),
-            torch.cat(h).cpu().numpy().astype(np.float32),
-            torch.cat(r).cpu().numpy().astype(np.int32),
+            torch.cat(h).cpu().numpy().astype(np.float32) if full else np.zeros(n, np.float32),
+            torch.cat(r).cpu().numpy().astype(np.int32) if full else np.zeros(n, np.int32),
         )
 
     def set_shortlist(self, ids: Optional[np.ndarray]) -> None:
@@ -306,7 +331,13 @@ class SourceReader:
         if ids is None:
             self._short_weight = self._in_short = None
             return
-        idx = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=weight.device)
-        self._short_weight = weight[idx].detach().clone()
+        ids = np.asarray(ids, dtype=np.int64)
+        idx = torch.as_tensor(ids, device=weight.device)
+        rows = None
+        if getattr(self.model, "weights_file", None) is not None and weight.device.type == "cpu":
+            from ..lm.gemma import read_rows  # the mapped embedding's pages stay out of memory
+
+            rows = read_rows(self.model.weights_file, "model.embed_tokens.weight", ids)
+        self._short_weight = rows.to(weight.dtype) if rows is not None else weight[idx].detach().clone()
         self._in_short = torch.zeros(weight.shape[0], dtype=torch.bool, device=weight.device)
         self._in_short[idx] = True
