@@ -317,6 +317,8 @@ class SourceReader:
                 h.append(lse - p.mul_(logits).sum(-1))
                 del p
             del logits
+            if k and k % (rows * 8) == 0:
+                release_memory()  # the freed logits would pile up in the heap over a long batch
         n = len(pred)
         return (
             torch.cat(s).cpu().numpy().astype(np.float32),
