@@ -1,9 +1,10 @@
 """The learned heads on the source-reading LM: sentence quality (a DA z-score) and word adequacy (p of BAD).
 
 Each is a standardised linear model: ``y = ((x - mean) / scale) @ coef + intercept`` (a probability through the
-logistic function for the word head), fitted by ``scripts/fit_qe.py`` (scikit-learn's Ridge and
+logistic function for the word head), fitted by ``scripts/fit_qe.py`` (a ridge in numpy; scikit-learn's
 LogisticRegression) and stored as a ``.npz`` of plain arrays beside a JSON card (data, date, metrics, the LM
-it belongs to). Scoring needs numpy only.
+it belongs to). A column the head does not use has weight 0 (the sentence head reads only the MT tokens'
+pooled states, not the source tokens'). Scoring needs numpy only.
 """
 
 from __future__ import annotations
