@@ -33,6 +33,7 @@ from garble.eval.qe_cache import load_cached  # noqa: E402
 from garble.lm import QE_MODEL, cache_dir  # noqa: E402
 from garble.qe.features import AGGREGATES, WORD_SCALARS, word_features, word_spans, word_tokens  # noqa: E402
 from garble.qe.head import LinearHead  # noqa: E402
+from garble.qe.reader import language_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT_FROM = 6000  # train rows at or past this index choose the hyperparameters
@@ -119,7 +120,19 @@ def fit_sentence(
     full = np.zeros(width)
     full[: len(coef)] = coef
     intercept = float(np.mean(np.concatenate([p.z - k_hter * np.array([r.hter for r in p.rows]) for p in parts])))
-    return LinearHead(raw.mean(0), scale, full, intercept)
+    head = LinearHead(raw.mean(0), scale, full, intercept)
+    if center == "pair":  # each pair's mean back (its features' offset from the mean over all rows is arbitrary)
+        head.card["source_offsets"] = {
+            language_name(p.pair[:2]): float(np.mean(p.z - k_hter * np.array([r.hter for r in p.rows])))
+            - float(np.mean(head.predict(p.x(kind))))
+            for p in parts
+        }
+    return head
+
+
+def predict(head: LinearHead, s: Split, kind: str) -> np.ndarray:
+    """The head's z for the rows of ``s``, with the offset of the pair's source language as garble adds it."""
+    return head.predict(s.x(kind)) + head.offset(language_name(s.pair[:2]))
 
 
 def baselines(s: Split) -> dict[str, np.ndarray]:
@@ -265,7 +278,7 @@ def main(argv=None) -> int:
         print(f"| {label} | " + " | ".join(cells) + " |")
     results = {}
     for label, (k, head) in heads.items():
-        preds = {p: head.predict(dev[p].x(k)) for p in PAIRS}
+        preds = {p: predict(head, dev[p], k) for p in PAIRS}
         results[label] = {p: pearson(preds[p], dev[p].z) for p in PAIRS}
         cells = [f"**{pearson(preds[p], dev[p].z):.3f}** ({spearman(preds[p], dev[p].z):.3f})" for p in PAIRS]
         print(f"| {label} | " + " | ".join(cells) + " |")
@@ -277,6 +290,7 @@ def main(argv=None) -> int:
     if args.write:
         head = heads[name][1]
         head.card = {
+            **head.card,
             "what": "sentence QE head: predicts the MLQE-PE DA z-score (higher = better) of a translation read by "
             "the source-reading LM",
             "lm": QE_MODEL,
@@ -284,7 +298,7 @@ def main(argv=None) -> int:
             + (["pooled hidden states of the MT tokens (the source tokens' have weight 0)"] if kind != "agg" else []),
             "pooled_layers": [6, 12, 18],
             "centring": "each pair's features and targets centred on its own means while fitting; the head's mean "
-            "is the mean over all rows",
+            "is the mean over all rows, source_offsets give each pair's mean back (0 for other languages)",
             "fitted_on": {p: int(len(t.z)) for p, t in train.items()},
             "data": "MLQE-PE train (ro-en, et-en, ru-en), DA z_mean; CC0",
             "settings": best,
@@ -327,7 +341,7 @@ def calibrate(head: LinearHead, hold: list[Split], kind: str) -> dict:
     words' (HTER >= 0.2) on the z predicted for held-out train rows by a head fitted without them."""
     from sklearn.linear_model import LogisticRegression
 
-    z = np.concatenate([head.predict(h.x(kind)) for h in hold])
+    z = np.concatenate([predict(head, h, kind) for h in hold])
     y = np.concatenate([[r.hter >= 0.2 for r in h.rows] for h in hold])
     m = LogisticRegression(C=100.0).fit(z[:, None], y)
     a, b = float(m.coef_[0, 0]), float(m.intercept_[0])

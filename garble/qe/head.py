@@ -42,6 +42,12 @@ class LinearHead:
         d = self.decision(x)
         return 1.0 / (1.0 + np.exp(-d)) if self.kind == "logistic" else d
 
+    def offset(self, language: Optional[str]) -> float:
+        """What the sentence head adds for translations from ``language`` (an English language name), from its
+        card's ``source_offsets``: the head is fitted on each pair's own centred features, so a pair seen in
+        fitting gets its mean back; 0 for any other language (or a head without offsets)."""
+        return float(self.card.get("source_offsets", {}).get(language or "", 0.0))
+
     @classmethod
     def from_sklearn(cls, scaler, model, kind: str = "regression", **kw) -> "LinearHead":
         coef = np.ravel(model.coef_).astype(np.float64)
