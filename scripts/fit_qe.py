@@ -2,12 +2,18 @@
 
     python scripts/fit_qe.py [--cache DIR] [--write] [--words] [--lopo]
 
-Choices (ridge strength, features, the word head's C and threshold) are made on held-out train rows (row
-index >= 6000 of each pair's train split); dev is only measured. ``--write`` refits on all cached train rows and
-writes data/qe_sentence.npz and data/qe_words.npz with their JSON cards. ``--lopo``: each pair left out of
-training, measured on its dev. Prints Markdown tables: Pearson and Spearman with the DA z-scores per pair, beside
-the baselines measured on the same rows (the MT system's own log-probability, the LM's total and mean surprisal
-with and without the source, length, random).
+Choices (ridge strength, target, the word head's C and threshold) are made on held-out train rows (row index
+>= 6000 of each pair's train split); dev is only measured. ``--write`` refits on all cached train rows and writes
+data/qe_sentence.npz and data/qe_words.npz with their JSON cards. ``--lopo``: each pair left out of training,
+measured on its dev, its settings chosen without any of its rows (train on one of the other two pairs, score the
+other's held-out rows, both ways). Prints Markdown tables: Pearson and Spearman with the DA z-scores per pair,
+beside the baselines measured on the same rows (the MT system's own log-probability, the LM's total and mean
+surprisal with and without the source, length, random).
+
+The sentence head's recipe (SENTENCE): the 18 aggregates and the MT half of the pooled states (the source half is
+language-specific: a head that used it fell below the MT system's own score on a pair it never saw); each pair's
+features and targets centred on that pair's own means while fitting (only the variation within a pair teaches
+the head); the largest ridge within one standard error of the best held-out Pearson.
 """
 
 from __future__ import annotations
@@ -27,10 +33,22 @@ from garble.eval.qe_cache import load_cached  # noqa: E402
 from garble.lm import QE_MODEL, cache_dir  # noqa: E402
 from garble.qe.features import AGGREGATES, WORD_SCALARS, word_features, word_spans, word_tokens  # noqa: E402
 from garble.qe.head import LinearHead  # noqa: E402
+from garble.qe.reader import language_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOLDOUT_FROM = 6000  # train rows at or past this index choose the hyperparameters
-ALPHAS = (300.0, 1000.0, 3000.0, 10000.0, 30000.0, 100000.0)
+ALPHAS = (1000.0, 3000.0, 10000.0, 30000.0, 100000.0, 300000.0, 1000000.0)
+K_HTERS = (0.0, 1.0)
+N_AGG = len(AGGREGATES)
+#: how many leading columns of [aggregates, pooled states] each kind fits on (the head keeps the full width, with
+#: zero weight past them): the pooled states are the MT tokens' mean hidden state at layers 6, 12 and 18 (first
+#: 1,920), then the source tokens' (last 1,920)
+WIDTH = {"agg": N_AGG, "agg+mt": N_AGG + 1920, "agg+pooled": N_AGG + 3840}
+#: garble's sentence head: kind, aggregate weight and centring fixed; ridge and HTER weight chosen (choose())
+SENTENCE = {"kind": "agg+mt", "agg_weight": 5.0, "center": "pair"}
+#: the head before the per-pair recipe (all pooled states, one mean; chosen on the same held-out rows), for
+#: comparison
+PREVIOUS = {"kind": "agg+pooled", "alpha": 10000.0, "agg_weight": 5.0, "k_hter": 1.0, "center": "none"}
 
 
 class Split:
@@ -61,18 +79,60 @@ class Split:
         return s
 
 
-def fit_sentence(parts: list[Split], kind: str, alpha: float, agg_weight: float = 1.0, k_hter: float = 0.0):
-    """Ridge on standardised features; the aggregates weigh ``agg_weight`` times a pooled dimension (a smaller
-    penalty for 18 columns among 3,858); the target is the DA z-score minus ``k_hter`` times the HTER."""
-    from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import StandardScaler
+def _design(parts: list[Split], kind: str, agg_weight: float, center: str):
+    """Columns of ``kind``, centred (per pair for ``center="pair"``) and scaled (the aggregates weigh
+    ``agg_weight`` times a pooled dimension: a smaller penalty for 18 columns among many)."""
+    n = WIDTH[kind]
+    xs = [p.x(kind)[:, :n] for p in parts]
+    if center == "pair":
+        xs = [x - x.mean(0) for x in xs]
+    x = np.vstack(xs)
+    m = x.mean(0)
+    s = x.std(0)
+    s[s == 0] = 1.0
+    s[:N_AGG] /= agg_weight
+    return (x - m) / s, m, s
 
-    x = np.vstack([p.x(kind) for p in parts])
-    y = np.concatenate([p.z - k_hter * np.array([r.hter for r in p.rows]) for p in parts])
-    scaler = StandardScaler().fit(x)
-    scaler.scale_[: len(AGGREGATES)] /= agg_weight  # folded into the scale: the head stays x -> (x - m) / s
-    model = Ridge(alpha=alpha).fit(scaler.transform(x), y)
-    return LinearHead.from_sklearn(scaler, model)
+
+def _targets(parts: list[Split], k_hter: float, center: str) -> np.ndarray:
+    ys = [p.z - k_hter * np.array([r.hter for r in p.rows]) for p in parts]
+    if center == "pair":
+        ys = [y - y.mean() for y in ys]
+    y = np.concatenate(ys)
+    return y - y.mean()
+
+
+def fit_sentence(
+    parts: list[Split], kind: str, alpha: float, agg_weight: float = 1.0, k_hter: float = 0.0, center: str = "none"
+) -> LinearHead:
+    """Ridge on standardised features; the target is the DA z-score minus ``k_hter`` times the HTER.
+
+    ``center="pair"``: each pair's features and targets are centred on the pair's own means before the fit, so
+    that only the variation within a pair is learnt. The head itself standardises with the mean over all rows
+    (a new language needs no statistics of its own; its offset moves its scores, not their order)."""
+    xs, _, s = _design(parts, kind, agg_weight, center)
+    y = _targets(parts, k_hter, center)
+    coef = np.linalg.solve(xs.T @ xs + alpha * np.eye(xs.shape[1]), xs.T @ y)
+    width = parts[0].x(kind).shape[1]
+    raw = np.vstack([p.x(kind) for p in parts])
+    scale = np.ones(width)
+    scale[: len(s)] = s
+    full = np.zeros(width)
+    full[: len(coef)] = coef
+    intercept = float(np.mean(np.concatenate([p.z - k_hter * np.array([r.hter for r in p.rows]) for p in parts])))
+    head = LinearHead(raw.mean(0), scale, full, intercept)
+    if center == "pair":  # each pair's mean back (its features' offset from the mean over all rows is arbitrary)
+        head.card["source_offsets"] = {
+            language_name(p.pair[:2]): float(np.mean(p.z - k_hter * np.array([r.hter for r in p.rows])))
+            - float(np.mean(head.predict(p.x(kind))))
+            for p in parts
+        }
+    return head
+
+
+def predict(head: LinearHead, s: Split, kind: str) -> np.ndarray:
+    """The head's z for the rows of ``s``, with the offset of the pair's source language as garble adds it."""
+    return head.predict(s.x(kind)) + head.offset(language_name(s.pair[:2]))
 
 
 def baselines(s: Split) -> dict[str, np.ndarray]:
@@ -89,31 +149,52 @@ def baselines(s: Split) -> dict[str, np.ndarray]:
     }
 
 
-def choose(train: list[Split], hold: list[Split]) -> tuple[dict, dict]:
-    """The settings with the best mean Pearson over the pairs' held-out rows.
+def ridge_grid(
+    train: list[Split], evals: list[Split], kind: str, agg_weight: float, center: str, alphas=ALPHAS
+) -> dict:
+    """Pearson on each of ``evals`` for every (k_hter, alpha) of the grid, the ridge fitted on ``train``: every
+    strength at once from one eigendecomposition of X'X (same solution as fit_sentence)."""
+    xs, m, s = _design(train, kind, agg_weight, center)
+    lam, vec = np.linalg.eigh(xs.T @ xs)
+    n = xs.shape[1]
+    hx = [((e.x(kind)[:, :n] - m) / s) @ vec for e in evals]  # an offset per pair leaves its Pearson as it is
+    out = {}
+    for k in K_HTERS:
+        proj = vec.T @ (xs.T @ _targets(train, k, center))
+        for a in alphas:
+            coef = proj / (lam + a)
+            out[(k, a)] = [pearson(h @ coef, e.z) for h, e in zip(hx, evals)]
+    return out
 
-    Ridge for every strength at once from one eigendecomposition of X'X per feature weighting (same solution as
-    sklearn's Ridge on standardised columns)."""
-    from sklearn.preprocessing import StandardScaler
 
-    table = {}
-    ys = {k: np.concatenate([p.z - k * np.array([r.hter for r in p.rows]) for p in train]) for k in (0.0, 1.0)}
-    for kind, weights, alphas in (("agg", (1.0,), (1.0, 10.0, 100.0)), ("agg+pooled", (1.0, 5.0), ALPHAS)):
-        x = np.vstack([p.x(kind) for p in train])
-        for w in weights:
-            sc = StandardScaler().fit(x)
-            sc.scale_[: len(AGGREGATES)] /= w
-            xs = sc.transform(x)
-            lam, vec = np.linalg.eigh(xs.T @ xs)
-            hx = [sc.transform(h.x(kind)) @ vec for h in hold]
-            for k, y in ys.items() if kind != "agg" else [(0.0, ys[0.0])]:
-                proj = vec.T @ (xs.T @ (y - y.mean()))
-                for a in alphas:
-                    coef = proj / (lam + a)
-                    r = float(np.mean([pearson(hxi @ coef, h.z) for hxi, h in zip(hx, hold)]))
-                    table[(kind, a, w, k)] = r
+def pick(table: dict, rows: int, sets: int):
+    """The largest ridge whose mean Pearson is within one standard error of the best (the SE of a Pearson r over
+    ``rows`` rows, (1 - r^2) / sqrt(rows - 1), over ``sets`` held-out sets); the best such setting."""
     best = max(table, key=table.get)
-    return dict(zip(("kind", "alpha", "agg_weight", "k_hter"), best)), table
+    r = table[best]
+    se = (1 - r**2) / np.sqrt(rows - 1) / np.sqrt(sets)
+    ok = [key for key in table if table[key] >= r - se]
+    alpha = max(key[1] for key in ok)
+    return max((key for key in ok if key[1] == alpha), key=table.get)
+
+
+def choose(train: list[Split], hold: list[Split], recipe: dict = SENTENCE, alphas=ALPHAS) -> tuple[dict, dict]:
+    """``recipe`` with the (k_hter, alpha) picked on the pairs' held-out rows (mean Pearson over pairs)."""
+    grid = ridge_grid(train, hold, recipe["kind"], recipe["agg_weight"], recipe["center"], alphas)
+    table = {key: float(np.mean(v)) for key, v in grid.items()}
+    k, a = pick(table, min(len(h.z) for h in hold), len(hold))
+    return {**recipe, "alpha": a, "k_hter": k}, table
+
+
+def choose_without(pair: str, fit: dict, hold: dict, recipe: dict = SENTENCE) -> tuple[dict, float]:
+    """Settings for a head that leaves ``pair`` out, chosen without its rows: fitted on one of the other pairs'
+    fit rows and scored on the other's held-out rows, both ways, mean Pearson."""
+    a, b = [q for q in PAIRS if q != pair]
+    ab = ridge_grid([fit[a]], [hold[b]], recipe["kind"], recipe["agg_weight"], recipe["center"])
+    ba = ridge_grid([fit[b]], [hold[a]], recipe["kind"], recipe["agg_weight"], recipe["center"])
+    table = {key: (ab[key][0] + ba[key][0]) / 2 for key in ab}
+    k, alpha = pick(table, min(len(hold[a].z), len(hold[b].z)), 2)
+    return {**recipe, "alpha": alpha, "k_hter": k}, table[(k, alpha)]
 
 
 def word_rows(s: Split, with_hidden: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -173,52 +254,51 @@ def main(argv=None) -> int:
         hold = [t.take(t.index >= cut[t.pair]) for t in train.values()]
     print("train rows cached:", {p: len(t.z) for p, t in train.items()}, "held out:", {h.pair: len(h.z) for h in hold})
     best, table = choose(fit, hold)
-    print("\nchoice on held-out train rows (mean Pearson over pairs):")
+    print(f"\nchoice on held-out train rows (mean Pearson over pairs), recipe {SENTENCE}:")
     for key, r in sorted(table.items()):
-        print(f"  {key}: {r:.4f}")
-    print(f"chosen: {best}")
+        print(f"  k_hter {key[0]:g}, alpha {key[1]:g}: {r:.4f}")
+    print(f"chosen (the largest alpha within one standard error of the best): {best}")
     kind = best["kind"]
-    agg_best = max((k for k in table if k[0] == "agg"), key=table.get)
+    agg_best, _ = choose(fit, hold, {"kind": "agg", "agg_weight": 1.0, "center": "none"}, alphas=(1.0, 10.0, 100.0))
+    name = "learned: aggregates + MT-side pooled hidden states (ridge), garble's head"
     heads = {
-        "learned: aggregates (ridge)": ("agg", fit_sentence(list(train.values()), *agg_best)),
-        "learned: aggregates + pooled hidden states (ridge), garble's head": (
-            kind,
-            fit_sentence(list(train.values()), **best),
+        "learned: aggregates (ridge)": ("agg", fit_sentence(list(train.values()), **agg_best)),
+        "previous head: aggregates + all pooled states, one mean": (
+            PREVIOUS["kind"],
+            fit_sentence(list(train.values()), **PREVIOUS),
         ),
+        name: (kind, fit_sentence(list(train.values()), **best)),
     }
     print("\n## MLQE-PE dev: Pearson (Spearman) with the DA z-scores, 1,000 rows a pair\n")
     print("| score | " + " | ".join(PAIRS) + " |")
     print("|---|" + "---|" * len(PAIRS))
     cols = {p: baselines(d) for p, d in dev.items()}
-    for name in cols[PAIRS[0]]:
-        cells = [f"{pearson(cols[p][name], dev[p].z):.3f} ({spearman(cols[p][name], dev[p].z):.3f})" for p in PAIRS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    for label in cols[PAIRS[0]]:
+        cells = [f"{pearson(cols[p][label], dev[p].z):.3f} ({spearman(cols[p][label], dev[p].z):.3f})" for p in PAIRS]
+        print(f"| {label} | " + " | ".join(cells) + " |")
     results = {}
-    for name, (k, head) in heads.items():
-        preds = {p: head.predict(dev[p].x(k)) for p in PAIRS}
-        results[name] = {p: pearson(preds[p], dev[p].z) for p in PAIRS}
+    for label, (k, head) in heads.items():
+        preds = {p: predict(head, dev[p], k) for p in PAIRS}
+        results[label] = {p: pearson(preds[p], dev[p].z) for p in PAIRS}
         cells = [f"**{pearson(preds[p], dev[p].z):.3f}** ({spearman(preds[p], dev[p].z):.3f})" for p in PAIRS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+        print(f"| {label} | " + " | ".join(cells) + " |")
     if args.lopo:
-        print("\n## Each pair left out of training (train on the other two), its dev\n")
-        print("| left out | MT system's own | learned on the other two |")
-        print("|---|---|---|")
-        for p in PAIRS:
-            head = fit_sentence([t for q, t in train.items() if q != p], **best)
-            r = pearson(head.predict(dev[p].x(kind)), dev[p].z)
-            print(f"| {p} | {pearson(dev[p].model_scores, dev[p].z):.3f} | {r:.3f} |")
+        lopo(train, dev, fit, hold, best)
     word_head = None
     if args.words:
         word_head = words(fit, hold, train, dev)
     if args.write:
-        name = "learned: aggregates + pooled hidden states (ridge), garble's head"
         head = heads[name][1]
         head.card = {
+            **head.card,
             "what": "sentence QE head: predicts the MLQE-PE DA z-score (higher = better) of a translation read by "
             "the source-reading LM",
             "lm": QE_MODEL,
-            "features": list(AGGREGATES) + (["pooled hidden states"] if kind != "agg" else []),
+            "features": list(AGGREGATES)
+            + (["pooled hidden states of the MT tokens (the source tokens' have weight 0)"] if kind != "agg" else []),
             "pooled_layers": [6, 12, 18],
+            "centring": "each pair's features and targets centred on its own means while fitting; the head's mean "
+            "is the mean over all rows, source_offsets give each pair's mean back (0 for other languages)",
             "fitted_on": {p: int(len(t.z)) for p, t in train.items()},
             "data": "MLQE-PE train (ro-en, et-en, ru-en), DA z_mean; CC0",
             "settings": best,
@@ -236,12 +316,32 @@ def main(argv=None) -> int:
     return 0
 
 
+def lopo(train: dict, dev: dict, fit: list, hold: list, best: dict) -> None:
+    """Each pair left out: settings chosen without its rows (choose_without), fitted on the other two pairs' train
+    rows, measured on its dev; beside it the head's own settings (chosen with all three pairs' held-out rows)."""
+    fit, hold = {s.pair: s for s in fit}, {s.pair: s for s in hold}
+    print("\n## Each pair left out of training (train on the other two), its dev\n")
+    print(
+        "| left out | MT system's own | learned on the other two | settings (k_hter, alpha), chosen without it "
+        "| at the head's settings |"
+    )
+    print("|---|---|---|---|---|")
+    for p in PAIRS:
+        others = [t for q, t in train.items() if q != p]
+        settings, r_nested = choose_without(p, fit, hold)
+        r = pearson(fit_sentence(others, **settings).predict(dev[p].x(settings["kind"])), dev[p].z)
+        r_head = pearson(fit_sentence(others, **best).predict(dev[p].x(best["kind"])), dev[p].z)
+        ms = pearson(dev[p].model_scores, dev[p].z)
+        chosen = f"{settings['k_hter']:g}, {settings['alpha']:g} (held out {r_nested:.3f})"
+        print(f"| {p} | {ms:.3f} | **{r:.3f}** | {chosen} | {r_head:.3f} |")
+
+
 def calibrate(head: LinearHead, hold: list[Split], kind: str) -> dict:
     """p_fix = sigmoid((bias - z) / scale): a logistic fit of 'the post-editor changed at least a fifth of the
     words' (HTER >= 0.2) on the z predicted for held-out train rows by a head fitted without them."""
     from sklearn.linear_model import LogisticRegression
 
-    z = np.concatenate([head.predict(h.x(kind)) for h in hold])
+    z = np.concatenate([predict(head, h, kind) for h in hold])
     y = np.concatenate([[r.hter >= 0.2 for r in h.rows] for h in hold])
     m = LogisticRegression(C=100.0).fit(z[:, None], y)
     a, b = float(m.coef_[0, 0]), float(m.intercept_[0])

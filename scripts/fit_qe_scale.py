@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fit_qe import HOLDOUT_FROM, ROOT, Split, fit_sentence, pearson  # noqa: E402
+from fit_qe import HOLDOUT_FROM, ROOT, Split, fit_sentence, pearson, predict  # noqa: E402
 
 from garble.eval.mlqe import PAIRS  # noqa: E402
 from garble.lm import cache_dir  # noqa: E402
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     detectors = garble.Scorer(model=False)
     table = {s: [] for s in SCALES}
     for h in hold:
-        z = head.predict(h.x(settings["kind"]))
+        z = predict(head, h, settings["kind"])
         logit_fix = (cal["bias"] - z) / cal["scale"]
         res = detectors.score_segments(
             [r.translation for r in h.rows], [r.source for r in h.rows], source_lang=h.pair[:2]
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         print("\nMLQE-PE dev, garble's score (the packaged head's p_fix and the detectors at each scale), Pearson:")
         for p in PAIRS:
             d = Split(args.data, args.cache, p, "dev")
-            logit_fix = (cal["bias"] - packaged.predict(d.x(settings["kind"]))) / cal["scale"]
+            logit_fix = (cal["bias"] - predict(packaged, d, settings["kind"])) / cal["scale"]
             res = detectors.score_segments(
                 [r.translation for r in d.rows], [r.source for r in d.rows], source_lang=p[:2]
             )

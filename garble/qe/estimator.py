@@ -83,6 +83,7 @@ class QualityEstimator:
         for mt, lang, r in zip(translations, languages, readings):
             agg = aggregates(r.surprisal, r.entropy, r.rank, r.surprisal_alone, r.source_tokens)
             z = float(self.sentence.predict(np.concatenate([agg, r.pooled])[None])[0])
+            z += self.sentence.offset(language_name(lang))
             p_fix = 1.0 / (1.0 + math.exp(-(self.fix_bias - z) / self.fix_scale))
             found = self._word_findings(mt, r) if self.words is not None else []
             s = r.surprisal[:-1]

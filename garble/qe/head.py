@@ -1,9 +1,10 @@
 """The learned heads on the source-reading LM: sentence quality (a DA z-score) and word adequacy (p of BAD).
 
 Each is a standardised linear model: ``y = ((x - mean) / scale) @ coef + intercept`` (a probability through the
-logistic function for the word head), fitted by ``scripts/fit_qe.py`` (scikit-learn's Ridge and
+logistic function for the word head), fitted by ``scripts/fit_qe.py`` (a ridge in numpy; scikit-learn's
 LogisticRegression) and stored as a ``.npz`` of plain arrays beside a JSON card (data, date, metrics, the LM
-it belongs to). Scoring needs numpy only.
+it belongs to). A column the head does not use has weight 0 (the sentence head reads only the MT tokens'
+pooled states, not the source tokens'). Scoring needs numpy only.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class LinearHead:
     def predict(self, x: np.ndarray) -> np.ndarray:
         d = self.decision(x)
         return 1.0 / (1.0 + np.exp(-d)) if self.kind == "logistic" else d
+
+    def offset(self, language: Optional[str]) -> float:
+        """What the sentence head adds for translations from ``language`` (an English language name), from its
+        card's ``source_offsets``: the head is fitted on each pair's own centred features, so a pair seen in
+        fitting gets its mean back; 0 for any other language (or a head without offsets)."""
+        return float(self.card.get("source_offsets", {}).get(language or "", 0.0))
 
     @classmethod
     def from_sklearn(cls, scaler, model, kind: str = "regression", **kw) -> "LinearHead":
