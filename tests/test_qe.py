@@ -173,6 +173,25 @@ def test_linear_head_matches_sklearn_and_survives_a_round_trip(tmp_path):
         LinearHead.load(tmp_path / "bad.npz")
 
 
+def test_a_language_the_sentence_head_was_not_fitted_on_is_read_by_the_transfer_head(reader):
+    """Romanian (in the sentence head's card) gets the sentence head, its offset and its p_fix calibration;
+    Chinese gets the transfer head; without a transfer head the sentence head reads every language."""
+    from garble.qe.estimator import QualityEstimator
+
+    width = len(AGGREGATES) + 2 * 2 * reader.hidden_size  # two pooled layers, over the MT and the source
+    flat = dict(mean=np.zeros(width), scale=np.ones(width), coef=np.zeros(width))
+    sentence = LinearHead(**flat, intercept=1.0, card={"languages": ["Romanian"], "source_offsets": {"Romanian": 0.5},
+                                                          "p_fix": {"bias": 0.0, "scale": 1.0}})  # fmt: skip
+    transfer = LinearHead(**flat, intercept=-1.0, card={"p_fix": {"bias": 0.0, "scale": 2.0}})
+    qe = QualityEstimator(reader, sentence=sentence, words=False, transfer=transfer)
+    assert qe.head_for("ro") is sentence and qe.head_for("zh") is transfer and qe.head_for(None) is transfer
+    ro, zh = qe.estimate(["Pisica doarme.", "猫在睡觉。"], ["The cat sleeps.", "The cat sleeps."], ["ro", "zh"])
+    assert ro.z == pytest.approx(1.5) and zh.z == pytest.approx(-1.0)
+    assert ro.p_fix == pytest.approx(1 / (1 + math.exp(1.5))) and zh.p_fix == pytest.approx(1 / (1 + math.exp(-0.5)))
+    alone = QualityEstimator(reader, sentence=sentence, words=False)
+    assert alone.transfer is None and alone.head_for("zh") is sentence
+
+
 class FakeQE:
     """A QualityEstimator stand-in: p_fix from a table, an adequacy finding on the word 'sofa'."""
 
@@ -261,3 +280,20 @@ def test_da_files_are_read_and_bad_lines_named(tmp_path):
     (tmp_path / "m.tsv").write_text("original\ttranslation\nx\ty\n")
     with pytest.raises(InputError, match=r"m\.tsv:1: missing column\(s\) z_mean"):
         read_da(tmp_path / "m.tsv")
+
+
+def test_the_packaged_heads_are_whole_and_say_what_they_are():
+    """The shipped heads load, fit the packaged reader's width, and their cards name the LM, the languages, the
+    settings and the p_fix calibration; the transfer head does not weigh the source tokens' pooled states."""
+    from garble.qe.head import packaged
+
+    sentence, transfer, words = packaged("qe_sentence.npz"), packaged("qe_transfer.npz"), packaged("qe_words.npz")
+    width = len(AGGREGATES) + 2 * 3 * 640  # Gemma 3 270M: layers 6, 12, 18 over the MT, then over the source
+    assert len(sentence.coef) == len(transfer.coef) == width
+    for head in (sentence, transfer):
+        assert head.card["lm"] == "gemma-3-270m" and {"bias", "scale"} <= set(head.card["p_fix"])
+        assert head.card["settings"]["alpha"] > 0
+    assert sentence.card["languages"] == ["Estonian", "Romanian", "Russian"]
+    assert not np.any(transfer.coef[len(AGGREGATES) + 3 * 640 :]) and np.any(transfer.coef[len(AGGREGATES) :])
+    assert transfer.offset("Romanian") == 0.0 and "detector_scale" in sentence.card
+    assert words.kind == "logistic"

@@ -43,10 +43,12 @@ class QualityEstimator:
 
     ``reader``: a :class:`SourceReader` (or its model name/path; ``None``: the packaged Gemma 3 270M).
     ``sentence``/``words``: the heads (``None``: the packaged ones, fitted for that model; ``False`` for no word
-    head). ``detector_scale``: the detectors' share of the score (from the card).
-    ``fix_bias``/``fix_scale``: ``p_fix = sigmoid((fix_bias - z) / fix_scale)``, default from the sentence
-    head's card (fitted on held-out MLQE-PE train rows: the post-editor changed at least a fifth of the words,
-    HTER >= 0.2).
+    head). ``transfer``: the sentence head for source languages ``sentence`` was not fitted on (``None``: the
+    packaged one when ``sentence`` is the packaged one; ``False``: ``sentence`` reads every language).
+    ``detector_scale``: the detectors' share of the score (from the sentence head's card). Each head's card
+    holds its ``p_fix`` calibration, ``p_fix = sigmoid((bias - z) / scale)``, fitted on held-out MLQE-PE train rows
+    (the post-editor changed at least a fifth of the words, HTER >= 0.2; for the transfer head, each pair's rows
+    predicted by a head fitted on the other two).
     """
 
     def __init__(
@@ -56,16 +58,30 @@ class QualityEstimator:
         dtype: str = "auto",
         sentence: Optional[LinearHead] = None,
         words: Union[None, bool, LinearHead] = None,
+        transfer: Union[None, bool, LinearHead] = None,
     ):
         self.reader = reader if isinstance(reader, SourceReader) else SourceReader(reader, device, dtype)
         self.sentence = sentence if sentence is not None else packaged("qe_sentence.npz")
+        #: the head for source languages the sentence head was not fitted on (its settings chosen for them: each
+        #: MLQE-PE pair scored by a head fitted on the other two); None: the sentence head reads every language
+        if transfer is None:
+            transfer = packaged("qe_transfer.npz", missing_ok=True) if sentence is None else None
+        self.transfer = transfer or None
         self.words = (packaged("qe_words.npz", missing_ok=True) if words is None else words) or None
         #: how much the detectors' evidence adds to the QE logit (``Weights.with_qe``): chosen on held-out
         #: MLQE-PE train rows by scripts/fit_qe_scale.py (0.1; 1.0 there: mean Pearson 0.589 against 0.686)
         self.detector_scale = float(self.sentence.card.get("detector_scale", {}).get("scale", 1.0))
-        cal = self.sentence.card.get("p_fix", {})
-        self.fix_bias = float(cal.get("bias", 0.0))
-        self.fix_scale = float(cal.get("scale", 1.0))
+
+    def head_for(self, language: Optional[str]) -> LinearHead:
+        """The sentence head for translations from ``language``: the one fitted on it, else the transfer head."""
+        if self.transfer is None or language_name(language) in self.sentence.card.get("languages", ()):
+            return self.sentence
+        return self.transfer
+
+    @staticmethod
+    def _p_fix(head: LinearHead, z: float) -> float:
+        cal = head.card.get("p_fix", {})
+        return 1.0 / (1.0 + math.exp(-(float(cal.get("bias", 0.0)) - z) / float(cal.get("scale", 1.0))))
 
     @property
     def name(self) -> str:
@@ -82,9 +98,9 @@ class QualityEstimator:
         out = []
         for mt, lang, r in zip(translations, languages, readings):
             agg = aggregates(r.surprisal, r.entropy, r.rank, r.surprisal_alone, r.source_tokens)
-            z = float(self.sentence.predict(np.concatenate([agg, r.pooled])[None])[0])
-            z += self.sentence.offset(language_name(lang))
-            p_fix = 1.0 / (1.0 + math.exp(-(self.fix_bias - z) / self.fix_scale))
+            head = self.head_for(lang)
+            z = float(head.predict(np.concatenate([agg, r.pooled])[None])[0]) + head.offset(language_name(lang))
+            p_fix = self._p_fix(head, z)
             found = self._word_findings(mt, r) if self.words is not None else []
             s = r.surprisal[:-1]
             out.append(
