@@ -300,10 +300,11 @@ def test_auto_dtype_follows_the_cpu_and_bf16_stays_close_to_fp32(tiny_model_dir,
     import torch
 
     from garble import lm as lm_mod
+    from garble.lm import loading  # where _pick_dtype looks _cpu_has_fast_bf16 up
 
-    monkeypatch.setattr(lm_mod, "_cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(loading, "_cpu_has_fast_bf16", lambda: True)
     assert lm_mod._pick_dtype("auto", "cpu") == torch.bfloat16
-    monkeypatch.setattr(lm_mod, "_cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(loading, "_cpu_has_fast_bf16", lambda: False)
     assert lm_mod._pick_dtype("auto", "cpu") == torch.float32
     assert lm_mod._pick_dtype("float32", "cpu") == torch.float32
     texts = [f"Sentence number {i} has {'many ' * i}words." for i in range(6)]

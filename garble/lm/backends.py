@@ -30,7 +30,8 @@ from typing import Optional, Sequence, Union
 
 from ..cpus import available_cpus
 from ..errors import ModelError
-from . import DEFAULT_MODEL, TokenScores, default_gguf_path
+from .loading import DEFAULT_MODEL, default_gguf_path
+from .protocols import TokenScores
 
 _MIN_BATCH = 64  # tokens per llama.cpp batch at least (see LlamaCppModel._run)
 _LOG_CB = None  # keeps the ctypes log callback alive
