@@ -27,6 +27,7 @@ from .loading import (
     cache_dir,
     install_hint,
     log,
+    release_memory,
     resolve_model,
 )
 from .protocols import TokenScores, TokenStream
@@ -271,6 +272,7 @@ class LanguageModel:
                         hid[t] = np.zeros((n_of[t], h_.shape[1]), np.float32)
                     # the hidden state of token j is at window position j - lo
                     hid[t][a:b] = h_[first:]
+            release_memory()  # the batch's freed activations, back to the OS before the next batch
 
         try:
             for i in order:

@@ -317,7 +317,7 @@ class SourceReader:
                 h.append(lse - p.mul_(logits).sum(-1))
                 del p
             del logits
-            if k and k % (rows * 8) == 0:
+            if k and k % (rows * 2) == 0:
                 release_memory()  # the freed logits would pile up in the heap over a long batch
         n = len(pred)
         return (
