@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .llama import Embedding, Linear, Tokenizer, _weights
+from . import llama
+from .llama import Embedding, Linear, Tokenizer, _rotate, _weights
 
 
 def supported(config: dict) -> bool:
@@ -59,16 +60,10 @@ class RMSNorm(nn.Module):
         return (x32 * (1.0 + self.weight.float())).type_as(x)
 
 
-def _rotate(x, cos, sin):
-    half = x.shape[-1] // 2
-    return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
-
-
 class Attention(nn.Module):
-    def __init__(self, c: SimpleNamespace, sliding: bool):
+    def __init__(self, c: SimpleNamespace):
         super().__init__()
         self.heads, self.kv_heads, self.head_dim = c.num_attention_heads, c.num_key_value_heads, c.head_dim
-        self.sliding = sliding
         self.scaling = c.query_pre_attn_scalar**-0.5
         self.q_proj = Linear(c.hidden_size, self.heads * self.head_dim)
         self.k_proj = Linear(c.hidden_size, self.kv_heads * self.head_dim)
@@ -97,12 +92,8 @@ class Attention(nn.Module):
         return self.o_proj(o.transpose(1, 2).reshape(b, t, self.heads * self.head_dim))
 
 
-class MLP(nn.Module):
-    def __init__(self, hidden: int, inner: int):
-        super().__init__()
-        self.gate_proj = Linear(hidden, inner)
-        self.up_proj = Linear(hidden, inner)
-        self.down_proj = Linear(inner, hidden)
+class MLP(llama.MLP):
+    """Llama's gated MLP with tanh GELU for SiLU (GeGLU)."""
 
     def forward(self, x):
         return self.down_proj(F.gelu(self.gate_proj(x), approximate="tanh") * self.up_proj(x))
@@ -112,7 +103,7 @@ class Layer(nn.Module):
     def __init__(self, c: SimpleNamespace, sliding: bool):
         super().__init__()
         self.sliding = sliding
-        self.self_attn = Attention(c, sliding)
+        self.self_attn = Attention(c)
         self.mlp = MLP(c.hidden_size, c.intermediate_size)
         eps = c.rms_norm_eps
         self.input_layernorm = RMSNorm(c.hidden_size, eps)
@@ -144,22 +135,15 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList(Layer(c, t == "sliding_attention") for t in c.layer_types)
         self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
         for kind in ("sliding_attention", "full_attention"):  # made here, on the CPU, in float32
-            theta = c.rope_theta[kind]
-            freq = 1.0 / (theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim))
-            self.register_buffer(f"{kind}_inv_freq", freq, persistent=False)
-
-    def rotary(self, kind: str, t: int, dtype, device):
-        pos = torch.arange(t, device=device, dtype=torch.float32)
-        freqs = torch.outer(pos, getattr(self, f"{kind}_inv_freq").to(device))
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos().to(dtype)[None, None], emb.sin().to(dtype)[None, None]
+            self.register_buffer(f"{kind}_inv_freq", llama.inv_freq(c, c.rope_theta[kind]), persistent=False)
 
     def forward(self, input_ids=None, attention_mask=None, output_hidden_states: bool = False):
         c = self.config
         t = input_ids.shape[1]
         w = self.embed_tokens.weight
         h = F.embedding(input_ids, w) * torch.tensor(c.hidden_size**0.5, dtype=torch.float32).to(w.dtype)
-        ropes = {k: self.rotary(k, t, h.dtype, h.device) for k in ("sliding_attention", "full_attention")}
+        kinds = ("sliding_attention", "full_attention")
+        ropes = {k: llama.rope(getattr(self, f"{k}_inv_freq"), t, h.dtype, h.device) for k in kinds}
         band = None
         if t > c.sliding_window:  # causal and within the window: key k seen from query q when q - window < k <= q
             q_idx = torch.arange(t, device=h.device)[:, None]

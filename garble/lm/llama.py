@@ -127,9 +127,19 @@ class Layer(nn.Module):
         return h + self.mlp(self.post_attention_layernorm(h))
 
 
-def inv_freq(c: SimpleNamespace):
-    """Rotary frequencies (float32, as transformers computes them for the default rope)."""
-    return 1.0 / (c.rope_theta ** (torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim))
+def inv_freq(c: SimpleNamespace, theta: Optional[float] = None):
+    """Rotary frequencies (float32, as transformers computes them for the default rope); ``theta``: another base
+    than ``c.rope_theta``."""
+    base = c.rope_theta if theta is None else theta
+    return 1.0 / (base ** (torch.arange(0, c.head_dim, 2, dtype=torch.float32) / c.head_dim))
+
+
+def rope(freq, t: int, dtype, device):
+    """cos and sin of positions 0..t-1 at frequencies ``freq``, shaped to broadcast over (batch, heads)."""
+    pos = torch.arange(t, device=device, dtype=torch.float32)
+    freqs = torch.outer(pos, freq.to(device))
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().to(dtype)[None, None], emb.sin().to(dtype)[None, None]
 
 
 class Decoder(nn.Module):
@@ -144,10 +154,7 @@ class Decoder(nn.Module):
         self.register_buffer("inv_freq", inv_freq(c), persistent=False)  # made here, on the CPU
 
     def rotary(self, t: int, dtype, device):
-        pos = torch.arange(t, device=device, dtype=torch.float32)
-        freqs = torch.outer(pos, self.inv_freq.to(device))
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos().to(dtype)[None, None], emb.sin().to(dtype)[None, None]
+        return rope(self.inv_freq, t, dtype, device)
 
     def forward(self, input_ids=None, attention_mask=None, output_hidden_states: bool = False):
         h = self.embed_tokens(input_ids)
