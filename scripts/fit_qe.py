@@ -228,20 +228,8 @@ def choose_transfer(fit: list[Split], hold: list[Split], recipe: dict = TRANSFER
 def calibrate_transfer(fit: list[Split], hold: list[Split], settings: dict) -> dict:
     """p_fix for the transfer head as it is used, on a language it was not fitted on: each pair's held-out rows
     predicted by a head fitted on the other two pairs' fit rows (no offset), one logistic fit over them all."""
-    from sklearn.linear_model import LogisticRegression
-
-    z, y = [], []
-    for p in PAIRS:
-        head = fit_sentence([f for f in fit if f.pair != p], **settings)
-        h = next(x for x in hold if x.pair == p)
-        z.append(head.predict(h.x(settings["kind"])))
-        y.append([r.hter >= 0.2 for r in h.rows])
-    z, y = np.concatenate(z), np.concatenate(y)
-    m = LogisticRegression(C=100.0).fit(z[:, None], y)
-    a, b = float(m.coef_[0, 0]), float(m.intercept_[0])
-    scale = -1.0 / a
-    print(f"transfer p_fix calibration on {len(y)} held-out rows, each pair unseen: a {a:.3f}, b {b:.3f}")
-    return {"bias": b * scale, "scale": scale, "label": "HTER >= 0.2", "rows": int(len(y)), "unseen": True}
+    z = [fit_sentence([f for f in fit if f.pair != h.pair], **settings).predict(h.x(settings["kind"])) for h in hold]
+    return {**_fit_p_fix(z, hold, "held-out rows, each pair unseen"), "unseen": True}
 
 
 def word_rows(s: Split, with_hidden: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -411,14 +399,19 @@ def lopo(train: dict, dev: dict, fit: list, hold: list, best: dict) -> dict:
 def calibrate(head: LinearHead, hold: list[Split], kind: str) -> dict:
     """p_fix = sigmoid((bias - z) / scale): a logistic fit of 'the post-editor changed at least a fifth of the
     words' (HTER >= 0.2) on the z predicted for held-out train rows by a head fitted without them."""
+    return _fit_p_fix([predict(head, h, kind) for h in hold], hold, "held-out rows")
+
+
+def _fit_p_fix(z: list[np.ndarray], hold: list[Split], what: str) -> dict:
+    """The logistic fit of HTER >= 0.2 on ``z`` (one array per split of ``hold``), as a p_fix calibration."""
     from sklearn.linear_model import LogisticRegression
 
-    z = np.concatenate([predict(head, h, kind) for h in hold])
+    z = np.concatenate(z)
     y = np.concatenate([[r.hter >= 0.2 for r in h.rows] for h in hold])
     m = LogisticRegression(C=100.0).fit(z[:, None], y)
     a, b = float(m.coef_[0, 0]), float(m.intercept_[0])
     scale = -1.0 / a
-    print(f"p_fix calibration on {len(y)} held-out rows (HTER >= 0.2 in {y.mean():.1%}): a {a:.3f}, b {b:.3f}")
+    print(f"p_fix calibration on {len(y)} {what} (HTER >= 0.2 in {y.mean():.1%}): a {a:.3f}, b {b:.3f}")
     return {"bias": b * scale, "scale": scale, "label": "HTER >= 0.2", "rows": int(len(y))}
 
 
