@@ -358,9 +358,10 @@ def main(argv=None) -> int:
             "chosen_on": f"MLQE-PE train rows with index >= {HOLDOUT_FROM} of each pair, scored by a ridge fitted on "
             "the other two pairs' rows (then refitted on all)",
             "dev_pearson": {p: round(results[t_name][p], 4) for p in PAIRS},
-            "lopo_dev_pearson": {p: round(r, 4) for p, r in (lopo_dev or {}).items()},
         }
         t_head.card.pop("source_offsets", None)
+        if lopo_dev:  # with --lopo: each pair left out of the recipe, its dev
+            t_head.card["lopo_dev_pearson"] = {p: round(r, 4) for p, r in lopo_dev.items()}
         t_head.card["p_fix"] = calibrate_transfer(fit, hold, transfer)
         t_head.save(ROOT / "data" / "qe_transfer.npz")
         print("wrote data/qe_transfer.npz")
