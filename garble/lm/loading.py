@@ -225,6 +225,17 @@ def _mkdir(p: Path) -> Path:
     return p
 
 
+def load_native(path: str, dtype, family: str):
+    """``(model, tokenizer)`` from garble's plain-torch decoder ``family`` (``"llama"``, ``"gemma"``) for a local
+    directory it covers, else None (then transformers loads it). In garble's own cache the weights converted to
+    ``dtype`` are kept beside the originals."""
+    if not Path(path).is_dir() or importlib.util.find_spec("tokenizers") is None:
+        return None
+    module = importlib.import_module(f"{__package__}.{family}")
+    own = Path(path).resolve().is_relative_to((cache_dir() / "models").resolve())
+    return module.load(path, dtype, cache=own)
+
+
 def resolve_model(model: Optional[str]) -> tuple[str, Optional[str]]:
     """``(name_or_path, gguf_file)`` to hand to ``from_pretrained``.
 

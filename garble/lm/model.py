@@ -13,7 +13,6 @@ model's BOS token (EOS when it has none) so its first token is scored too.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
@@ -24,8 +23,8 @@ from .loading import (
     _import_torch,
     _pick_device,
     _pick_dtype,
-    cache_dir,
     install_hint,
+    load_native,
     log,
     release_memory,
     resolve_model,
@@ -140,7 +139,7 @@ class LanguageModel:
         """The model and tokenizer (garble.lm.llama when it covers the model, else transformers) on the device,
         and the tokenizer's special ids."""
         try:
-            loaded = self._load_native(name) if native and gguf is None else None
+            loaded = load_native(name, self.dtype, "llama") if native and gguf is None else None
             self.native = loaded is not None
             self.model, self.tokenizer = loaded or self._load_transformers(name, gguf)
         except GarbleError:
@@ -162,14 +161,6 @@ class LanguageModel:
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.prefix_id
         nl = tok("\n", add_special_tokens=False)["input_ids"]
         self.end_id = nl[0] if len(nl) == 1 else (tok.eos_token_id if tok.eos_token_id is not None else self.prefix_id)
-
-    def _load_native(self, name: str):
-        if not Path(name).is_dir() or importlib.util.find_spec("tokenizers") is None:
-            return None
-        from . import llama
-
-        own = Path(name).resolve().is_relative_to((cache_dir() / "models").resolve())
-        return llama.load(name, self.dtype, cache=own)
 
     def _load_transformers(self, name: str, gguf: Optional[str]):
         try:

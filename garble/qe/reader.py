@@ -13,18 +13,17 @@ Pairs are read in batches sorted by length; results do not depend on batch order
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import numpy as np
 
 from ..errors import GarbleError, ModelError
-from ..lm import QE_MODEL, _import_torch, _pick_device, _pick_dtype, cache_dir, release_memory, resolve_model
+from ..lm import QE_MODEL, _import_torch, _pick_device, _pick_dtype, release_memory, resolve_model
+from ..lm.loading import load_native
 
 log = logging.getLogger("garble")
 F16_MAX = 65504.0  # token hidden states are kept as float16, clipped to its range
@@ -122,7 +121,7 @@ class SourceReader:
         self.dtype = _pick_dtype(dtype, self.device)
         path, _ = resolve_model(self.name)
         try:
-            loaded = self._load_native(path) if native else None
+            loaded = load_native(path, self.dtype, "gemma") if native else None  # garble.lm.gemma, plain torch
             self.native = loaded is not None
             self.model, self.tokenizer = loaded or self._load_transformers(path)
             self.model = self.model.to(self.device).eval()
@@ -151,15 +150,6 @@ class SourceReader:
             self.set_shortlist(shortlist)
         self._lock = threading.Lock()
         log.info("%s ready (%s, %s) in %.1f s", self.name, str(self.dtype)[6:], self.device, time.monotonic() - t0)
-
-    def _load_native(self, path: str):
-        """garble.lm.gemma's plain-torch Gemma 3 for a local Gemma 3 text directory, else None."""
-        if not Path(path).is_dir() or importlib.util.find_spec("tokenizers") is None:
-            return None
-        from ..lm import gemma
-
-        own = Path(path).resolve().is_relative_to((cache_dir() / "models").resolve())
-        return gemma.load(path, self.dtype, cache=own)
 
     def _load_transformers(self, path: str):
         from transformers import AutoModelForCausalLM, AutoTokenizer
