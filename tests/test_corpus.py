@@ -476,20 +476,27 @@ def test_resume_after_interrupt_is_byte_identical(tmp_path, scorer, out_name, gr
     clean = tmp_path / ("clean-" + out_name)
     score_corpus([src], clean, scorer, **opts)
 
-    out = tmp_path / out_name
+    # scorer calls (documents) before each of two interruptions
+    interrupt_and_resume(src, tmp_path / out_name, clean, scorer, (3, 4) if grouped else (25, 22), opts)
+
+
+def interrupt_and_resume(src, out, clean, scorer, afters, opts, records: int = 91) -> None:
+    """Interrupt ``score_corpus`` after each count of scorer calls in ``afters`` (each run getting further, never
+    leaving a final output), tear the partial file after its checkpoint, then resume with ``scorer``: the output
+    equals ``clean`` byte for byte and no checkpoint files are left."""
     progress = 0
-    for after in (3, 4) if grouped else (25, 22):  # scorer calls (documents) before each of two interruptions
+    for after in afters:
         with pytest.raises(Interrupt):
             score_corpus([src], out, InterruptingScorer(after, model=False), checkpoint_seconds=0, **opts)
         assert not out.exists()  # never a half-written final output
         state = json.loads(Path(state_path(out)).read_text())
-        assert 0 < state["records"] < 91 and not state["complete"]
+        assert 0 < state["records"] < records and not state["complete"]
         assert state["records"] > progress
         progress = state["records"]
     with open(partial_path(out), "ab") as f:  # a torn chunk after the checkpoint
         f.write(b'{"source": "torn')
     summary = score_corpus([src], out, scorer, **opts)
-    assert summary.resumed > 0 and summary.records == 91
+    assert summary.resumed > 0 and summary.records == records
     assert out.read_bytes() == clean.read_bytes()
     assert not os.path.exists(state_path(out)) and not os.path.exists(partial_path(out))
 

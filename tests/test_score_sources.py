@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_corpus import FakeLM, Interrupt, InterruptingScorer, kill_after, lines_of, write_jsonl
+from test_corpus import FakeLM, Interrupt, InterruptingScorer, interrupt_and_resume, kill_after, lines_of, write_jsonl
 
 import garble
-from garble.corpus import OUTPUT_FIELDS, iter_records, parquet_schema, partial_path, score_corpus, state_path
+from garble.corpus import OUTPUT_FIELDS, iter_records, parquet_schema, score_corpus, state_path
 from garble.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -276,21 +276,8 @@ def test_resume_with_sources_is_byte_identical(tmp_path, scorer, out_name, group
     clean = tmp_path / ("clean-" + out_name)
     score_corpus([src], clean, scorer, **opts)
 
-    out = tmp_path / out_name
-    progress = 0
-    for after in (4, 5) if grouped else (25, 22):  # score_units calls before each of two interruptions
-        with pytest.raises(Interrupt):
-            score_corpus([src], out, InterruptingScorer(after, model=False), checkpoint_seconds=0, **opts)
-        assert not out.exists()
-        state = json.loads(Path(state_path(out)).read_text())
-        assert progress < state["records"] < 91 and not state["complete"]
-        progress = state["records"]
-    with open(partial_path(out), "ab") as f:  # a torn chunk after the checkpoint
-        f.write(b'{"source": "torn')
-    summary = score_corpus([src], out, scorer, **opts)
-    assert summary.resumed > 0 and summary.records == 91
-    assert out.read_bytes() == clean.read_bytes()
-    assert not os.path.exists(state_path(out)) and not os.path.exists(partial_path(out))
+    # score_units calls before each of two interruptions
+    interrupt_and_resume(src, tmp_path / out_name, clean, scorer, (4, 5) if grouped else (25, 22), opts)
 
 
 def test_changing_the_source_options_refuses_to_resume(tmp_path, scorer):
