@@ -43,6 +43,37 @@ def _check_text(text: object, what: str = "text") -> str:
     raise UsageError(f"{what} is {type(text).__name__}, not str")
 
 
+class _QESlot:
+    """The QE model of one :class:`Scorer`, loaded on first use and shared with the Scorer's shallow copies (the
+    corpus driver and :meth:`Scorer.score_segments` work through copies: each loading its own would read the
+    model once per chunk). ``spec`` as the Scorer's ``qe`` argument; ``qe`` an estimator given ready-made."""
+
+    def __init__(self, spec: Any, qe: Any = None):
+        self.spec, self.qe = spec, qe
+        self.lock = threading.Lock()
+
+    def __getstate__(self) -> dict:  # picklable for process workers and Ray: the lock is made anew
+        return {"spec": self.spec, "qe": self.qe}
+
+    def __setstate__(self, state: dict) -> None:
+        self.spec, self.qe = state["spec"], state["qe"]
+        self.lock = threading.Lock()
+
+    def get(self, device: str) -> Any:
+        """The estimator, loaded now if need be; None when disabled or not installed (``qe=None``)."""
+        if self.qe is not None or self.spec is False:
+            return self.qe
+        with self.lock:
+            if self.qe is None and self.spec is not False:
+                from .qe.estimator import QualityEstimator, available
+
+                if self.spec is None and not available():
+                    self.spec = False
+                    return None
+                self.qe = QualityEstimator(None if self.spec in (None, True) else str(self.spec), device=device)
+        return self.qe
+
+
 class Scorer:
     """Scores the units of documents for review.
 
@@ -113,9 +144,9 @@ class Scorer:
         self.weights = _weights(weights)
         if model is True:
             model = None
-        self._qe_lock = threading.Lock()
         self._qe_spec = False if model is False else qe
-        self._qe: Any = qe if qe not in (None, False, True) and not isinstance(qe, (str, Path)) else None
+        ready = qe if qe not in (None, False, True) and not isinstance(qe, (str, Path)) else None
+        self._qe_slot = _QESlot(self._qe_spec, ready)
         self.lm: Optional[LM]
         if model is False:
             self.lm = None
@@ -135,15 +166,6 @@ class Scorer:
             raise UsageError(
                 f"model is {type(model).__name__}: expected None, False, a model name or path, or a LanguageModel"
             )
-
-    def __getstate__(self) -> dict:  # picklable for process workers and Ray: the lock is made anew
-        state = self.__dict__.copy()
-        state.pop("_qe_lock", None)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._qe_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------
     def score_document(self, text: str, doc_id: str = "") -> DocumentResult:
@@ -225,19 +247,20 @@ class Scorer:
 
             source_lang = identify(" ".join(s for s in srcs if s)[:4000])
         scorer = self
-        if texts and reads_streams(self.lm):
-            # one batched LM call for the whole batch: each segment is its own stream, as score_units([t]) reads it
-            from .readings import PrefetchedStreams
-
-            uniq = list(dict.fromkeys(texts))
-            scorer = copy.copy(self)
-            scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))))
+        qes: list[Any] = [None] * len(texts)
         if srcs is not None and any(srcs) and self._estimator() is not None:  # QE reads the batch at once, warns once
             qes = self._qe_results(texts, srcs, source_lang)
-            scorer = copy.copy(scorer) if scorer is self else scorer
+            scorer = copy.copy(self)
             scorer._qe_prefetched = {(srcs[i], t): q for i, (t, q) in enumerate(zip(texts, qes)) if q is not None}
             if not scorer._qe_prefetched:  # nothing usable: the segments get source-free scores, no more warnings
-                scorer._qe, scorer._qe_spec = None, False
+                scorer._qe_slot = _QESlot(False)
+        if texts and reads_streams(self.lm):
+            # one batched LM call for the segments QE does not score: each its own stream, as score_units([t]) reads it
+            from .readings import PrefetchedStreams
+
+            uniq = list(dict.fromkeys(t for t, q in zip(texts, qes) if q is None))
+            scorer = copy.copy(self) if scorer is self else scorer
+            scorer.lm = PrefetchedStreams(self.lm, dict(zip(uniq, self.lm.score_stream(uniq))) if uniq else {})
         out: list[UnitResult] = []
         for i, t in enumerate(texts):
             ur = scorer.score_units(
@@ -278,7 +301,8 @@ class Scorer:
                 source_lang=source_lang,
             )
         findings = run_detectors(self.detectors, checked)
-        if self.lm is None:
+        qes = self._qe_results([u.text for u in units], sources, source_lang)
+        if self.lm is None or all(q is not None for q in qes):  # a QE-scored unit's score does not read the LM
             lm_feats, lm_stops = [None] * len(units), [None] * len(units)
         elif reads_streams(self.lm):
             lm_feats, tagged = self._stream_features(text, heads)
@@ -295,8 +319,7 @@ class Scorer:
                 by_unit[u.index].append(f)
         for u, h, stop, fs in zip(units, heads, lm_stops, by_unit):
             fs.extend(self._limit_findings(u, h, stop))
-        qes = self._qe_results([u.text for u in units], sources, source_lang)
-        scale = float(getattr(self._qe, "detector_scale", 1.0)) if any(q is not None for q in qes) else 1.0
+        scale = float(getattr(self._qe_slot.qe, "detector_scale", 1.0)) if any(q is not None for q in qes) else 1.0
         results = []
         for u, fs, lm, q in zip(units, by_unit, lm_feats, qes):
             if q is not None:
@@ -311,45 +334,41 @@ class Scorer:
     # -- quality estimation with the source ----------------------------------
     def _estimator(self) -> Any:
         """The QE model, loaded on first use; None when disabled or not installed (``qe=None``)."""
-        if self._qe is not None or self._qe_spec is False:
-            return self._qe
-        with self._qe_lock:
-            if self._qe is None and self._qe_spec is not False:
-                from .qe.estimator import QualityEstimator, available
+        return self._qe_slot.get(getattr(self.lm, "device", "auto"))
 
-                if self._qe_spec is None and not available():
-                    self._qe_spec = False
-                    return None
-                self._qe = QualityEstimator(
-                    None if self._qe_spec in (None, True) else str(self._qe_spec),
-                    device=getattr(self.lm, "device", "auto"),
-                )
-        return self._qe
+    def _qe_plan(
+        self, texts: Sequence[str], sources: Optional[Sequence[Optional[str]]], source_lang: Optional[str]
+    ) -> tuple[list[bool], Optional[str], Optional[str]]:
+        """Which units get a QE estimate (loads the QE model if need be), the source language (identified when
+        not given), and why none do (None when the language is usable). Warns of nothing."""
+        none = [False] * len(texts)
+        if not sources or not any(sources):
+            return none, source_lang, None
+        qe = self._estimator()
+        if qe is None:
+            return none, source_lang, None
+        if source_lang is None:
+            from .langid import identify
+
+            source_lang = identify(" ".join(s for s in sources if s)[:4000])
+        if source_lang is None or not qe.knows(source_lang):
+            return none, source_lang, f"source language {source_lang or 'unknown'} is not one the QE prompt can name"
+        if source_lang.split("-")[0].lower() == "en":
+            return none, source_lang, "the source is English, the translation's own language"
+        return [bool(s and s.strip() and t.strip()) for s, t in zip(sources, texts)], source_lang, None
 
     def _qe_results(
         self, texts: list[str], sources: Optional[list[Optional[str]]], source_lang: Optional[str]
     ) -> list[Any]:
         """A :class:`QEResult` per unit with a usable source, else None (one warning per call for the rest)."""
         out: list[Any] = [None] * len(texts)
-        if not sources or not any(sources):
+        if not sources or not any(sources) or self._estimator() is None:
             return out
-        qe = self._estimator()
-        if qe is None:
-            return out
-        pre = getattr(self, "_qe_prefetched", None)
-        if source_lang is None:
-            from .langid import identify
-
-            source_lang = identify(" ".join(s for s in sources if s)[:4000])
-        why = None
-        if source_lang is None or not qe.knows(source_lang):
-            why = f"source language {source_lang or 'unknown'} is not one the QE prompt can name"
-        elif source_lang.split("-")[0].lower() == "en":
-            why = "the source is English, the translation's own language"
+        covered, source_lang, why = self._qe_plan(texts, sources, source_lang)
         if why is not None:
             warnings.warn(f"quality estimation skipped: {why}; source-free scores", GarbleWarning, stacklevel=3)
             return out
-        todo = [i for i, t in enumerate(texts) if sources[i] and sources[i].strip() and t.strip()]
+        todo = [i for i, c in enumerate(covered) if c]
         if len(todo) < sum(1 for s in sources if s is not None):
             warnings.warn(
                 f"{sum(1 for s in sources if s is not None) - len(todo)} unit(s) with an empty source or text: "
@@ -357,9 +376,12 @@ class Scorer:
                 GarbleWarning,
                 stacklevel=3,
             )
+        pre = getattr(self, "_qe_prefetched", None)
         need = [i for i in todo if pre is None or (sources[i], texts[i]) not in pre]
         if need:
-            got = qe.estimate([sources[i] for i in need], [texts[i] for i in need], [source_lang] * len(need))
+            got = self._estimator().estimate(
+                [sources[i] for i in need], [texts[i] for i in need], [source_lang] * len(need)
+            )
             for i, q in zip(need, got):
                 out[i] = q
         for i in todo:

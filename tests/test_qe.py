@@ -261,6 +261,68 @@ def test_score_segments_estimates_the_batch_in_one_call():
     assert out[1].rank == 1 and out[1].qe.p_fix == 0.9
 
 
+class ReadingLM:
+    """A fluency LM that records the texts it reads (per-word surprisals as test_corpus.FakeLM)."""
+
+    name = "reading"
+
+    def __init__(self):
+        from test_corpus import FakeLM
+
+        self.fake, self.texts = FakeLM(), []
+
+    def score(self, texts, contexts=None):
+        self.texts.extend(texts)
+        return self.fake.score(texts, contexts)
+
+
+def test_a_unit_qe_scores_is_not_read_by_the_fluency_lm():
+    """QE-scored units' scores do not read the fluency LM, so it is not run on them; a document with one unit QE
+    cannot score (empty source) is read whole, as without sources."""
+    src, mt = zip(*PAIRS)
+    lm = ReadingLM()
+    scorer = garble.Scorer(model=lm, detectors=["numbers"], qe=FakeQE({}))
+    res = scorer.score_units(list(mt), sources=list(src), source_lang="ro")
+    assert lm.texts == [] and all(u.qe is not None and u.lm is None for u in res.units)
+    segs = scorer.score_segments(list(mt), list(src), source_lang="ro")
+    assert lm.texts == [] and all(u.lm is None for u in segs)
+    with pytest.warns(GarbleWarning, match="1 unit"):
+        mixed = scorer.score_units(list(mt), sources=[src[0], "  ", src[2], src[3]], source_lang="ro")
+    assert set(lm.texts) == set(mt) and all(u.lm is not None for u in mixed.units)
+    lm.texts.clear()
+    with pytest.warns(GarbleWarning, match="quality estimation skipped"):
+        english = scorer.score_segments(list(mt), list(src), source_lang="en")
+    assert set(lm.texts) == set(mt) and all(u.qe is None and u.lm is not None for u in english)
+
+
+def test_the_qe_model_loads_once_per_scorer_and_reads_only_what_qe_does_not_score(tmp_path, monkeypatch):
+    """The corpus driver works through copies of the Scorer, a chunk at a time: the QE model still loads once,
+    and the fluency LM reads only the record without a source."""
+    import garble.qe.estimator as est
+    from test_corpus import lines_of, write_jsonl
+
+    from garble.corpus import score_corpus
+
+    made = []
+    monkeypatch.setattr(est, "available", lambda: True)
+    monkeypatch.setattr(est, "QualityEstimator", lambda spec=None, device="auto": made.append(spec) or FakeQE({}))
+    lm = ReadingLM()
+    scorer = garble.Scorer(model=lm, detectors=["numbers"])
+    rows = [{"text": mt, "src": src, "doc": f"d{i // 4}"} for i, (src, mt) in enumerate(PAIRS * 3)]
+    rows.append({"text": "No source came with this one.", "doc": "alone"})
+    write_jsonl(tmp_path / "p.jsonl", rows)
+    for doc_field in (None, "doc"):
+        out = tmp_path / f"o{doc_field}.jsonl"
+        score_corpus([tmp_path / "p.jsonl"], out, scorer, source_field="src", source_lang="ro", batch_size=4,
+                     doc_field=doc_field, progress=False)  # fmt: skip
+        recs = lines_of(out)
+        assert all(r["qe"] is not None and r["lm"] is None for r in recs[:-1])
+        assert recs[-1]["qe"] is None and recs[-1]["lm"] is not None
+        assert lm.texts == ["No source came with this one."]
+        lm.texts.clear()
+    assert made == [None]
+
+
 def test_no_lm_means_no_qe():
     scorer = garble.Scorer(model=False)
     assert scorer._estimator() is None

@@ -118,7 +118,7 @@ def test_parquet_output_has_the_same_columns_and_keeps_source_spans(tmp_path, sc
 def test_parquet_keeps_every_lm_feature_of_the_jsonl(tmp_path):
     import pyarrow.parquet as pq
 
-    s = garble.Scorer(model=FakeLM(), detectors=["numbers", "repetition"])
+    s = garble.Scorer(model=FakeLM(), detectors=["numbers", "repetition"], qe=False)  # QE-scored rows have no lm
     src = pairs_jsonl(tmp_path / "pairs.jsonl", 12)
     js, pa_out = tmp_path / "o.jsonl", tmp_path / "o.parquet"
     for out in (js, pa_out):
@@ -218,7 +218,10 @@ def test_real_lm_with_sources_matches_the_api(tmp_path, lm_scorer):
                 [r["text"] for r in paired], [r["source_text"] for r in paired], source_lang="zh"
             )
             assert [r["score"] for r in paired] == pytest.approx([u.score for u in direct], abs=1e-4)
-            assert all(r["lm"]["n_tokens"] > 0 and r["lm"]["rel_median"] == 0.0 for r in rows)
+            # the fluency LM reads the rows QE does not score (no source); a QE-scored row's score does not read it
+            free = [r for r in rows if r["qe"] is None]
+            assert free and all(r["lm"]["n_tokens"] > 0 and r["lm"]["rel_median"] == 0.0 for r in free)
+            assert all(r["lm"] is None for r in rows if r["qe"] is not None)
 
 
 def test_workers_with_sources_on_the_command_line(tmp_path):

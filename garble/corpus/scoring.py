@@ -39,13 +39,27 @@ class _PrefetchedLM:
         return [self.cache[k] for k in keys]
 
 
+def _needs_lm(scorer: Any, group: Sequence[Record]) -> bool:
+    """False when quality estimation will score every record of ``group`` (each has a source, a text and a
+    source language the QE model can read): their scores do not read the fluency LM, so it is not run on them."""
+    ok = [r for r in group if r.error is None]
+    plan = getattr(scorer, "_qe_plan", None)
+    if not ok or plan is None or not all(_paired(r) and r.source_lang for r in ok):
+        return True
+    covered, _, why = plan([r.text for r in ok], [r.source_text for r in ok], ok[0].source_lang)
+    return why is not None or not all(covered)
+
+
 def _stream_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
     """An LM answering from one ``score_stream`` call: one stream per document as
-    :meth:`Scorer.score_units` reads it (its units joined by newlines), or per unit."""
+    :meth:`Scorer.score_units` reads it (its units joined by newlines), or per unit; none for the groups quality
+    estimation scores whole (a text it misses is read when asked for)."""
     from ..readings import PrefetchedStreams
 
     texts: dict = {}
     for g in groups:
+        if not _needs_lm(scorer, g):
+            continue
         ok = [r.text for r in g if r.error is None]
         if not ok:
             continue
@@ -60,6 +74,8 @@ def _pair_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
     """An LM answering from one batched call over every text of the chunk, alone and after its predecessor."""
     keys: dict = {}
     for g in groups:
+        if not _needs_lm(scorer, g):
+            continue
         prev: Optional[str] = None
         for r in g:
             if r.error is not None:
