@@ -172,7 +172,7 @@ class UnitResult:
     unit: Unit
     score: float
     findings: list[Finding] = field(default_factory=list)
-    lm: Optional[LMFeatures] = None
+    lm: Optional[LMFeatures] = None  # None without an LM, and when ``qe`` scored the unit (the LM is not run)
     rank: int = 0  # 1 = most in need of review within its document
     qe: Optional[QEResult] = None  # with a source and the QE model: the source-aware estimate
 

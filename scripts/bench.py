@@ -596,7 +596,8 @@ STAGES = {
     "cli:lmdocs": "garble score segments.jsonl --doc-field doc (end to end, model load incl.)",
     "cli:source": (
         "garble score pairs.jsonl --source-field src (the QE model reads each segment after its Chinese source; "
-        "SmolLM2 and the detectors too; end to end, both models' loads incl.)"
+        "the detectors too; SmolLM2 loads but reads only segments QE does not score; end to end, both models' "
+        "loads incl.)"
     ),
     "cli:lm:x1": "garble score 2k.txt (end to end, model load incl.)",
     "cli:lm:x3": "garble score 6k.txt (end to end, model load incl.)",

@@ -298,9 +298,9 @@ def test_a_unit_qe_scores_is_not_read_by_the_fluency_lm():
 def test_the_qe_model_loads_once_per_scorer_and_reads_only_what_qe_does_not_score(tmp_path, monkeypatch):
     """The corpus driver works through copies of the Scorer, a chunk at a time: the QE model still loads once,
     and the fluency LM reads only the record without a source."""
-    import garble.qe.estimator as est
     from test_corpus import lines_of, write_jsonl
 
+    import garble.qe.estimator as est
     from garble.corpus import score_corpus
 
     made = []
