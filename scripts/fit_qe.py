@@ -1,6 +1,6 @@
 """Fit the QE heads on MLQE-PE train (features cached by scripts/qe_extract.py) and measure them on dev.
 
-    python scripts/fit_qe.py [--cache DIR] [--write] [--words] [--lopo]
+    python scripts/fit_qe.py [--cache DIR] [--write] [--words] [--lopo] [--ted-cv] [--no-ted]
 
 Choices (ridge strength, target, the word head's C and threshold) are made on held-out train rows (row index
 >= 6000 of each pair's train split); dev is only measured. ``--write`` refits on all cached train rows and writes
@@ -11,8 +11,9 @@ beside the baselines measured on the same rows (the MT system's own log-probabil
 surprisal with and without the source, length, random).
 
 Two sentence heads, one per use:
-- SENTENCE, for the source languages it is fitted on (Romanian, Estonian, Russian): the 18 aggregates and all
-  pooled states (the MT tokens' and the source tokens'), the setting with the best mean held-out Pearson.
+- SENTENCE, for the source languages it is fitted on (Romanian, Estonian, Russian, and Chinese from the TED train
+  talks): the 18 aggregates and all pooled states (the MT tokens' and the source tokens'), the setting with the
+  best mean held-out Pearson (on MLQE-PE's held-out rows; the TED rows are always in the fit).
 - TRANSFER, for every other source language (data/qe_transfer.npz): the aggregates and the MT half of the pooled
   states only (the source half is language-specific: the SENTENCE recipe fell below the MT system's own score on
   a pair it never saw); each pair's features and targets centred on the pair's own means while fitting (only the
@@ -21,6 +22,14 @@ Two sentence heads, one per use:
   training rows than held-out rows of the same pairs are). This recipe is what ``--lopo`` measures. It was chosen
   among eight by that train-only criterion (each left-out pair's held-out train rows), after the dev numbers of
   the SENTENCE recipe with a pair left out had been seen (docs/QE.md).
+
+The TED zh-en train talks (``garble.eval.data.split_of``; MT and human translations, features cached by
+``scripts/qe_extract.py --ted``) join the SENTENCE head's training rows unless ``--no-ted``: one rater's MQM
+penalty a segment, as the target ``-log(1 + mqm)`` standardised to the mean and spread of the MLQE-PE rows' target
+(DA z minus HTER). ``--ted-cv`` prints the evidence for that: each train talk held out, Spearman with its MQM and
+pairwise accuracy between systems on the same source segment, for the head fitted with and without the other
+talks' rows. The test talks are never read here (scripts/ted_qe_check.py measures them). The TRANSFER head and
+the word head stay on MLQE-PE alone.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import argparse
 import datetime
 import sys
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -43,6 +53,7 @@ from garble.qe.head import LinearHead  # noqa: E402
 from garble.qe.reader import language_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+TED = ROOT.parent / "shared" / "eval"
 HOLDOUT_FROM = 6000  # train rows at or past this index choose the hyperparameters
 ALPHAS = (1000.0, 3000.0, 10000.0, 30000.0, 100000.0, 300000.0, 1000000.0)
 K_HTERS = (0.0, 1.0)
@@ -82,6 +93,98 @@ class Split:
         s.tokens = [t for t, m in zip(self.tokens, mask) if m]
         s.z, s.model_scores = self.z[mask], self.model_scores[mask]
         return s
+
+
+class _TedRow:
+    """A TED segment as a training row: ``z_mean`` the standardised target, no HTER, no word tags."""
+
+    def __init__(self, seg, z: float):
+        self.seg, self.z_mean, self.hter, self.tags, self.model_scores = seg, z, 0.0, None, float("nan")
+
+
+def ted_train(cache: Path, spans: Path, tsv: Path, like: list[Split]) -> Optional[Split]:
+    """The TED zh-en train talks as one more training pair (``zh-en``), or None when their features are not
+    cached. Target: ``-log(1 + mqm)`` (one rater's MQM penalty; the log tames Non-translation's 25) standardised to
+    the mean and standard deviation of ``like``'s DA z minus HTER. ``.mqm``, ``.keys`` (system, doc, seg) and
+    ``.doc`` kept for :func:`ted_cv`."""
+    import csv
+
+    from garble.eval.data import read_spans, split_of
+
+    c = load_cached(cache, "zh-en", "train")
+    if c is None:
+        return None
+    segs = read_spans(spans)
+    with open(tsv, encoding="utf-8") as fh:
+        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        mqm_of = {(r["system"], r["doc"], int(r["seg"])): float(r["mqm"]) for r in rows}
+    keep = [k for k, i in enumerate(c.index) if split_of(segs[i].doc) == "train"]  # never a test talk
+    c_index = c.index[keep]
+    keys = [(segs[i].system, segs[i].doc, segs[i].seg) for i in c_index]
+    mqm = np.array([mqm_of[k] for k in keys])
+    t = -np.log1p(mqm)
+    ref = np.concatenate([p.z - np.array([r.hter for r in p.rows]) for p in like])
+    z = (t - t.mean()) / t.std() * ref.std() + ref.mean()
+    s = object.__new__(Split)
+    s.pair, s.split = "zh-en", "train"
+    s.rows = [_TedRow(segs[i], v) for i, v in zip(c_index, z)]
+    s.index, s.agg, s.pooled = c_index, c.agg[keep], c.pooled[keep]
+    s.tokens = [c.tokens[k] for k in keep]
+    s.z, s.model_scores = z, np.full(len(z), np.nan)
+    s.mqm, s.keys = mqm, keys
+    s.doc = np.array([k[1] for k in keys])
+    return s
+
+
+def _take_ted(s: Split, mask: np.ndarray) -> Split:
+    t = s.take(mask)
+    t.mqm, t.doc = s.mqm[mask], s.doc[mask]
+    t.keys = [k for k, m in zip(s.keys, mask) if m]
+    return t
+
+
+def pairwise_accuracy(pred: np.ndarray, s: Split) -> float:
+    """Pairs of MT outputs (references left out) of the same source segment with different MQM: the share that
+    ``pred`` (higher = better) orders as MQM does (a tie in ``pred`` counts a half)."""
+    groups: dict = {}
+    for p, m, (_, doc, seg), r in zip(pred, s.mqm, s.keys, s.rows):
+        if not r.seg.is_ref:
+            groups.setdefault((doc, seg), []).append((p, m))
+    ok = n = 0.0
+    for g in groups.values():
+        for i in range(len(g)):
+            for j in range(i + 1, len(g)):
+                if g[i][1] != g[j][1]:
+                    n += 1
+                    ok += 0.5 if g[i][0] == g[j][0] else float((g[i][0] > g[j][0]) == (g[i][1] < g[j][1]))
+    return ok / n if n else float("nan")
+
+
+def ted_cv(train: list[Split], ted: Split, settings: dict, transfer: dict) -> dict:
+    """Each TED train talk held out: Spearman with -MQM and pairwise accuracy of the SENTENCE head fitted on MLQE-PE
+    train with and without the other talks' rows, and of the TRANSFER head (MLQE-PE only: what read Chinese
+    before). Means over the talks."""
+    kind, t_kind = settings["kind"], transfer["kind"]
+    without = fit_sentence(train, **settings)
+    t_head = fit_sentence(train, **transfer)
+    names = ("sentence head, MLQE-PE only", "sentence head + the other TED train talks", "transfer head (MLQE-PE)")
+    out: dict = {n: [] for n in names}
+    print("\n## TED train talks, each held out: Spearman with -MQM / pairwise accuracy\n")
+    print("| held-out talk | rows | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for doc in sorted(set(ted.doc)):
+        test, rest = _take_ted(ted, ted.doc == doc), _take_ted(ted, ted.doc != doc)
+        with_ted = fit_sentence(train + [rest], **settings)
+        preds = (without.predict(test.x(kind)), with_ted.predict(test.x(kind)), t_head.predict(test.x(t_kind)))
+        cells = []
+        for n, p in zip(names, preds):
+            r = (spearman(p, -test.mqm), pairwise_accuracy(p, test))
+            out[n].append(r)
+            cells.append(f"{r[0]:.3f} / {r[1]:.3f}")
+        print(f"| {doc} | {len(test.z)} | " + " | ".join(cells) + " |")
+    means = {n: tuple(float(np.mean([r[k] for r in v])) for k in (0, 1)) for n, v in out.items()}
+    print("| mean | | " + " | ".join(f"**{m[0]:.3f}** / {m[1]:.3f}" for m in means.values()) + " |")
+    return means
 
 
 def _design(parts: list[Split], kind: str, agg_weight: float, center: str):
@@ -278,6 +381,11 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--words", action="store_true")
     ap.add_argument("--lopo", action="store_true")
+    ap.add_argument("--no-ted", action="store_true", help="leave the TED train talks out of the sentence head")
+    ap.add_argument("--ted-cv", action="store_true", help="each TED train talk held out: with and without TED rows")
+    ap.add_argument("--ted-cache", type=Path, default=cache_dir() / "qe" / "ted")
+    ap.add_argument("--ted-spans", type=Path, default=TED / "mqm_ted_zhen_spans.jsonl")
+    ap.add_argument("--ted-tsv", type=Path, default=TED / "mqm_ted_zhen.tsv")
     args = ap.parse_args(argv)
     train = {p: Split(args.data, args.cache, p, "train") for p in PAIRS}
     dev = {p: Split(args.data, args.cache, p, "dev") for p in PAIRS}
@@ -288,7 +396,10 @@ def main(argv=None) -> int:
         fit = [t.take(t.index < cut[t.pair]) for t in train.values()]
         hold = [t.take(t.index >= cut[t.pair]) for t in train.values()]
     print("train rows cached:", {p: len(t.z) for p, t in train.items()}, "held out:", {h.pair: len(h.z) for h in hold})
-    best, table = choose(fit, hold)
+    ted = None if args.no_ted else ted_train(args.ted_cache, args.ted_spans, args.ted_tsv, list(train.values()))
+    extra = [ted] if ted is not None else []
+    print(f"TED train talks: {len(ted.z)} rows" if ted is not None else "TED train talks: not used")
+    best, table = choose(fit + extra, hold)
     print(f"\nchoice on held-out train rows (mean Pearson over pairs), recipe {SENTENCE}:")
     for key, r in sorted(table.items()):
         print(f"  k_hter {key[0]:g}, alpha {key[1]:g}: {r:.4f}")
@@ -301,11 +412,11 @@ def main(argv=None) -> int:
     print(f"chosen: {transfer}")
     agg_recipe = {"kind": "agg", "agg_weight": 1.0, "center": "none", "rule": "best"}
     agg_best, _ = choose(fit, hold, agg_recipe, alphas=(1.0, 10.0, 100.0))
-    name = "learned: aggregates + pooled hidden states (ridge), garble's head for ro/et/ru"
+    name = "learned: aggregates + pooled hidden states (ridge), garble's sentence head (ro/et/ru/zh)"
     t_name = "learned: aggregates + MT-side pooled states, centred per pair, garble's transfer head"
     heads = {
         "learned: aggregates (ridge)": ("agg", fit_sentence(list(train.values()), **agg_best)),
-        name: (kind, fit_sentence(list(train.values()), **best)),
+        name: (kind, fit_sentence(list(train.values()) + extra, **best)),
         t_name: (transfer["kind"], fit_sentence(list(train.values()), **transfer)),
     }
     print("\n## MLQE-PE dev: Pearson (Spearman) with the DA z-scores, 1,000 rows a pair\n")
@@ -322,6 +433,7 @@ def main(argv=None) -> int:
         cells = [f"**{pearson(preds[p], dev[p].z):.3f}** ({spearman(preds[p], dev[p].z):.3f})" for p in PAIRS]
         print(f"| {label} | " + " | ".join(cells) + " |")
     lopo_dev = lopo(train, dev, fit, hold, transfer) if args.lopo else None
+    ted_means = ted_cv(list(train.values()), ted, best, transfer) if args.ted_cv and ted is not None else None
     word_head = None
     if args.words:
         word_head = words(fit, hold, train, dev)
@@ -334,23 +446,33 @@ def main(argv=None) -> int:
             "lm": QE_MODEL,
             "features": list(AGGREGATES) + ["pooled hidden states: the MT tokens', then the source tokens'"],
             "pooled_layers": [6, 12, 18],
-            "languages": sorted(language_name(p[:2]) for p in PAIRS),
-            "fitted_on": {p: int(len(t.z)) for p, t in train.items()},
-            "data": "MLQE-PE train (ro-en, et-en, ru-en), DA z_mean; CC0",
+            "languages": sorted(language_name(p.pair[:2]) for p in list(train.values()) + extra),
+            "fitted_on": {p.pair: int(len(p.z)) for p in list(train.values()) + extra},
+            "data": f"MLQE-PE train (ro-en, et-en, ru-en), DA z_mean minus {best['k_hter']:g} x HTER; CC0"
+            + (
+                "; TED zh-en MQM train talks (talk.6, talk.7, talk.9; MT and human translations), -log(1 + mqm) "
+                "standardised to the MLQE-PE target's mean and spread; Apache-2.0"
+                if ted is not None
+                else ""
+            ),
             "settings": best,
             "chosen_on": f"MLQE-PE train rows with index >= {HOLDOUT_FROM} (held out, then refitted on all)",
             "dev_pearson": {p: round(results[name][p], 4) for p in PAIRS},
             "date": datetime.date.today().isoformat(),
             "made_by": "scripts/fit_qe.py --write",
         }
-        head.card["p_fix"] = calibrate(fit_sentence(fit, **best), hold, kind)
+        if ted_means is not None:
+            head.card["ted_train_talks_cv"] = {k: [round(v, 4) for v in m] for k, m in ted_means.items()}
+        head.card["p_fix"] = calibrate(fit_sentence(fit + extra, **best), hold, kind)
         head.save(ROOT / "data" / "qe_sentence.npz")
         print("wrote data/qe_sentence.npz")
         t_head = heads[t_name][1]
         t_head.card = {
-            **{k: v for k, v in head.card.items() if k not in ("p_fix", "languages")},
+            **{k: v for k, v in head.card.items() if k not in ("p_fix", "languages", "ted_train_talks_cv")},
             "what": "sentence QE head for source languages the sentence head was not fitted on (all but Romanian, "
-            "Estonian and Russian): predicts the DA z-score (higher = better)",
+            "Estonian, Russian and Chinese): predicts the DA z-score (higher = better)",
+            "fitted_on": {p: int(len(t.z)) for p, t in train.items()},
+            "data": "MLQE-PE train (ro-en, et-en, ru-en), DA z_mean; CC0",
             "features": list(AGGREGATES) + ["pooled hidden states of the MT tokens (the source tokens' have weight 0)"],
             "centring": "each pair's features and targets centred on its own means while fitting; no offset for a "
             "language (its scores' level is not learnt, their order is)",

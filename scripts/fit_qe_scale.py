@@ -4,7 +4,8 @@
 
 With a QE estimate a unit's logit is ``logit(p_fix) + scale * sum_d w_d * strength_d`` (the detectors' weights
 from data/scorer.json, fitted on TED). The scale is chosen on held-out MLQE-PE train rows (index >= 6000 of each
-pair): ``p_fix`` from a sentence head fitted without them (cached features), the detectors run on each row with
+pair): ``p_fix`` from a sentence head fitted without them (and with the TED train rows when the packaged head
+has them; cached features), the detectors run on each row with
 its source (the detectors alone: no LM). Prints mean Pearson with the DA z-scores per scale; the dev rows are
 not used. ``--write`` stores the chosen scale in the packaged card.
 """
@@ -22,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fit_qe import HOLDOUT_FROM, ROOT, Split, fit_sentence, pearson, predict  # noqa: E402
+from fit_qe import HOLDOUT_FROM, ROOT, TED, Split, fit_sentence, pearson, predict, ted_train  # noqa: E402
 
 from garble.eval.mlqe import PAIRS  # noqa: E402
 from garble.lm import cache_dir  # noqa: E402
@@ -46,7 +47,13 @@ def main(argv=None) -> int:
     train = {p: Split(args.data, args.cache, p, "train") for p in PAIRS}
     fit = [t.take(t.index < HOLDOUT_FROM) for t in train.values()]
     hold = [t.take(t.index >= HOLDOUT_FROM) for t in train.values()]
-    head = fit_sentence(fit, **settings)
+    ted = None  # the TED train rows the packaged head was fitted with (its card says), in this head's fit too
+    if "zh-en" in card.get("fitted_on", {}):
+        ted = ted_train(cache_dir() / "qe" / "ted", TED / "mqm_ted_zhen_spans.jsonl", TED / "mqm_ted_zhen.tsv",
+                        list(train.values()))  # fmt: skip
+        if ted is None:
+            raise SystemExit("the packaged head was fitted with TED train rows: run scripts/qe_extract.py --ted")
+    head = fit_sentence(fit + ([ted] if ted is not None else []), **settings)
     detectors = garble.Scorer(model=False)
     table = {s: [] for s in SCALES}
     for h in hold:

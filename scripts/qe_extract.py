@@ -1,6 +1,7 @@
 """Read MLQE-PE with the source-reading LM once and cache what the QE heads learn from.
 
     python scripts/qe_extract.py [--out DIR] [--chunk 500] [--train-rows 7000] [--splits dev,train]
+    python scripts/qe_extract.py --ted [--out DIR]     # the TED zh-en train talks instead (DIR: qe/ted)
 
 For each pair (ro-en, et-en, ru-en) and split, rows are read in chunks of ``--chunk`` and each chunk is saved as
 ``DIR/{pair}-{split}-{k:03d}.npz`` (a chunk already there is skipped: the run resumes). Dev chunks come first,
@@ -8,6 +9,10 @@ then train chunks taken in turn from each pair, so a run cut short still has eve
 sentence vectors (``pooled``), the per-token arrays concatenated (``surprisal``, ``entropy``, ``rank``,
 ``alone``, ``token_hidden`` float16, ``offsets``) with ``cuts`` marking rows, and the row indices. Default DIR:
 ``$GARBLE_CACHE/qe/`` (never committed: features are derived from the model, rebuilt by this script).
+
+``--ted``: the segments of mqm_ted_zhen_spans.jsonl's train talks (``garble.eval.data.split_of``; MT and human
+translations), as pair ``zh-en``, split ``train``, each row's index its line number in the file less one; the
+test talks are never read here.
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ def save_chunk(path: Path, readings, index) -> None:
     tmp.rename(path)
 
 
+class _Row:
+    """A row to read: its index, source and translation (as MLQE-PE's rows have them)."""
+
+    def __init__(self, index: int, source: str, translation: str):
+        self.index, self.source, self.translation = index, source, translation
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=None)
@@ -54,15 +66,26 @@ def main(argv=None) -> int:
     ap.add_argument("--train-rows", type=int, default=7000)
     ap.add_argument("--splits", default="dev,train")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--ted", action="store_true", help="the TED zh-en train talks (into qe/ted)")
+    ap.add_argument("--spans", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "eval"
+                    / "mqm_ted_zhen_spans.jsonl")  # fmt: skip
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = args.out or cache_dir() / "qe" / "mlqe"
+    out = args.out or cache_dir() / "qe" / ("ted" if args.ted else "mlqe")
     out.mkdir(parents=True, exist_ok=True)
     from garble.qe.reader import SourceReader
 
     reader = SourceReader(args.model)
     jobs = []
-    for split in args.splits.split(","):
+    if args.ted:
+        from garble.eval.data import read_spans, split_of
+
+        segs = [(i, s) for i, s in enumerate(read_spans(args.spans)) if split_of(s.doc) == "train"]
+        for k in range(0, len(segs), args.chunk):
+            part = segs[k : k + args.chunk]
+            rows = [_Row(i, s.source, s.text) for i, s in part]
+            jobs.append((out / f"zh-en-train-{k // args.chunk:03d}.npz", "zh-en", rows))
+    for split in args.splits.split(",") if not args.ted else ():
         tables = {pair: load_split(args.data, pair, split) for pair in PAIRS}
         limit = args.train_rows if split == "train" else None
         n_chunks = max(-(-len(t.rows[:limit]) // args.chunk) for t in tables.values())

@@ -355,7 +355,8 @@ def test_the_packaged_heads_are_whole_and_say_what_they_are():
     for head in (sentence, transfer):
         assert head.card["lm"] == "gemma-3-270m" and {"bias", "scale"} <= set(head.card["p_fix"])
         assert head.card["settings"]["alpha"] > 0
-    assert sentence.card["languages"] == ["Estonian", "Romanian", "Russian"]
+    assert sentence.card["languages"] == ["Chinese", "Estonian", "Romanian", "Russian"]  # Chinese: TED train talks
+    assert sentence.card["fitted_on"]["zh-en"] > 0 and "zh-en" not in transfer.card["fitted_on"]
     assert not np.any(transfer.coef[len(AGGREGATES) + 3 * 640 :]) and np.any(transfer.coef[len(AGGREGATES) :])
     assert transfer.offset("Romanian") == 0.0 and "detector_scale" in sentence.card
     assert words.kind == "logistic"
