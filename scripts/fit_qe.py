@@ -187,6 +187,102 @@ def ted_cv(train: list[Split], ted: Split, settings: dict, transfer: dict) -> di
     return means
 
 
+class _SynthRow:
+    """A corrupted translation as a training row: its clean row's DA z less ``delta``, the clean row's HTER."""
+
+    def __init__(self, clean, z: float, kind: str):
+        self.z_mean, self.hter, self.tags, self.model_scores = z, clean.hter, None, float("nan")
+        self.kind, self.seg = kind, getattr(clean, "seg", None)
+
+
+def synth_split(cache: Path, clean: Split, delta: float) -> Optional[Split]:
+    """The corruptions of ``clean``'s rows cached by ``scripts/qe_extract.py --synthetic`` (None when there are
+    none), each a training row whose target is its clean row's less ``delta``; ``.clean_at``: the clean row's
+    position in ``clean``, ``.kinds``."""
+    import json
+
+    c = load_cached(cache, clean.pair, "synth")
+    if c is None:
+        return None
+    kinds = {}
+    for f in sorted(Path(cache).glob(f"{clean.pair}-synth-*.json")):
+        kinds.update({int(d["index"]): d["kind"] for d in json.loads(f.read_text(encoding="utf-8"))})
+    at = {int(i): k for k, i in enumerate(clean.index)}
+    keep = [k for k, i in enumerate(c.index) if int(i) in at]
+    s = object.__new__(Split)
+    s.pair, s.split = clean.pair, "synth"
+    s.clean_at = np.array([at[int(c.index[k])] for k in keep], dtype=int)
+    s.rows = [_SynthRow(clean.rows[j], clean.z[j] - delta, kinds[int(c.index[k])]) for k, j in zip(keep, s.clean_at)]
+    s.kinds = np.array([r.kind for r in s.rows])
+    s.index, s.agg, s.pooled = c.index[keep], c.agg[keep], c.pooled[keep]
+    s.tokens = [c.tokens[k] for k in keep]
+    s.z, s.model_scores = np.array([r.z_mean for r in s.rows]), np.full(len(keep), np.nan)
+    return s
+
+
+def _take_synth(s: Split, mask: np.ndarray) -> Split:
+    t = s.take(mask)
+    t.clean_at, t.kinds = s.clean_at[mask], s.kinds[mask]
+    return t
+
+
+def synth_cv(fit: list[Split], hold: list[Split], train: dict, extra: list[Split], settings: dict, cache: Path,
+             deltas=(0.5, 1.0, 2.0)) -> Optional[float]:  # fmt: skip
+    """Whether corruptions of train rows help as training rows, and with which target gap: for each ``delta`` (in
+    standard deviations of the target), the SENTENCE head fitted on the fit rows (and ``extra``) plus the
+    corruptions of the fit rows; measured on MLQE-PE's held-out rows (mean Pearson) and on the corruptions of the
+    held-out rows (the share scored below their clean row, per kind). Returns the chosen delta (None: leave them
+    out): the best share among deltas whose mean Pearson is within one standard error of the head without them,
+    if it gains at least 0.02."""
+    kind = settings["kind"]
+    full = {p: synth_split(cache, t, 0.0) for p, t in train.items()}
+    if any(v is None for v in full.values()):
+        return None
+    s_hold = [_take_synth(full[h.pair], full[h.pair].index >= HOLDOUT_FROM) for h in hold]
+    kinds = sorted(set(np.concatenate([s.kinds for s in s_hold])))
+    print("\n## Synthetic corruptions as training rows (held-out MLQE-PE rows and their corruptions)\n")
+    print("| corruptions in the fit | mean Pearson, held out | share below the clean row | " + " | ".join(kinds) + " |")
+    print("|---|---|---|" + "---|" * len(kinds))
+    results = {}
+    for delta in (None, *deltas):
+        parts = list(fit) + extra
+        if delta is not None:
+            parts += synthetic_rows(train, extra[0] if extra else None, cache, delta, fit_only=True)
+        head = fit_sentence(parts, **settings)
+        r = float(np.mean([pearson(predict(head, h, kind), h.z) for h in hold]))
+        below, per = [], {k: [] for k in kinds}
+        for s in s_hold:
+            clean_z = predict(head, train[s.pair], kind)[s.clean_at]
+            b = predict(head, s, kind) < clean_z
+            below.append(b)
+            for k in kinds:
+                per[k].extend(b[s.kinds == k])
+        share = float(np.mean(np.concatenate(below)))
+        results[delta] = (r, share)
+        name = "none" if delta is None else f"target {delta:g} SD below the clean row"
+        cells = " | ".join(f"{np.mean(per[k]):.3f}" for k in kinds)
+        print(f"| {name} | {r:.4f} | {share:.3f} | {cells} |")
+    base_r, base_share = results[None]
+    se = (1 - base_r**2) / np.sqrt(min(len(h.z) for h in hold) - 1) / np.sqrt(len(hold))
+    ok = [d for d in deltas if results[d][0] >= base_r - se and results[d][1] >= base_share + 0.02]
+    chosen = max(ok, key=lambda d: results[d][1]) if ok else None
+    print(f"chosen: {chosen} (one SE of the mean Pearson: {se:.4f})")
+    return chosen
+
+
+def synthetic_rows(train: dict, ted: Optional[Split], cache: Path, delta_sd: float, fit_only: bool) -> list[Split]:
+    """The corruptions garble's sentence head is fitted with: of every MLQE-PE train row cached (only those below
+    row 6000 with ``fit_only``) and of the TED train talks' references, each ``delta_sd`` standard deviations of the
+    MLQE-PE target below its clean row."""
+    ref = np.concatenate([p.z - np.array([r.hter for r in p.rows]) for p in train.values()])
+    out = []
+    for clean in [*train.values(), *([ted] if ted is not None else [])]:
+        sp = synth_split(cache, clean, delta_sd * ref.std())
+        if sp is not None:
+            out.append(_take_synth(sp, sp.index < HOLDOUT_FROM) if fit_only and clean.pair != "zh-en" else sp)
+    return out
+
+
 def _design(parts: list[Split], kind: str, agg_weight: float, center: str):
     """Columns of ``kind``, centred (per pair for ``center="pair"``) and scaled (the aggregates weigh
     ``agg_weight`` times a pooled dimension: a smaller penalty for 18 columns among many)."""
@@ -386,6 +482,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ted-cache", type=Path, default=cache_dir() / "qe" / "ted")
     ap.add_argument("--ted-spans", type=Path, default=TED / "mqm_ted_zhen_spans.jsonl")
     ap.add_argument("--ted-tsv", type=Path, default=TED / "mqm_ted_zhen.tsv")
+    ap.add_argument("--no-synth", action="store_true", help="leave the synthetic corruptions out (no measuring)")
+    ap.add_argument("--synth-cache", type=Path, default=cache_dir() / "qe" / "synth")
     args = ap.parse_args(argv)
     train = {p: Split(args.data, args.cache, p, "train") for p in PAIRS}
     dev = {p: Split(args.data, args.cache, p, "dev") for p in PAIRS}
@@ -400,6 +498,9 @@ def main(argv=None) -> int:
     extra = [ted] if ted is not None else []
     print(f"TED train talks: {len(ted.z)} rows" if ted is not None else "TED train talks: not used")
     best, table = choose(fit + extra, hold)
+    delta = None if args.no_synth else synth_cv(fit, hold, train, extra, best, args.synth_cache)
+    synth_all = synthetic_rows(train, ted, args.synth_cache, delta, False) if delta is not None else []
+    synth_fit = synthetic_rows(train, ted, args.synth_cache, delta, True) if delta is not None else []
     print(f"\nchoice on held-out train rows (mean Pearson over pairs), recipe {SENTENCE}:")
     for key, r in sorted(table.items()):
         print(f"  k_hter {key[0]:g}, alpha {key[1]:g}: {r:.4f}")
@@ -416,7 +517,7 @@ def main(argv=None) -> int:
     t_name = "learned: aggregates + MT-side pooled states, centred per pair, garble's transfer head"
     heads = {
         "learned: aggregates (ridge)": ("agg", fit_sentence(list(train.values()), **agg_best)),
-        name: (kind, fit_sentence(list(train.values()) + extra, **best)),
+        name: (kind, fit_sentence(list(train.values()) + extra + synth_all, **best)),
         t_name: (transfer["kind"], fit_sentence(list(train.values()), **transfer)),
     }
     print("\n## MLQE-PE dev: Pearson (Spearman) with the DA z-scores, 1,000 rows a pair\n")
@@ -463,7 +564,15 @@ def main(argv=None) -> int:
         }
         if ted_means is not None:
             head.card["ted_train_talks_cv"] = {k: [round(v, 4) for v in m] for k, m in ted_means.items()}
-        head.card["p_fix"] = calibrate(fit_sentence(fit + extra, **best), hold, kind)
+        if delta is not None:
+            head.card["synthetic"] = {
+                "what": "source-aware corruptions (garble.synth_source: a dropped clause, a changed number, a dropped "
+                "name, an untranslated stretch) of MLQE-PE train rows and of the TED train talks' references, made by "
+                "scripts/qe_extract.py --synthetic; target: the clean row's less delta_sd standard deviations",
+                "delta_sd": delta,
+                "rows": {p.pair: int(len(p.z)) for p in synth_all},
+            }
+        head.card["p_fix"] = calibrate(fit_sentence(fit + extra + synth_fit, **best), hold, kind)
         head.save(ROOT / "data" / "qe_sentence.npz")
         print("wrote data/qe_sentence.npz")
         t_head = heads[t_name][1]

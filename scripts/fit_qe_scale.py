@@ -4,8 +4,8 @@
 
 With a QE estimate a unit's logit is ``logit(p_fix) + scale * sum_d w_d * strength_d`` (the detectors' weights
 from data/scorer.json, fitted on TED). The scale is chosen on held-out MLQE-PE train rows (index >= 6000 of each
-pair): ``p_fix`` from a sentence head fitted without them (and with the TED train rows when the packaged head
-has them; cached features), the detectors run on each row with
+pair): ``p_fix`` from a sentence head fitted without them (and with the TED train rows and the synthetic
+corruptions of the fit rows when the packaged head has them; cached features), the detectors run on each row with
 its source (the detectors alone: no LM). Prints mean Pearson with the DA z-scores per scale; the dev rows are
 not used. ``--write`` stores the chosen scale in the packaged card.
 """
@@ -23,7 +23,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fit_qe import HOLDOUT_FROM, ROOT, TED, Split, fit_sentence, pearson, predict, ted_train  # noqa: E402
+from fit_qe import (  # noqa: E402
+    HOLDOUT_FROM,
+    ROOT,
+    TED,
+    Split,
+    fit_sentence,
+    pearson,
+    predict,
+    synthetic_rows,
+    ted_train,
+)
 
 from garble.eval.mlqe import PAIRS  # noqa: E402
 from garble.lm import cache_dir  # noqa: E402
@@ -53,7 +63,10 @@ def main(argv=None) -> int:
                         list(train.values()))  # fmt: skip
         if ted is None:
             raise SystemExit("the packaged head was fitted with TED train rows: run scripts/qe_extract.py --ted")
-    head = fit_sentence(fit + ([ted] if ted is not None else []), **settings)
+    extra = [ted] if ted is not None else []
+    if "synthetic" in card:  # and the corruptions of the fit rows, as the packaged head's p_fix was calibrated
+        extra += synthetic_rows(train, ted, cache_dir() / "qe" / "synth", card["synthetic"]["delta_sd"], True)
+    head = fit_sentence(fit + extra, **settings)
     detectors = garble.Scorer(model=False)
     table = {s: [] for s in SCALES}
     for h in hold:

@@ -357,6 +357,7 @@ def test_the_packaged_heads_are_whole_and_say_what_they_are():
         assert head.card["settings"]["alpha"] > 0
     assert sentence.card["languages"] == ["Chinese", "Estonian", "Romanian", "Russian"]  # Chinese: TED train talks
     assert sentence.card["fitted_on"]["zh-en"] > 0 and "zh-en" not in transfer.card["fitted_on"]
+    assert sentence.card["synthetic"]["delta_sd"] > 0 and "synthetic" not in transfer.card
     assert not np.any(transfer.coef[len(AGGREGATES) + 3 * 640 :]) and np.any(transfer.coef[len(AGGREGATES) :])
     assert transfer.offset("Romanian") == 0.0 and "detector_scale" in sentence.card
     assert words.kind == "logistic"
