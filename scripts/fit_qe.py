@@ -577,7 +577,9 @@ def main(argv=None) -> int:
         print("wrote data/qe_sentence.npz")
         t_head = heads[t_name][1]
         t_head.card = {
-            **{k: v for k, v in head.card.items() if k not in ("p_fix", "languages", "ted_train_talks_cv")},
+            **{
+                k: v for k, v in head.card.items() if k not in ("p_fix", "languages", "ted_train_talks_cv", "synthetic")
+            },
             "what": "sentence QE head for source languages the sentence head was not fitted on (all but Romanian, "
             "Estonian, Russian and Chinese): predicts the DA z-score (higher = better)",
             "fitted_on": {p: int(len(t.z)) for p, t in train.items()},
