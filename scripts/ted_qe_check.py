@@ -4,7 +4,8 @@ P@5 per document), for garble's score with QE and for the QE parts alone. garble
 head (fitted on MLQE-PE ro/et/ru and the TED train talks); the transfer head (MLQE-PE only, for languages the
 sentence head was not fitted on) is shown beside.
 
-    python scripts/ted_qe_check.py [--tsv ../shared/eval/mqm_ted_zhen.tsv] [--split test]
+    python scripts/ted_qe_check.py [--tsv ../shared/eval/mqm_ted_zhen.tsv] [--split test] [--bootstrap N]
+    python scripts/ted_qe_check.py --corruptions     # the test talks' references, corrupted (garble.synth_source)
 
 Each (system, talk) is one document (``Scorer.score_units`` with sources, source language zh), as
 ``garble eval --with-source`` scores it; the detectors run without the source-free LM (with a QE estimate a
@@ -56,9 +57,18 @@ def main(argv=None) -> int:
         help="resamples of the source segments (every system's version of one "
         "together): 95%% intervals of garble with QE minus garble with the transfer head",
     )
+    ap.add_argument(
+        "--corruptions",
+        action="store_true",
+        help="instead: the split's human translations corrupted by garble.synth_source (seed 0), the share of each "
+        "kind that the QE head, garble's score and Gemma's total surprisal put below the clean version",
+    )
     args = ap.parse_args(argv)
     import garble
     from garble.qe.estimator import QualityEstimator
+
+    if args.corruptions:
+        return _corruptions(args, garble.Scorer(model=False, qe=QualityEstimator()))
 
     rows = [r for r in read_annotated(args.tsv) if args.split == "all" or split_of(r.doc) == args.split]
     srcs = {(r.system, r.doc, r.seg): r.source for r in read_spans(args.spans)}
@@ -93,6 +103,27 @@ def main(argv=None) -> int:
         print(f"{name:24s} " + " ".join(f"{m[c]:12.3f}" for c in COLUMNS))
     if args.bootstrap:
         _bootstrap(cols["garble with QE"], cols["garble, transfer head"], lab, args.bootstrap)
+    return 0
+
+
+def _corruptions(args, scorer) -> int:
+    """Each corruption kind of the split's references: the share scored worse than the clean pair."""
+    from garble.synth_source import KINDS, corruptions
+
+    refs = [s for s in read_spans(args.spans) if s.is_ref and (args.split == "all" or split_of(s.doc) == args.split)]
+    made = corruptions([(r.source, r.text) for r in refs], KINDS, seed=0)
+    print(f"{len(refs)} human translations ({args.split} talks), each kind's corruptions scored worse than clean:")
+    print(f"{'kind':22s} {'rows':>5s} {'QE head':>8s} {'garble':>7s} {'Gemma total':>12s}")
+    for kind, cs in made.items():
+        if not cs:
+            continue
+        n = len(cs)
+        texts = [c.target for c in cs] + [c.clean_target for c in cs]
+        res = scorer.score_segments(texts, [c.source for c in cs] + [c.clean_source for c in cs], source_lang="zh")
+        head = sum(res[i].qe.z < res[n + i].qe.z for i in range(n)) / n
+        score = sum(res[i].score > res[n + i].score for i in range(n)) / n
+        total = sum(res[i].qe.lm_total > res[n + i].qe.lm_total for i in range(n)) / n
+        print(f"{kind:22s} {n:5d} {head:8.2f} {score:7.2f} {total:12.2f}")
     return 0
 
 
