@@ -144,9 +144,8 @@ class Scorer:
         self.weights = _weights(weights)
         if model is True:
             model = None
-        self._qe_spec = False if model is False else qe
         ready = qe if qe not in (None, False, True) and not isinstance(qe, (str, Path)) else None
-        self._qe_slot = _QESlot(self._qe_spec, ready)
+        self._qe_slot = _QESlot(False if model is False else qe, ready)
         self.lm: Optional[LM]
         if model is False:
             self.lm = None
@@ -332,21 +331,25 @@ class Scorer:
         return DocumentResult(text=text, units=results, doc_id=doc_id)
 
     # -- quality estimation with the source ----------------------------------
+    @property
+    def _qe_spec(self) -> Any:
+        """The ``qe`` argument as it stands (False once QE turned out to be disabled or not installed)."""
+        return self._qe_slot.spec
+
     def _estimator(self) -> Any:
         """The QE model, loaded on first use; None when disabled or not installed (``qe=None``)."""
         return self._qe_slot.get(getattr(self.lm, "device", "auto"))
 
     def _qe_plan(
         self, texts: Sequence[str], sources: Optional[Sequence[Optional[str]]], source_lang: Optional[str]
-    ) -> tuple[list[bool], Optional[str], Optional[str]]:
-        """Which units get a QE estimate (loads the QE model if need be), the source language (identified when
-        not given), and why none do (None when the language is usable). Warns of nothing."""
-        none = [False] * len(texts)
-        if not sources or not any(sources):
-            return none, source_lang, None
-        qe = self._estimator()
+    ) -> Optional[tuple[list[bool], Optional[str], Optional[str]]]:
+        """None when QE does not apply (no source given, no QE model); else which units get a QE estimate (the
+        model is loaded if need be), the source language (identified when not given), and why none do (None when
+        the language is usable). Warns of nothing."""
+        qe = self._estimator() if sources and any(sources) else None
         if qe is None:
-            return none, source_lang, None
+            return None
+        none = [False] * len(texts)
         if source_lang is None:
             from .langid import identify
 
@@ -362,9 +365,10 @@ class Scorer:
     ) -> list[Any]:
         """A :class:`QEResult` per unit with a usable source, else None (one warning per call for the rest)."""
         out: list[Any] = [None] * len(texts)
-        if not sources or not any(sources) or self._estimator() is None:
+        plan = self._qe_plan(texts, sources, source_lang)
+        if plan is None:
             return out
-        covered, source_lang, why = self._qe_plan(texts, sources, source_lang)
+        covered, source_lang, why = plan
         if why is not None:
             warnings.warn(f"quality estimation skipped: {why}; source-free scores", GarbleWarning, stacklevel=3)
             return out

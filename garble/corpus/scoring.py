@@ -43,11 +43,10 @@ def _needs_lm(scorer: Any, group: Sequence[Record]) -> bool:
     """False when quality estimation will score every record of ``group`` (each has a source, a text and a
     source language the QE model can read): their scores do not read the fluency LM, so it is not run on them."""
     ok = [r for r in group if r.error is None]
-    plan = getattr(scorer, "_qe_plan", None)
-    if not ok or plan is None or not all(_paired(r) and r.source_lang for r in ok):
+    if not ok or not hasattr(scorer, "_qe_plan") or not all(_paired(r) and r.source_lang for r in ok):
         return True
-    covered, _, why = plan([r.text for r in ok], [r.source_text for r in ok], ok[0].source_lang)
-    return why is not None or not all(covered)
+    plan = scorer._qe_plan([r.text for r in ok], [r.source_text for r in ok], ok[0].source_lang)
+    return plan is None or plan[2] is not None or not all(plan[0])
 
 
 def _stream_lm(scorer: Any, groups: Sequence[Sequence[Record]]) -> Any:
