@@ -85,6 +85,20 @@ class Split:
     def x(self, kind: str) -> np.ndarray:
         return self.agg if kind == "agg" else np.hstack([self.agg, self.pooled])
 
+    @classmethod
+    def of(cls, pair: str, split: str, rows: list, cached, keep: list[int], z: np.ndarray, **per_row) -> "Split":
+        """A split of rows that are not MLQE-PE's own: ``cached``'s rows at positions ``keep``, targets ``z``;
+        ``per_row`` arrays (or lists) are kept row for row by :meth:`take`."""
+        s = object.__new__(cls)
+        s.pair, s.split, s.rows = pair, split, rows
+        s.index, s.agg, s.pooled = cached.index[keep], cached.agg[keep], cached.pooled[keep]
+        s.tokens = [cached.tokens[k] for k in keep]
+        s.z, s.model_scores = np.asarray(z, dtype=float), np.full(len(keep), np.nan)
+        s.per_row = tuple(per_row)
+        for name, v in per_row.items():
+            setattr(s, name, v)
+        return s
+
     def take(self, mask: np.ndarray) -> "Split":
         s = object.__new__(Split)
         s.pair, s.split = self.pair, self.split
@@ -92,14 +106,29 @@ class Split:
         s.index, s.agg, s.pooled = self.index[mask], self.agg[mask], self.pooled[mask]
         s.tokens = [t for t, m in zip(self.tokens, mask) if m]
         s.z, s.model_scores = self.z[mask], self.model_scores[mask]
+        s.per_row = getattr(self, "per_row", ())
+        for name in s.per_row:
+            v = getattr(self, name)
+            setattr(s, name, v[mask] if isinstance(v, np.ndarray) else [x for x, m in zip(v, mask) if m])
+        return s
+
+    def shifted(self, delta: float) -> "Split":
+        """The same rows with every target ``delta`` lower."""
+        s = self.take(np.ones(len(self.z), dtype=bool))
+        s.z = self.z - delta
         return s
 
 
-class _TedRow:
-    """A TED segment as a training row: ``z_mean`` the standardised target, no HTER, no word tags."""
+class _ExtraRow:
+    """A training row that is not an MLQE-PE row (a TED segment, a corruption): no word tags, no model_scores."""
 
-    def __init__(self, seg, z: float):
-        self.seg, self.z_mean, self.hter, self.tags, self.model_scores = seg, z, 0.0, None, float("nan")
+    def __init__(self, hter: float = 0.0, seg=None, kind: Optional[str] = None):
+        self.hter, self.seg, self.kind, self.tags, self.model_scores = hter, seg, kind, None, float("nan")
+
+
+def target_of(parts: list[Split]) -> np.ndarray:
+    """The MLQE-PE training target of ``parts``' rows, DA z minus the HTER (the scale the extra rows are put on)."""
+    return np.concatenate([p.z - np.array([r.hter for r in p.rows]) for p in parts])
 
 
 def ted_train(cache: Path, spans: Path, tsv: Path, like: list[Split]) -> Optional[Split]:
@@ -119,28 +148,13 @@ def ted_train(cache: Path, spans: Path, tsv: Path, like: list[Split]) -> Optiona
         rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         mqm_of = {(r["system"], r["doc"], int(r["seg"])): float(r["mqm"]) for r in rows}
     keep = [k for k, i in enumerate(c.index) if split_of(segs[i].doc) == "train"]  # never a test talk
-    c_index = c.index[keep]
-    keys = [(segs[i].system, segs[i].doc, segs[i].seg) for i in c_index]
+    keys = [(segs[i].system, segs[i].doc, segs[i].seg) for i in c.index[keep]]
     mqm = np.array([mqm_of[k] for k in keys])
     t = -np.log1p(mqm)
-    ref = np.concatenate([p.z - np.array([r.hter for r in p.rows]) for p in like])
+    ref = target_of(like)
     z = (t - t.mean()) / t.std() * ref.std() + ref.mean()
-    s = object.__new__(Split)
-    s.pair, s.split = "zh-en", "train"
-    s.rows = [_TedRow(segs[i], v) for i, v in zip(c_index, z)]
-    s.index, s.agg, s.pooled = c_index, c.agg[keep], c.pooled[keep]
-    s.tokens = [c.tokens[k] for k in keep]
-    s.z, s.model_scores = z, np.full(len(z), np.nan)
-    s.mqm, s.keys = mqm, keys
-    s.doc = np.array([k[1] for k in keys])
-    return s
-
-
-def _take_ted(s: Split, mask: np.ndarray) -> Split:
-    t = s.take(mask)
-    t.mqm, t.doc = s.mqm[mask], s.doc[mask]
-    t.keys = [k for k, m in zip(s.keys, mask) if m]
-    return t
+    rows = [_ExtraRow(seg=segs[i]) for i in c.index[keep]]
+    return Split.of("zh-en", "train", rows, c, keep, z, mqm=mqm, keys=keys, doc=np.array([k[1] for k in keys]))
 
 
 def pairwise_accuracy(pred: np.ndarray, s: Split) -> float:
@@ -173,7 +187,7 @@ def ted_cv(train: list[Split], ted: Split, settings: dict, transfer: dict) -> di
     print("| held-out talk | rows | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
     for doc in sorted(set(ted.doc)):
-        test, rest = _take_ted(ted, ted.doc == doc), _take_ted(ted, ted.doc != doc)
+        test, rest = ted.take(ted.doc == doc), ted.take(ted.doc != doc)
         with_ted = fit_sentence(train + [rest], **settings)
         preds = (without.predict(test.x(kind)), with_ted.predict(test.x(kind)), t_head.predict(test.x(t_kind)))
         cells = []
@@ -187,18 +201,10 @@ def ted_cv(train: list[Split], ted: Split, settings: dict, transfer: dict) -> di
     return means
 
 
-class _SynthRow:
-    """A corrupted translation as a training row: its clean row's DA z less ``delta``, the clean row's HTER."""
-
-    def __init__(self, clean, z: float, kind: str):
-        self.z_mean, self.hter, self.tags, self.model_scores = z, clean.hter, None, float("nan")
-        self.kind, self.seg = kind, getattr(clean, "seg", None)
-
-
-def synth_split(cache: Path, clean: Split, delta: float) -> Optional[Split]:
+def load_synthetic(cache: Path, clean: Split) -> Optional[Split]:
     """The corruptions of ``clean``'s rows cached by ``scripts/qe_extract.py --synthetic`` (None when there are
-    none), each a training row whose target is its clean row's less ``delta``; ``.clean_at``: the clean row's
-    position in ``clean``, ``.kinds``."""
+    none), each with its clean row's target (:meth:`Split.shifted` puts them below it); ``.clean_at``: the clean
+    row's position in ``clean``, ``.kinds``."""
     import json
 
     c = load_cached(cache, clean.pair, "synth")
@@ -209,21 +215,10 @@ def synth_split(cache: Path, clean: Split, delta: float) -> Optional[Split]:
         kinds.update({int(d["index"]): d["kind"] for d in json.loads(f.read_text(encoding="utf-8"))})
     at = {int(i): k for k, i in enumerate(clean.index)}
     keep = [k for k, i in enumerate(c.index) if int(i) in at]
-    s = object.__new__(Split)
-    s.pair, s.split = clean.pair, "synth"
-    s.clean_at = np.array([at[int(c.index[k])] for k in keep], dtype=int)
-    s.rows = [_SynthRow(clean.rows[j], clean.z[j] - delta, kinds[int(c.index[k])]) for k, j in zip(keep, s.clean_at)]
-    s.kinds = np.array([r.kind for r in s.rows])
-    s.index, s.agg, s.pooled = c.index[keep], c.agg[keep], c.pooled[keep]
-    s.tokens = [c.tokens[k] for k in keep]
-    s.z, s.model_scores = np.array([r.z_mean for r in s.rows]), np.full(len(keep), np.nan)
-    return s
-
-
-def _take_synth(s: Split, mask: np.ndarray) -> Split:
-    t = s.take(mask)
-    t.clean_at, t.kinds = s.clean_at[mask], s.kinds[mask]
-    return t
+    clean_at = np.array([at[int(c.index[k])] for k in keep], dtype=int)
+    kind_of = np.array([kinds[int(c.index[k])] for k in keep])
+    rows = [_ExtraRow(hter=clean.rows[j].hter, kind=k) for j, k in zip(clean_at, kind_of)]
+    return Split.of(clean.pair, "synth", rows, c, keep, clean.z[clean_at], clean_at=clean_at, kinds=kind_of)
 
 
 def synth_cv(fit: list[Split], hold: list[Split], train: dict, extra: list[Split], settings: dict, cache: Path,
@@ -235,10 +230,11 @@ def synth_cv(fit: list[Split], hold: list[Split], train: dict, extra: list[Split
     out): the best share among deltas whose mean Pearson is within one standard error of the head without them,
     if it gains at least 0.02."""
     kind = settings["kind"]
-    full = {p: synth_split(cache, t, 0.0) for p, t in train.items()}
-    if any(v is None for v in full.values()):
+    synths = load_synthetics(train, extra[0] if extra else None, cache)
+    full = {s.pair: s for s in synths}
+    if any(p not in full for p in train):
         return None
-    s_hold = [_take_synth(full[h.pair], full[h.pair].index >= HOLDOUT_FROM) for h in hold]
+    s_hold = [full[h.pair].take(full[h.pair].index >= HOLDOUT_FROM) for h in hold]
     kinds = sorted(set(np.concatenate([s.kinds for s in s_hold])))
     print("\n## Synthetic corruptions as training rows (held-out MLQE-PE rows and their corruptions)\n")
     print("| corruptions in the fit | mean Pearson, held out | share below the clean row | " + " | ".join(kinds) + " |")
@@ -247,7 +243,7 @@ def synth_cv(fit: list[Split], hold: list[Split], train: dict, extra: list[Split
     for delta in (None, *deltas):
         parts = list(fit) + extra
         if delta is not None:
-            parts += synthetic_rows(train, extra[0] if extra else None, cache, delta, fit_only=True)
+            parts += synthetic_rows(synths, train, delta, fit_only=True)
         head = fit_sentence(parts, **settings)
         r = float(np.mean([pearson(predict(head, h, kind), h.z) for h in hold]))
         below, per = [], {k: [] for k in kinds}
@@ -270,16 +266,20 @@ def synth_cv(fit: list[Split], hold: list[Split], train: dict, extra: list[Split
     return chosen
 
 
-def synthetic_rows(train: dict, ted: Optional[Split], cache: Path, delta_sd: float, fit_only: bool) -> list[Split]:
-    """The corruptions garble's sentence head is fitted with: of every MLQE-PE train row cached (only those below
-    row 6000 with ``fit_only``) and of the TED train talks' references, each ``delta_sd`` standard deviations of the
-    MLQE-PE target below its clean row."""
-    ref = np.concatenate([p.z - np.array([r.hter for r in p.rows]) for p in train.values()])
+def load_synthetics(train: dict, ted: Optional[Split], cache: Path) -> list[Split]:
+    """The cached corruptions of every MLQE-PE train split and of the TED train talks' references (those cached)."""
+    loaded = [load_synthetic(cache, clean) for clean in [*train.values(), *([ted] if ted is not None else [])]]
+    return [s for s in loaded if s is not None]
+
+
+def synthetic_rows(synths: list[Split], train: dict, delta_sd: float, fit_only: bool) -> list[Split]:
+    """The corruptions garble's sentence head is fitted with (:func:`load_synthetics`; of MLQE-PE rows only those
+    below row 6000 with ``fit_only``), each ``delta_sd`` standard deviations of the MLQE-PE target below its clean
+    row."""
+    gap = delta_sd * target_of(list(train.values())).std()
     out = []
-    for clean in [*train.values(), *([ted] if ted is not None else [])]:
-        sp = synth_split(cache, clean, delta_sd * ref.std())
-        if sp is not None:
-            out.append(_take_synth(sp, sp.index < HOLDOUT_FROM) if fit_only and clean.pair != "zh-en" else sp)
+    for sp in synths:
+        out.append((sp.take(sp.index < HOLDOUT_FROM) if fit_only and sp.pair != "zh-en" else sp).shifted(gap))
     return out
 
 
@@ -499,8 +499,9 @@ def main(argv=None) -> int:
     print(f"TED train talks: {len(ted.z)} rows" if ted is not None else "TED train talks: not used")
     best, table = choose(fit + extra, hold)
     delta = None if args.no_synth else synth_cv(fit, hold, train, extra, best, args.synth_cache)
-    synth_all = synthetic_rows(train, ted, args.synth_cache, delta, False) if delta is not None else []
-    synth_fit = synthetic_rows(train, ted, args.synth_cache, delta, True) if delta is not None else []
+    synths = load_synthetics(train, ted, args.synth_cache) if delta is not None else []
+    synth_all = synthetic_rows(synths, train, delta, False) if delta is not None else []
+    synth_fit = synthetic_rows(synths, train, delta, True) if delta is not None else []
     print(f"\nchoice on held-out train rows (mean Pearson over pairs), recipe {SENTENCE}:")
     for key, r in sorted(table.items()):
         print(f"  k_hter {key[0]:g}, alpha {key[1]:g}: {r:.4f}")

@@ -29,6 +29,7 @@ from fit_qe import (  # noqa: E402
     TED,
     Split,
     fit_sentence,
+    load_synthetics,
     pearson,
     predict,
     synthetic_rows,
@@ -65,7 +66,8 @@ def main(argv=None) -> int:
             raise SystemExit("the packaged head was fitted with TED train rows: run scripts/qe_extract.py --ted")
     extra = [ted] if ted is not None else []
     if "synthetic" in card:  # and the corruptions of the fit rows, as the packaged head's p_fix was calibrated
-        extra += synthetic_rows(train, ted, cache_dir() / "qe" / "synth", card["synthetic"]["delta_sd"], True)
+        synths = load_synthetics(train, ted, cache_dir() / "qe" / "synth")
+        extra += synthetic_rows(synths, train, card["synthetic"]["delta_sd"], True)
     head = fit_sentence(fit + extra, **settings)
     detectors = garble.Scorer(model=False)
     table = {s: [] for s in SCALES}
