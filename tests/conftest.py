@@ -65,8 +65,12 @@ def tiny_model_dir(tmp_path_factory):
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,
     )
-    model = LlamaForCausalLM(cfg)
-    d = tmp_path_factory.mktemp("tiny-llama")
+    return _saved(tmp_path_factory, "tiny-llama", LlamaForCausalLM(cfg), tok)
+
+
+def _saved(tmp_path_factory, name: str, model, tok):
+    """``model`` and ``tok`` saved as a plain HF directory under a new temporary folder ``name``."""
+    d = tmp_path_factory.mktemp(name)
     model.save_pretrained(d)
     tok.save_pretrained(d)
     return d
@@ -102,8 +106,4 @@ def tiny_gemma_dir(tmp_path_factory):
         eos_token_id=tok.eos_token_id,
         pad_token_id=tok.pad_token_id,
     )
-    model = Gemma3ForCausalLM(cfg)
-    d = tmp_path_factory.mktemp("tiny-gemma3")
-    model.save_pretrained(d)
-    tok.save_pretrained(d)
-    return d
+    return _saved(tmp_path_factory, "tiny-gemma3", Gemma3ForCausalLM(cfg), tok)

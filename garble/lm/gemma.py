@@ -46,13 +46,8 @@ def supported(config: dict) -> bool:
     )
 
 
-class RMSNorm(nn.Module):
-    """Gemma's RMSNorm: in float32, scaled by ``1 + weight``, cast back."""
-
-    def __init__(self, size: int, eps: float):
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(size, device="meta"))
-        self.eps = eps
+class RMSNorm(llama.RMSNorm):
+    """Gemma's RMSNorm: in float32, scaled by ``1 + weight``, cast back (Llama's scales after the cast)."""
 
     def forward(self, x):
         x32 = x.float()
